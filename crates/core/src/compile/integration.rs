@@ -1,0 +1,106 @@
+//! `integration.yaml` → [`IntegrationPlan`].
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Reporter;
+use crate::expr::Template;
+use crate::model::{AuthSpec, ErrorSpec, IntegrationFile};
+use crate::plan::{ErrorPlan, IntegrationPlan};
+
+use super::names::Names;
+use super::{compile_expr, compile_template};
+
+/// Compiles one integration file, reporting every problem.
+pub(crate) fn compile(name: &str, file: IntegrationFile, report: &mut Reporter<'_>) -> IntegrationPlan {
+    if file.version != 1 {
+        report.at("/version", format!("unsupported version `{}` (this engine reads 1)", file.version), None);
+    }
+    if !file.base_url.contains_key("production") {
+        report.at("/base_url", "a `production` base URL is required", None);
+    }
+    let context_keys: Vec<&str> = file.context.fields.keys().map(String::as_str).collect();
+    let context_names = Names {
+        roots: &["context"],
+        steps: &[],
+        all_steps: &[],
+        query: &[],
+        body: &[],
+        context: &context_keys,
+        constants: &[],
+    };
+    let mut base_urls = BTreeMap::new();
+    for (env, url) in &file.base_url {
+        let pointer = format!("/base_url/{env}");
+        let template = compile_template(&serde_json::Value::String(url.clone()), &pointer, report);
+        context_names.check(&template.references(), &pointer, report);
+        base_urls.insert(env.clone(), template);
+    }
+    for (i, scheme) in file.auth.iter().enumerate() {
+        let keys: Vec<&String> = match scheme {
+            AuthSpec::Basic { username, password } => std::iter::once(username).chain(password).collect(),
+            AuthSpec::Bearer { token } => vec![token],
+            AuthSpec::Header { value, .. } => vec![value],
+        };
+        for key in keys {
+            if !file.context.secrets.contains(key) {
+                report.at(
+                    &format!("/auth/{i}"),
+                    format!("credential `{key}` must be listed under `context.secrets`"),
+                    None,
+                );
+            }
+        }
+    }
+    for (bucket, limit) in &file.rate_limits {
+        if limit.per_second <= 0.0 || limit.burst == 0 {
+            report.at(&format!("/rate_limits/{bucket}"), "a rate limit needs `per_second` > 0 and `burst` ≥ 1", None);
+        }
+    }
+    let errors = compile_errors(&file.errors, "/errors", report);
+    IntegrationPlan {
+        name: name.to_owned(),
+        label: file.label,
+        documentation: file.documentation,
+        base_urls,
+        auth: file.auth,
+        secret_keys: file.context.secrets,
+        context_fields: file.context.fields,
+        rate_limits: file.rate_limits,
+        retry: file.retry,
+        timeouts: file.timeouts,
+        files: file.files,
+        errors,
+    }
+}
+
+/// Compiles an error-reading spec; its expressions read `status`, `headers` and `response`.
+pub(crate) fn compile_errors(spec: &ErrorSpec, pointer: &str, report: &mut Reporter<'_>) -> ErrorPlan {
+    let names = Names {
+        roots: &["status", "headers", "response"],
+        steps: &[],
+        all_steps: &[],
+        query: &[],
+        body: &[],
+        context: &[],
+        constants: &[],
+    };
+    let is_error = spec.is_error.as_ref().and_then(|text| {
+        let p = format!("{pointer}/is_error");
+        let e = compile_expr(text, &p, report)?;
+        names.check(&e.references(), &p, report);
+        Some(e)
+    });
+    let mut template = |text: &str, key: &str| -> Template {
+        let p = format!("{pointer}/{key}");
+        let t = compile_template(&serde_json::Value::String(text.to_owned()), &p, report);
+        names.check(&t.references(), &p, report);
+        t
+    };
+    let message = template(&spec.message, "message");
+    let code = spec.code.as_deref().map(|c| template(c, "code"));
+    ErrorPlan {
+        is_error,
+        message,
+        code,
+    }
+}

@@ -1,0 +1,331 @@
+//! One method of a resource mapping → [`MethodPlan`].
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::diagnostic::{Reporter, did_you_mean};
+use crate::error::InputLocation;
+use crate::expr::{Expr, FieldPath};
+use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
+use crate::plan::{
+    BodyPlan, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan, ResponsePlan,
+    StepPlan, WarnPlan,
+};
+use crate::schema::UnifiedSchema;
+
+use super::integration::compile_errors;
+use super::names::Names;
+use super::{compile_expr, compile_template};
+
+/// Everything a method's compilation needs besides its spec.
+pub(crate) struct MethodContext<'a> {
+    pub(crate) integration: &'a Arc<IntegrationPlan>,
+    pub(crate) schema: &'a Arc<UnifiedSchema>,
+    pub(crate) resource: &'a str,
+    pub(crate) constants: &'a serde_json::Map<String, Value>,
+}
+
+/// Compiles one method; `None` when its schema is unknown (already reported).
+pub(crate) fn compile(
+    cx: &MethodContext<'_>,
+    method: &str,
+    spec: MethodSpec,
+    report: &mut Reporter<'_>,
+) -> Option<MethodPlan> {
+    let base = format!("/methods/{method}");
+    let Some(method_schema) = cx.schema.method(method) else {
+        let known: Vec<&str> = cx.schema.methods().collect();
+        report.at(
+            &base,
+            format!("unknown unified method `{method}` for `{}`", cx.resource),
+            did_you_mean(method, known.iter().copied()),
+        );
+        return None;
+    };
+    let query_names: Vec<&str> = method_schema.query.fields.keys().map(String::as_str).collect();
+    let body_names: Vec<&str> = method_schema.body.fields.keys().map(String::as_str).collect();
+    let record_names = cx.schema.record_fields();
+    let query_fields = field_support(&spec.query, &query_names, &format!("{base}/query"), "query parameter", report);
+    let body_fields = field_support(&spec.body, &body_names, &format!("{base}/body"), "field", report);
+
+    let context_names: Vec<&str> = cx.integration.context_fields.keys().map(String::as_str).collect();
+    let constant_names: Vec<&str> = cx.constants.keys().map(String::as_str).collect();
+    let step_ids: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
+    let input_names = Names {
+        roots: &["query", "body", "context", "constants"],
+        steps: &[],
+        all_steps: &step_ids,
+        query: &query_names,
+        body: &body_names,
+        context: &context_names,
+        constants: &constant_names,
+    };
+
+    let requires = spec
+        .requires
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let p = format!("{base}/requires/{i}");
+            let (location, name) = input_field(&r.field, &input_names, &format!("{p}/field"), report)?;
+            let when = r.when.as_ref().and_then(|w| {
+                let e = checked_expr(w, &input_names, &format!("{p}/when"), report)?;
+                Some((e, w.trim().trim_start_matches("{{").trim_end_matches("}}").trim().to_owned()))
+            });
+            let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
+            let present = checked_expr(&present_text, &input_names, &format!("{p}/present"), report)?;
+            Some(RequirePlan { location, name, when, present, because: r.because.clone() })
+        })
+        .collect();
+    let warns = spec
+        .warns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let p = format!("{base}/warns/{i}");
+            let (location, name) = input_field(&w.field, &input_names, &format!("{p}/field"), report)?;
+            let when = checked_expr(&w.when, &input_names, &format!("{p}/when"), report)?;
+            Some(WarnPlan { location, name, when, because: w.because.clone() })
+        })
+        .collect();
+
+    let mut steps = Vec::with_capacity(spec.steps.len());
+    for (i, step) in spec.steps.iter().enumerate() {
+        let p = format!("{base}/steps/{i}");
+        if step_ids[..i].contains(&step.id.as_str()) {
+            report.at(&format!("{p}/id"), format!("duplicate step id `{}`", step.id), None);
+        }
+        let names = Names { steps: &step_ids[..i], ..copy(&input_names) };
+        if let Some(plan) = compile_step(step, &p, &names, cx, report) {
+            steps.push(plan);
+        }
+    }
+    if spec.steps.is_empty() {
+        report.at(&format!("{base}/steps"), "a method needs at least one step", None);
+    }
+
+    let response = compile_response(&spec, &base, &step_ids, &record_names, report);
+    let errors = spec.errors.as_ref().map(|e| compile_errors(e, &format!("{base}/errors"), report));
+    Some(MethodPlan {
+        integration: cx.integration.name.clone(),
+        resource: cx.resource.to_owned(),
+        method: method.to_owned(),
+        documentation: spec.documentation,
+        integration_plan: cx.integration.clone(),
+        schema: cx.schema.clone(),
+        query_fields,
+        body_fields,
+        requires,
+        warns,
+        steps,
+        response: response?,
+        errors,
+        constants: Value::Object(cx.constants.clone()),
+    })
+}
+
+fn copy<'a>(n: &Names<'a>) -> Names<'a> {
+    Names { roots: n.roots, steps: n.steps, all_steps: n.all_steps, query: n.query, body: n.body, context: n.context, constants: n.constants }
+}
+
+/// The support table for a query or body: every unified field, in schema order.
+fn field_support(
+    specs: &std::collections::BTreeMap<String, FieldSpec>,
+    known: &[&str],
+    pointer: &str,
+    what: &str,
+    report: &mut Reporter<'_>,
+) -> Vec<FieldSupport> {
+    for name in specs.keys() {
+        if !known.contains(&name.as_str()) {
+            report.at(
+                &format!("{pointer}/{}", crate::source::escape(name)),
+                format!("unknown unified {what} `{name}`"),
+                did_you_mean(name, known.iter().copied()),
+            );
+        }
+    }
+    known
+        .iter()
+        .map(|name| {
+            let (support, default, note) = match specs.get(*name) {
+                None => (Support::Unsupported, None, None),
+                Some(FieldSpec::Short(s)) => (*s, None, None),
+                Some(FieldSpec::Detailed(d)) => (d.support, d.default.clone(), d.note.clone()),
+            };
+            FieldSupport { name: (*name).to_owned(), support, default, note }
+        })
+        .collect()
+}
+
+/// Parses `query.x` / `body.x` / `context.x` and checks the name exists.
+fn input_field(
+    text: &str,
+    names: &Names<'_>,
+    pointer: &str,
+    report: &mut Reporter<'_>,
+) -> Option<(InputLocation, String)> {
+    let path = FieldPath::parse(text);
+    let (root, key) = match &path {
+        Some(p) => (p.root().to_owned(), p.second_key().map(str::to_owned)),
+        None => (String::new(), None),
+    };
+    let location = match root.as_str() {
+        "query" => InputLocation::Query,
+        "body" => InputLocation::Body,
+        "context" => InputLocation::Context,
+        _ => {
+            report.at(pointer, format!("`{text}` must be `query.<name>`, `body.<name>` or `context.<name>`"), None);
+            return None;
+        }
+    };
+    let key = key?;
+    let refs = [crate::expr::Reference { root, key: Some(key.clone()) }];
+    names.check(&refs, pointer, report);
+    Some((location, key))
+}
+
+/// Compiles an expression and checks the names it reads.
+fn checked_expr(text: &str, names: &Names<'_>, pointer: &str, report: &mut Reporter<'_>) -> Option<Expr> {
+    let e = compile_expr(text, pointer, report)?;
+    names.check(&e.references(), pointer, report);
+    Some(e)
+}
+
+fn compile_step(
+    step: &StepSpec,
+    p: &str,
+    names: &Names<'_>,
+    cx: &MethodContext<'_>,
+    report: &mut Reporter<'_>,
+) -> Option<StepPlan> {
+    let mut roots: Vec<&str> = names.roots.to_vec();
+    roots.push("steps");
+    let step_names = Names { roots: &roots, ..copy(names) };
+    let when = step.when.as_ref().and_then(|w| checked_expr(w, &step_names, &format!("{p}/when"), report));
+    let for_each = step.for_each.as_ref().and_then(|f| checked_expr(f, &step_names, &format!("{p}/for_each"), report));
+    let mut roots = roots.clone();
+    if step.for_each.is_some() {
+        roots.extend(["item", "index"]);
+    }
+    let request_names = Names { roots: &roots, ..copy(names) };
+    if let Some(bucket) = &step.rate_limit
+        && !cx.integration.rate_limits.contains_key(bucket)
+    {
+        let known: Vec<&str> = cx.integration.rate_limits.keys().map(String::as_str).collect();
+        report.at(
+            &format!("{p}/rate_limit"),
+            format!("unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"),
+            did_you_mean(bucket, known.iter().copied()),
+        );
+    }
+    let rp = format!("{p}/request");
+    let template = |value: &Value, pointer: &str, report: &mut Reporter<'_>| {
+        let t = compile_template(value, pointer, report);
+        request_names.check(&t.references(), pointer, report);
+        t
+    };
+    let path = template(&Value::String(step.request.path.clone()), &format!("{rp}/path"), report);
+    if !step.request.path.starts_with('/') {
+        report.at(&format!("{rp}/path"), "a path must start with `/`", None);
+    }
+    let pairs = |map: &serde_json::Map<String, Value>, key: &str, report: &mut Reporter<'_>| {
+        map.iter()
+            .map(|(k, v)| (k.clone(), template(v, &format!("{rp}/{key}/{}", crate::source::escape(k)), report)))
+            .collect::<Vec<_>>()
+    };
+    let query = pairs(&step.request.query, "query", report);
+    let headers = pairs(&step.request.headers, "headers", report);
+    let body = match (&step.request.body, &step.request.multipart) {
+        (Some(_), Some(_)) => {
+            report.at(&rp, "a request has either `body` or `multipart`, not both", None);
+            BodyPlan::Empty
+        }
+        (Some(body), None) => BodyPlan::Json(template(body, &format!("{rp}/body"), report)),
+        (None, Some(parts)) => BodyPlan::Multipart(
+            parts
+                .iter()
+                .map(|(name, part)| {
+                    let pp = format!("{rp}/multipart/{}", crate::source::escape(name));
+                    match part {
+                        PartSpec::Text(text) => PartPlan::Text {
+                            name: name.clone(),
+                            value: template(&Value::String(text.clone()), &pp, report),
+                        },
+                        PartSpec::File(file) => {
+                            let opt = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
+                                v.as_ref().map(|t| template(&Value::String(t.clone()), &format!("{pp}/{key}"), report))
+                            };
+                            PartPlan::File {
+                                name: name.clone(),
+                                fetch: template(&Value::String(file.fetch.clone()), &format!("{pp}/fetch"), report),
+                                file_name: opt(&file.file_name, "file_name", report),
+                                content_type: opt(&file.content_type, "content_type", report),
+                            }
+                        }
+                    }
+                })
+                .collect(),
+        ),
+        (None, None) => BodyPlan::Empty,
+    };
+    let mut select_roots = roots.clone();
+    select_roots.push("response");
+    let select_names = Names { roots: &select_roots, ..copy(names) };
+    let select = step.select.as_ref().and_then(|s| checked_expr(s, &select_names, &format!("{p}/select"), report));
+    if step.on_empty.is_some() && step.select.is_none() {
+        report.at(&format!("{p}/on_empty"), "`on_empty` needs a `select`", None);
+    }
+    Some(StepPlan {
+        id: step.id.clone(),
+        when,
+        for_each,
+        passthrough: step.passthrough,
+        rate_limit: step.rate_limit.clone(),
+        method: step.request.method,
+        path,
+        query,
+        headers,
+        body,
+        select,
+        on_empty: step.on_empty.clone(),
+    })
+}
+
+fn compile_response(
+    spec: &MethodSpec,
+    base: &str,
+    step_ids: &[&str],
+    record_names: &[&str],
+    report: &mut Reporter<'_>,
+) -> Option<ResponsePlan> {
+    let p = format!("{base}/response");
+    let names = Names {
+        roots: &["steps", "query", "body", "context", "constants"],
+        steps: step_ids,
+        all_steps: step_ids,
+        query: &[],
+        body: &[],
+        context: &[],
+        constants: &[],
+    };
+    let from = compile_expr(&spec.response.from, &format!("{p}/from"), report);
+    if let Some(e) = &from {
+        let refs: Vec<_> = e.references().into_iter().filter(|r| r.root == "steps").collect();
+        names.check(&refs, &format!("{p}/from"), report);
+    }
+    let fields = spec
+        .response
+        .fields
+        .iter()
+        .map(|(name, value)| {
+            let fp = format!("{p}/fields/{}", crate::source::escape(name));
+            if !record_names.contains(&name.as_str()) {
+                report.at(&fp, format!("unknown unified response field `{name}`"), did_you_mean(name, record_names.iter().copied()));
+            }
+            (name.clone(), compile_template(value, &fp, report))
+        })
+        .collect();
+    Some(ResponsePlan { from: from?, fields })
+}

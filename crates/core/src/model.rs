@@ -1,0 +1,369 @@
+//! The mapping-file format, as serde reads it. These types mirror the YAML and are used only at
+//! load; plans hold compiled forms. The JSON Schema of the format is generated from them.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::http::HttpMethod;
+
+/// `mappings/<integration>/<model>/<resource>.yaml`: how one unified resource maps onto one
+/// integration.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Switchboard resource mapping")]
+pub struct MappingFile {
+    /// The format version; `1`.
+    pub version: u32,
+    /// Named values any expression may read as `constants.<name>` (lookup tables, fixed lists).
+    #[serde(default)]
+    pub constants: BTreeMap<String, Value>,
+    /// The unified methods this integration implements for the resource (`create`, `list`, …).
+    pub methods: BTreeMap<String, MethodSpec>,
+}
+
+/// One unified method on one integration.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MethodSpec {
+    /// A link to the provider's documentation for what this method calls.
+    #[serde(default)]
+    pub documentation: Option<String>,
+    /// Unified query parameters this integration supports, and which it requires.
+    #[serde(default)]
+    pub query: BTreeMap<String, FieldSpec>,
+    /// Unified body fields this integration supports, and which it requires. A field left out is
+    /// unsupported: a caller who sends it gets a warning.
+    #[serde(default)]
+    pub body: BTreeMap<String, FieldSpec>,
+    /// Requirements that hold only under a condition, each with its reason.
+    #[serde(default)]
+    pub requires: Vec<RequireSpec>,
+    /// Conditions under which a supplied field cannot be carried (a warning, not a silent drop).
+    #[serde(default)]
+    pub warns: Vec<WarnSpec>,
+    /// The provider calls, in order.
+    pub steps: Vec<StepSpec>,
+    /// How to build the unified response.
+    pub response: ResponseSpec,
+    /// How to read this method's provider errors, when it differs from the integration's.
+    #[serde(default)]
+    pub errors: Option<ErrorSpec>,
+}
+
+/// A field's support: a bare word, or an object with details.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FieldSpec {
+    /// `supported`, `required` or `unsupported`.
+    Short(Support),
+    /// Support plus details.
+    Detailed(FieldDetail),
+}
+
+/// Whether an integration can carry a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Support {
+    /// Carried when given.
+    Supported,
+    /// Carried, and must be given.
+    Required,
+    /// Not carried; a caller who sends it gets a warning.
+    Unsupported,
+}
+
+/// Support with details.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDetail {
+    /// Whether the field is carried.
+    pub support: Support,
+    /// The value used when the caller gives none (query parameters).
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// A short note for the field-support table (`lead path only`).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A requirement that holds only when `when` is true.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequireSpec {
+    /// What is required, as `query.<name>`, `body.<name>` or `context.<name>`.
+    pub field: String,
+    /// When the requirement holds (an expression over `query`, `body`, `context`); always if absent.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// What counts as present (an expression); defaults to `field` itself being present.
+    #[serde(default)]
+    pub present: Option<String>,
+    /// Why, shown to the caller.
+    pub because: String,
+}
+
+/// A supplied field the provider cannot carry under a condition.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarnSpec {
+    /// The field, as `query.<name>` or `body.<name>`.
+    pub field: String,
+    /// When the field is dropped (it is only reported when the caller gave it).
+    pub when: String,
+    /// Why, shown to the caller.
+    pub because: String,
+}
+
+/// One provider call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// The step's name; later expressions read its result as `steps.<id>`.
+    pub id: String,
+    /// Run the step only when this expression is true.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Run the step once per item of this array; each run reads `item` and `index`, and
+    /// `steps.<id>` becomes an array of results.
+    #[serde(default)]
+    pub for_each: Option<String>,
+    /// Merge the caller's `remote_data` into this step's JSON body and `remote_query` into its query.
+    #[serde(default)]
+    pub passthrough: bool,
+    /// A rate-limit bucket of the integration this call also counts against.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
+    /// The request to send.
+    pub request: RequestSpec,
+    /// Pick a value out of the response (reads `response`); stored as `steps.<id>.selected`.
+    #[serde(default)]
+    pub select: Option<String>,
+    /// When `select` finds nothing: the message of the upstream error (else null is kept).
+    #[serde(default)]
+    pub on_empty: Option<String>,
+}
+
+/// A request template.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// The HTTP method.
+    pub method: HttpMethod,
+    /// The path below the base URL; `{{ … }}` parts are percent-encoded.
+    pub path: String,
+    /// Query parameters (templates); null values are left out, arrays repeat the key.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub query: Map<String, Value>,
+    /// Headers (templates); null values are left out.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub headers: Map<String, Value>,
+    /// A JSON body (a template).
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// A multipart body: part name → text template or file to fetch.
+    #[serde(default)]
+    pub multipart: Option<BTreeMap<String, PartSpec>>,
+}
+
+/// One multipart part.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PartSpec {
+    /// A text part (a template).
+    Text(String),
+    /// A file fetched from a URL and streamed into the part.
+    File(FilePartSpec),
+}
+
+/// A file part.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilePartSpec {
+    /// The URL to fetch (a template).
+    pub fetch: String,
+    /// The file name to send (a template).
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The content type to send (a template).
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// How the unified response is built.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// The provider record to map (an expression over the run: `steps.…`).
+    pub from: String,
+    /// Unified field → template over the record. `remote_data` is the record itself unless given.
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub fields: Map<String, Value>,
+}
+
+/// How to read a provider error.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorSpec {
+    /// When a response is an error (over `status`, `headers`, `response`); default: status ≥ 400.
+    #[serde(default)]
+    pub is_error: Option<String>,
+    /// The error message (a template over `status`, `headers`, `response`).
+    pub message: String,
+    /// The provider's error code (a template).
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+/// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Switchboard integration")]
+pub struct IntegrationFile {
+    /// The format version; `1`.
+    pub version: u32,
+    /// A display name (`Lever`).
+    pub label: String,
+    /// A link to the provider's API documentation.
+    #[serde(default)]
+    pub documentation: Option<String>,
+    /// Base URL per environment (`production`, `sandbox`, …); templates over `context`.
+    pub base_url: BTreeMap<String, String>,
+    /// Authentication schemes; an account uses the first whose credential it holds.
+    pub auth: Vec<AuthSpec>,
+    /// What an integrated account's context holds.
+    #[serde(default)]
+    pub context: ContextSpec,
+    /// Token buckets: `default` applies to every call of an account; others to steps naming them.
+    #[serde(default)]
+    pub rate_limits: BTreeMap<String, RateLimitSpec>,
+    /// When and how to retry.
+    #[serde(default)]
+    pub retry: RetrySpec,
+    /// Timeouts.
+    #[serde(default)]
+    pub timeouts: TimeoutSpec,
+    /// Limits on files fetched for uploads.
+    #[serde(default)]
+    pub files: FilesSpec,
+    /// How to read an error response.
+    pub errors: ErrorSpec,
+}
+
+/// An authentication scheme; each names the context key that holds its credential.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthSpec {
+    /// HTTP Basic: the credential is the user name; the password is empty unless named.
+    Basic {
+        /// Context key of the user name.
+        username: String,
+        /// Context key of the password.
+        #[serde(default)]
+        password: Option<String>,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// Context key of the token.
+        token: String,
+    },
+    /// A custom header carrying the credential.
+    Header {
+        /// The header name.
+        name: String,
+        /// Context key of the value.
+        value: String,
+    },
+}
+
+/// What an integrated account's context holds.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSpec {
+    /// Keys that are credentials: encrypted at rest, never returned, never readable by mappings.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Keys mappings may read as `context.<key>`, with a description.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A token bucket.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Bucket size (the largest burst).
+    pub burst: u32,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySpec {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The first backoff, doubled each retry.
+    pub initial_backoff_ms: u64,
+    /// The largest backoff.
+    pub max_backoff_ms: u64,
+    /// The longest `Retry-After` honoured; longer waits fail instead.
+    pub max_retry_after_secs: u64,
+    /// Statuses retried for idempotent methods (GET, PUT, DELETE).
+    pub idempotent_statuses: Vec<u16>,
+    /// Statuses retried for POST and PATCH: only those that mean the request was not processed.
+    pub non_idempotent_statuses: Vec<u16>,
+}
+
+impl Default for RetrySpec {
+    fn default() -> Self {
+        RetrySpec {
+            max_attempts: 3,
+            initial_backoff_ms: 250,
+            max_backoff_ms: 8_000,
+            max_retry_after_secs: 60,
+            idempotent_statuses: vec![429, 502, 503, 504],
+            non_idempotent_statuses: vec![429, 503],
+        }
+    }
+}
+
+/// Timeouts.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutSpec {
+    /// Whole-request timeout, in seconds.
+    pub request_secs: u64,
+    /// Connect timeout, in seconds.
+    pub connect_secs: u64,
+}
+
+impl Default for TimeoutSpec {
+    fn default() -> Self {
+        TimeoutSpec {
+            request_secs: 30,
+            connect_secs: 10,
+        }
+    }
+}
+
+/// Limits on fetched files.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesSpec {
+    /// The largest file fetched for an upload, in bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for FilesSpec {
+    fn default() -> Self {
+        FilesSpec {
+            max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}

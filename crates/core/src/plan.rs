@@ -1,0 +1,244 @@
+//! Compiled plans: what the request path reads. Immutable, `Send + Sync`, shared as `Arc`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::InputLocation;
+use crate::expr::{Expr, Root, Scope, Template};
+use crate::http::HttpMethod;
+use crate::model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
+use crate::schema::UnifiedSchema;
+
+/// A compiled `integration.yaml`: how to reach and authenticate with one provider.
+pub struct IntegrationPlan {
+    /// The integration's name (its folder under `mappings/`).
+    pub name: String,
+    /// A display name.
+    pub label: String,
+    /// The provider's API documentation.
+    pub documentation: Option<String>,
+    pub(crate) base_urls: BTreeMap<String, Template>,
+    /// Authentication schemes, in order of preference.
+    pub auth: Vec<AuthSpec>,
+    /// Context keys that hold credentials.
+    pub secret_keys: Vec<String>,
+    /// Context keys mappings read, with their descriptions.
+    pub context_fields: BTreeMap<String, String>,
+    /// Token buckets by name; `default` applies to every call.
+    pub rate_limits: BTreeMap<String, RateLimitSpec>,
+    /// Retry policy.
+    pub retry: RetrySpec,
+    /// Timeouts.
+    pub timeouts: TimeoutSpec,
+    /// Limits on fetched files.
+    pub files: FilesSpec,
+    pub(crate) errors: ErrorPlan,
+}
+
+impl IntegrationPlan {
+    /// The environments with a base URL (`production`, `sandbox`, …).
+    pub fn environments(&self) -> impl Iterator<Item = &str> {
+        self.base_urls.keys().map(String::as_str)
+    }
+
+    /// The base URL for `environment`, rendered with the account's context (for providers whose
+    /// host is per account).
+    pub fn base_url(&self, environment: &str, context: &Map<String, Value>) -> Result<String, String> {
+        let template = self.base_urls.get(environment).ok_or_else(|| {
+            let known: Vec<&str> = self.environments().collect();
+            format!("unknown environment `{environment}` (known: {})", known.join(", "))
+        })?;
+        let mut scope = Scope::default();
+        scope.set("context", Value::Object(self.public_context(context)));
+        let url = template.render(&Root::Scope(&scope))?;
+        match url.as_str() {
+            Some(u) if !u.is_empty() && !u.contains("//.") => Ok(u.to_owned()),
+            _ => Err(format!("the `{environment}` base URL needs context values the account does not have")),
+        }
+    }
+
+    /// Whether `key` is a credential.
+    pub fn is_secret(&self, key: &str) -> bool {
+        self.secret_keys.iter().any(|k| k == key)
+    }
+
+    /// The context without its credentials: what mappings and API responses may see.
+    pub fn public_context(&self, context: &Map<String, Value>) -> Map<String, Value> {
+        context
+            .iter()
+            .filter(|(k, _)| !self.is_secret(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The first auth scheme whose credentials the context holds.
+    pub fn auth_for(&self, context: &Map<String, Value>) -> Option<&AuthSpec> {
+        let has = |key: &str| context.get(key).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
+        self.auth.iter().find(|scheme| match scheme {
+            AuthSpec::Basic { username, .. } => has(username),
+            AuthSpec::Bearer { token } => has(token),
+            AuthSpec::Header { value, .. } => has(value),
+        })
+    }
+}
+
+/// How a provider error is read.
+pub(crate) struct ErrorPlan {
+    pub(crate) is_error: Option<Expr>,
+    pub(crate) message: Template,
+    pub(crate) code: Option<Template>,
+}
+
+/// One field's support, as the field-support table and the meta endpoints show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldSupport {
+    /// The unified field's name.
+    pub name: String,
+    /// Supported, required or unsupported.
+    pub support: Support,
+    /// The default value, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// A note (`lead path only`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A requirement that holds under a condition.
+pub(crate) struct RequirePlan {
+    pub(crate) location: InputLocation,
+    pub(crate) name: String,
+    pub(crate) when: Option<(Expr, String)>,
+    pub(crate) present: Expr,
+    pub(crate) because: String,
+}
+
+/// A field dropped under a condition.
+pub(crate) struct WarnPlan {
+    pub(crate) location: InputLocation,
+    pub(crate) name: String,
+    pub(crate) when: Expr,
+    pub(crate) because: String,
+}
+
+/// One compiled provider call.
+pub(crate) struct StepPlan {
+    pub(crate) id: String,
+    pub(crate) when: Option<Expr>,
+    pub(crate) for_each: Option<Expr>,
+    pub(crate) passthrough: bool,
+    pub(crate) rate_limit: Option<String>,
+    pub(crate) method: HttpMethod,
+    pub(crate) path: Template,
+    pub(crate) query: Vec<(String, Template)>,
+    pub(crate) headers: Vec<(String, Template)>,
+    pub(crate) body: BodyPlan,
+    pub(crate) select: Option<Expr>,
+    pub(crate) on_empty: Option<String>,
+}
+
+/// A compiled request body.
+pub(crate) enum BodyPlan {
+    Empty,
+    Json(Template),
+    Multipart(Vec<PartPlan>),
+}
+
+/// A compiled multipart part.
+pub(crate) enum PartPlan {
+    Text {
+        name: String,
+        value: Template,
+    },
+    File {
+        name: String,
+        fetch: Template,
+        file_name: Option<Template>,
+        content_type: Option<Template>,
+    },
+}
+
+/// The compiled response mapping.
+pub(crate) struct ResponsePlan {
+    pub(crate) from: Expr,
+    pub(crate) fields: Vec<(String, Template)>,
+}
+
+/// One unified method on one integration, compiled: validation rules, steps, response mapping.
+pub struct MethodPlan {
+    /// The integration's name.
+    pub integration: String,
+    /// `<model>/<resource>` (`ats/candidates`).
+    pub resource: String,
+    /// The unified method (`create`).
+    pub method: String,
+    /// The provider documentation link.
+    pub documentation: Option<String>,
+    pub(crate) integration_plan: Arc<IntegrationPlan>,
+    pub(crate) schema: Arc<UnifiedSchema>,
+    pub(crate) query_fields: Vec<FieldSupport>,
+    pub(crate) body_fields: Vec<FieldSupport>,
+    pub(crate) requires: Vec<RequirePlan>,
+    pub(crate) warns: Vec<WarnPlan>,
+    pub(crate) steps: Vec<StepPlan>,
+    pub(crate) response: ResponsePlan,
+    pub(crate) errors: Option<ErrorPlan>,
+    pub(crate) constants: Value,
+}
+
+impl MethodPlan {
+    /// The integration this method runs against.
+    pub fn integration_plan(&self) -> &Arc<IntegrationPlan> {
+        &self.integration_plan
+    }
+
+    /// The unified schema of the resource.
+    pub fn schema(&self) -> &Arc<UnifiedSchema> {
+        &self.schema
+    }
+
+    /// Every unified query parameter with this integration's support for it.
+    pub fn query_fields(&self) -> &[FieldSupport] {
+        &self.query_fields
+    }
+
+    /// Every unified body field with this integration's support for it.
+    pub fn body_fields(&self) -> &[FieldSupport] {
+        &self.body_fields
+    }
+
+    /// The unified record fields this method's response mapping fills.
+    pub fn response_fields(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.response.fields.iter().map(|(k, _)| k.as_str()).collect();
+        if !names.contains(&"remote_data") {
+            names.push("remote_data");
+        }
+        names
+    }
+
+    /// Conditional requirements, as `(field, condition, reason)` for documentation.
+    pub fn conditional_requirements(&self) -> Vec<(String, String, String)> {
+        self.requires
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}.{}", r.location.as_str(), r.name),
+                    r.when.as_ref().map(|(_, text)| text.clone()).unwrap_or_default(),
+                    r.because.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The ids of the steps, in order.
+    pub fn step_ids(&self) -> Vec<&str> {
+        self.steps.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    pub(crate) fn error_plan(&self) -> &ErrorPlan {
+        self.errors.as_ref().unwrap_or(&self.integration_plan.errors)
+    }
+}

@@ -1,0 +1,152 @@
+//! Input validation: every problem with the unified query and body, found before anything is sent.
+
+use serde_json::{Map, Value};
+
+use crate::error::{InputLocation, InputProblem, ProblemKind, Warning};
+use crate::expr::{Root, Scope, is_truthy};
+use crate::model::Support;
+use crate::plan::{FieldSupport, MethodPlan};
+
+/// The unified input of one call.
+#[derive(Debug, Clone, Default)]
+pub struct RunInput {
+    /// Unified query parameters (already without the server's own `truto_*` and account
+    /// parameters); `remote_query` is an object of provider query parameters.
+    pub query: Map<String, Value>,
+    /// The unified body (an object, or null for none).
+    pub body: Value,
+    /// The integrated account's context; credentials in it are never exposed to mappings.
+    pub context: Map<String, Value>,
+    /// Reject unknown and unsupported fields instead of warning about them.
+    pub strict: bool,
+}
+
+/// The validated input: defaults applied, plus warnings.
+pub(crate) struct Validated {
+    pub(crate) query: Map<String, Value>,
+    pub(crate) body: Map<String, Value>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+/// Validates `input` against the unified schema and the plan's support and required flags.
+pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated, Scope), (Vec<InputProblem>, Vec<Warning>)> {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let schema = plan.schema.method(&plan.method);
+    let mut query = input.query;
+    for field in &plan.query_fields {
+        if let (Some(default), false) = (&field.default, query.contains_key(&field.name)) {
+            query.insert(field.name.clone(), default.clone());
+        }
+    }
+    let body = match input.body {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => {
+            problems.push(InputProblem {
+                location: InputLocation::Body,
+                pointer: String::new(),
+                kind: ProblemKind::Invalid,
+                message: format!("the body must be a JSON object, not {}", type_name(&other)),
+            });
+            Map::new()
+        }
+    };
+    if let Some(schema) = schema {
+        let query_value = Value::Object(query.clone());
+        problems.extend(schema.query.problems(&query_value, InputLocation::Query));
+        let body_value = Value::Object(body.clone());
+        problems.extend(schema.body.problems(&body_value, InputLocation::Body));
+        let label = &plan.integration_plan.label;
+        let mut unknown = |location, map: &Map<String, Value>, fields: &[FieldSupport], known: &dyn Fn(&str) -> bool| {
+            for (name, value) in map {
+                if name == "remote_data" || name == "remote_query" || value.is_null() {
+                    continue;
+                }
+                let message = if !known(name) {
+                    format!("`{name}` is not a unified field; pass provider fields in `remote_data` / `remote_query`")
+                } else if fields.iter().any(|f| f.name == *name && f.support == Support::Unsupported) {
+                    format!("`{name}` is not supported by {label} and was not sent")
+                } else {
+                    continue;
+                };
+                let pointer = format!("/{}", crate::source::escape(name));
+                if input.strict {
+                    problems.push(InputProblem { location, pointer, kind: ProblemKind::Unsupported, message });
+                } else {
+                    warnings.push(Warning { location, pointer, message });
+                }
+            }
+        };
+        unknown(InputLocation::Query, &query, &plan.query_fields, &|n| schema.query.has(n));
+        unknown(InputLocation::Body, &body, &plan.body_fields, &|n| schema.body.has(n));
+    }
+    for (location, map, fields) in [
+        (InputLocation::Query, &query, &plan.query_fields),
+        (InputLocation::Body, &body, &plan.body_fields),
+    ] {
+        for field in fields.iter().filter(|f| f.support == Support::Required) {
+            if map.get(&field.name).is_none_or(Value::is_null) {
+                problems.push(InputProblem {
+                    location,
+                    pointer: format!("/{}", crate::source::escape(&field.name)),
+                    kind: ProblemKind::Missing,
+                    message: format!("`{}` is required by {}", field.name, plan.integration_plan.label),
+                });
+            }
+        }
+    }
+
+    let mut scope = Scope::default();
+    scope.set("query", Value::Object(query.clone()));
+    scope.set("body", Value::Object(body.clone()));
+    scope.set("context", Value::Object(plan.integration_plan.public_context(&input.context)));
+    scope.set("constants", plan.constants.clone());
+    let root = Root::Scope(&scope);
+    let holds = |e: &crate::expr::Expr| e.eval(&root).map(|v| is_truthy(&v)).unwrap_or(false);
+    for rule in &plan.requires {
+        if rule.when.as_ref().is_some_and(|(e, _)| !holds(e)) {
+            continue;
+        }
+        if rule.present.is_present(&root).unwrap_or(false) {
+            continue;
+        }
+        let condition = rule
+            .when
+            .as_ref()
+            .map(|(_, text)| format!(" when `{text}`"))
+            .unwrap_or_default();
+        problems.push(InputProblem {
+            location: rule.location,
+            pointer: format!("/{}", crate::source::escape(&rule.name)),
+            kind: ProblemKind::Missing,
+            message: format!("`{}` is required{condition}: {}", rule.name, rule.because),
+        });
+    }
+    for rule in &plan.warns {
+        let map = if rule.location == InputLocation::Query { &query } else { &body };
+        if map.get(&rule.name).is_some_and(is_truthy) && holds(&rule.when) {
+            warnings.push(Warning {
+                location: rule.location,
+                pointer: format!("/{}", crate::source::escape(&rule.name)),
+                message: format!("`{}` was not sent: {}", rule.name, rule.because),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok((Validated { query, body, warnings }, scope))
+    } else {
+        Err((problems, warnings))
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

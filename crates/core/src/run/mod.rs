@@ -1,0 +1,260 @@
+//! Running a plan: a sans-IO state machine. The caller sends each request and hands back the
+//! answer; the run decides what comes next.
+//!
+//! ```text
+//! let (mut run, mut next) = plan.start(input)?;
+//! while let Next::Send(request) = next {
+//!     let response = send(request);        // executor, recorded golden responses, …
+//!     next = run.resume(response)?;
+//! }
+//! ```
+
+mod input;
+mod render;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{ProviderError, RunError, Warning};
+use crate::expr::{Root, Scope, is_truthy, template_text, to_jmes};
+use crate::http::{ProviderRequest, ProviderResponse};
+use crate::plan::{MethodPlan, StepPlan};
+
+pub use input::RunInput;
+
+/// What the driver does next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Send this request and pass its response to [`Run::resume`].
+    Send(ProviderRequest),
+    /// The run is finished.
+    Done(UnifiedOutput),
+}
+
+/// The unified result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnifiedOutput {
+    /// The unified record, `remote_data` included.
+    pub record: Value,
+    /// Fields that were not carried, and why.
+    pub warnings: Vec<Warning>,
+}
+
+/// One run of a method plan.
+pub struct Run {
+    plan: Arc<MethodPlan>,
+    scope: Scope,
+    steps: Map<String, Value>,
+    remote_query: Value,
+    remote_data: Value,
+    cursor: usize,
+    pending: Option<Pending>,
+    warnings: Vec<Warning>,
+}
+
+/// The step waiting for its response.
+struct Pending {
+    step: usize,
+    each: Option<Each>,
+}
+
+/// Progress through a `for_each` step.
+struct Each {
+    items: Vec<Value>,
+    index: usize,
+    results: Vec<Value>,
+}
+
+impl MethodPlan {
+    /// Validates `input` and starts a run: every input problem is reported at once, before any
+    /// request exists.
+    pub fn start(self: &Arc<Self>, input: RunInput) -> Result<(Run, Next), RunError> {
+        let (validated, scope) =
+            input::validate(self, input).map_err(|(problems, warnings)| RunError::Input { problems, warnings })?;
+        let mut run = Run {
+            plan: self.clone(),
+            scope,
+            steps: Map::new(),
+            remote_query: validated.query.get("remote_query").cloned().unwrap_or(Value::Null),
+            remote_data: validated.body.get("remote_data").cloned().unwrap_or(Value::Null),
+            cursor: 0,
+            pending: None,
+            warnings: validated.warnings,
+        };
+        run.scope.set("steps", Value::Object(Map::new()));
+        let next = run.advance()?;
+        Ok((run, next))
+    }
+}
+
+impl Run {
+    /// Warnings found so far.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The plan this run executes.
+    pub fn plan(&self) -> &Arc<MethodPlan> {
+        &self.plan
+    }
+
+    /// Hands back the provider's answer to the last request.
+    pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
+        let Some(mut pending) = self.pending.take() else {
+            return Err(RunError::Misuse("resume called with no request pending".to_owned()));
+        };
+        let plan = self.plan.clone();
+        let step = &plan.steps[pending.step];
+        self.check_error(step, &response)?;
+        let item = pending.each.as_ref().map(|e| (e.items[e.index].clone(), e.index));
+        let result = self.step_result(step, response, item.as_ref())?;
+        if let Some(each) = &mut pending.each {
+            each.results.push(result);
+            each.index += 1;
+            if each.index < each.items.len() {
+                let request = self.render_item(step, each)?;
+                self.pending = Some(pending);
+                return Ok(Next::Send(request));
+            }
+            let results = std::mem::take(&mut each.results);
+            self.record(step, Value::Array(results));
+        } else {
+            self.record(step, result);
+        }
+        self.cursor = pending.step + 1;
+        self.advance()
+    }
+
+    fn record(&mut self, step: &StepPlan, result: Value) {
+        self.steps.insert(step.id.clone(), result);
+        self.scope.set("steps", Value::Object(self.steps.clone()));
+    }
+
+    /// Runs forward to the next request, or to the end.
+    fn advance(&mut self) -> Result<Next, RunError> {
+        let plan = self.plan.clone();
+        while let Some(step) = plan.steps.get(self.cursor) {
+            let root = Root::Scope(&self.scope);
+            if let Some(when) = &step.when {
+                let value = when.eval(&root).map_err(|m| mapping(step, "when", m))?;
+                if !is_truthy(&value) {
+                    self.cursor += 1;
+                    continue;
+                }
+            }
+            if let Some(for_each) = &step.for_each {
+                let items = match for_each.eval(&root).map_err(|m| mapping(step, "for_each", m))? {
+                    Value::Array(items) => items,
+                    Value::Null => Vec::new(),
+                    other => vec![other],
+                };
+                if items.is_empty() {
+                    self.record(step, Value::Array(Vec::new()));
+                    self.cursor += 1;
+                    continue;
+                }
+                let each = Each { items, index: 0, results: Vec::new() };
+                let request = self.render_item(step, &each)?;
+                self.pending = Some(Pending { step: self.cursor, each: Some(each) });
+                return Ok(Next::Send(request));
+            }
+            let request = render::render(step, &self.scope, (&self.remote_query, &self.remote_data))?;
+            self.pending = Some(Pending { step: self.cursor, each: None });
+            return Ok(Next::Send(request));
+        }
+        self.finish().map(Next::Done)
+    }
+
+    fn render_item(&self, step: &StepPlan, each: &Each) -> Result<ProviderRequest, RunError> {
+        let mut scope = self.scope.clone();
+        scope.set("item", each.items[each.index].clone());
+        scope.set("index", Value::from(each.index));
+        render::render(step, &scope, (&self.remote_query, &self.remote_data))
+    }
+
+    /// Fails the run when the response is an error by the integration's (or method's) rules.
+    fn check_error(&self, step: &StepPlan, response: &ProviderResponse) -> Result<(), RunError> {
+        let errors = self.plan.error_plan();
+        let mut scope = Scope::default();
+        scope.set("status", Value::from(response.status));
+        scope.set("headers", render::header_object(&response.headers));
+        scope.set("response", response.body.clone());
+        let root = Root::Scope(&scope);
+        let is_error = match &errors.is_error {
+            Some(expr) => response.status >= 400 || is_truthy(&expr.eval(&root).map_err(|m| mapping(step, "errors.is_error", m))?),
+            None => !response.is_success(),
+        };
+        if !is_error {
+            return Ok(());
+        }
+        let text = |t: &crate::expr::Template| t.render(&root).ok().map(|v| template_text(&v)).filter(|s| !s.is_empty());
+        let message = text(&errors.message).unwrap_or_else(|| format!("{} answered with HTTP {}", self.plan.integration_plan.label, response.status));
+        Err(RunError::Provider(ProviderError {
+            step: step.id.clone(),
+            status: response.status,
+            message,
+            code: errors.code.as_ref().and_then(text),
+            body: response.body.clone(),
+            retry_after: response.header("retry-after").map(str::to_owned),
+        }))
+    }
+
+    /// `{status, headers, response, selected?, item?}` for one call.
+    fn step_result(&self, step: &StepPlan, response: ProviderResponse, item: Option<&(Value, usize)>) -> Result<Value, RunError> {
+        let mut result = Map::new();
+        result.insert("status".into(), Value::from(response.status));
+        result.insert("headers".into(), render::header_object(&response.headers));
+        if let Some(select) = &step.select {
+            let mut scope = self.scope.clone();
+            scope.set("response", response.body.clone());
+            if let Some((value, index)) = item {
+                scope.set("item", value.clone());
+                scope.set("index", Value::from(*index));
+            }
+            let selected = select.eval(&Root::Scope(&scope)).map_err(|m| mapping(step, "select", m))?;
+            if selected.is_null()
+                && let Some(message) = &step.on_empty
+            {
+                return Err(RunError::Upstream { step: step.id.clone(), message: message.clone(), body: response.body });
+            }
+            result.insert("selected".into(), selected);
+        }
+        if let Some((value, _)) = item {
+            result.insert("item".into(), value.clone());
+        }
+        result.insert("response".into(), response.body);
+        Ok(Value::Object(result))
+    }
+
+    /// Maps the unified record.
+    fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
+        let response = &self.plan.response;
+        let record = response.from.eval(&Root::Scope(&self.scope)).map_err(|m| RunError::Mapping { field: "response.from".into(), message: m })?;
+        if record.is_null() {
+            return Err(RunError::Upstream {
+                step: self.plan.step_ids().last().map(|s| (*s).to_owned()).unwrap_or_default(),
+                message: "the provider's answers hold no record to map".to_owned(),
+                body: Value::Null,
+            });
+        }
+        let jmes = to_jmes(&record);
+        let root = Root::Record { json: &record, jmes: &jmes };
+        let mut out = Map::new();
+        for (name, template) in &response.fields {
+            let value = template
+                .render(&root)
+                .map_err(|m| RunError::Mapping { field: format!("response.fields.{name}"), message: m })?;
+            out.insert(name.clone(), value);
+        }
+        if !out.contains_key("remote_data") {
+            out.insert("remote_data".into(), record.clone());
+        }
+        Ok(UnifiedOutput { record: Value::Object(out), warnings: std::mem::take(&mut self.warnings) })
+    }
+}
+
+fn mapping(step: &StepPlan, part: &str, message: String) -> RunError {
+    RunError::Mapping { field: format!("steps.{}.{part}", step.id), message }
+}

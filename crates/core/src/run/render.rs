@@ -1,0 +1,144 @@
+//! Rendering one step's request from the run's scope.
+
+use serde_json::{Map, Value};
+
+use crate::error::RunError;
+use crate::expr::{Root, Scope, Template};
+use crate::expr::template_text;
+use crate::http::{MultipartPart, ProviderRequest, RequestBody};
+use crate::plan::{BodyPlan, PartPlan, StepPlan};
+
+/// Renders `step`'s request; `remote` is the caller's `(remote_query, remote_data)` for
+/// passthrough steps.
+pub(crate) fn render(step: &StepPlan, scope: &Scope, remote: (&Value, &Value)) -> Result<ProviderRequest, RunError> {
+    let root = Root::Scope(scope);
+    let field = |part: &str| format!("steps.{}.request.{part}", step.id);
+    let fail = |part: &str| {
+        let field = field(part);
+        move |message: String| RunError::Mapping { field: field.clone(), message }
+    };
+    let path = step.path.render_path(&root).map_err(fail("path"))?;
+    let mut query = pairs(&step.query, &root).map_err(fail("query"))?;
+    let headers = pairs(&step.headers, &root).map_err(fail("headers"))?;
+    let body = match &step.body {
+        BodyPlan::Empty => RequestBody::Empty,
+        BodyPlan::Json(template) => {
+            let mut body = template.render(&root).map_err(fail("body"))?;
+            if step.passthrough && remote.1.is_object() {
+                deep_merge(&mut body, remote.1);
+            }
+            RequestBody::Json(body)
+        }
+        BodyPlan::Multipart(parts) => RequestBody::Multipart(multipart(parts, &root).map_err(fail("multipart"))?),
+    };
+    if step.passthrough
+        && let Value::Object(overrides) = remote.0
+    {
+        for (key, value) in overrides {
+            query.retain(|(k, _)| k != key);
+            push_query(&mut query, key, value)?;
+        }
+    }
+    Ok(ProviderRequest {
+        step: step.id.clone(),
+        method: step.method,
+        path,
+        query,
+        headers,
+        body,
+        rate_limit: step.rate_limit.clone(),
+    })
+}
+
+fn pairs(templates: &[(String, Template)], root: &Root<'_>) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (key, template) in templates {
+        let value = template.render(root).map_err(|e| format!("`{key}`: {e}"))?;
+        push_query(&mut out, key, &value).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Adds `value` under `key`: scalars once, arrays once per item, null not at all.
+fn push_query(out: &mut Vec<(String, String)>, key: &str, value: &Value) -> Result<(), RunError> {
+    match value {
+        Value::Null => {}
+        Value::Array(items) => {
+            for item in items.iter().filter(|i| !i.is_null()) {
+                out.push((key.to_owned(), template_text(item)));
+            }
+        }
+        Value::Object(_) => {
+            return Err(RunError::Mapping {
+                field: key.to_owned(),
+                message: "a query parameter cannot be an object".to_owned(),
+            });
+        }
+        other => out.push((key.to_owned(), template_text(other))),
+    }
+    Ok(())
+}
+
+fn multipart(parts: &[PartPlan], root: &Root<'_>) -> Result<Vec<MultipartPart>, String> {
+    let text = |t: &Template| t.render(root).map(|v| template_text(&v));
+    let optional = |t: &Option<Template>| -> Result<Option<String>, String> {
+        Ok(t.as_ref().map(|t| text(t)).transpose()?.filter(|s| !s.is_empty()))
+    };
+    parts
+        .iter()
+        .map(|part| match part {
+            PartPlan::Text { name, value } => Ok(MultipartPart::Text { name: name.clone(), value: text(value)? }),
+            PartPlan::File { name, fetch, file_name, content_type } => {
+                let url = text(fetch)?;
+                if url.is_empty() {
+                    return Err(format!("`{name}`: the file URL is empty"));
+                }
+                Ok(MultipartPart::Fetch {
+                    name: name.clone(),
+                    url,
+                    file_name: optional(file_name)?,
+                    content_type: optional(content_type)?,
+                })
+            }
+        })
+        .collect()
+}
+
+/// Merges `patch` into `target`: objects key by key, recursively; anything else replaces.
+pub(crate) fn deep_merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (key, value) in p {
+                match t.get_mut(key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        t.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// Lower-cased header names → values, as an object expressions can read.
+pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
+    let mut map = Map::new();
+    for (k, v) in headers {
+        map.entry(k.to_lowercase()).or_insert_with(|| Value::String(v.clone()));
+    }
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn deep_merge_keeps_siblings_and_replaces_leaves() {
+        let mut body = json!({"a": {"x": 1, "y": 2}, "list": [1], "keep": true});
+        deep_merge(&mut body, &json!({"a": {"y": 3, "z": 4}, "list": [2], "new": "n"}));
+        assert_eq!(body, json!({"a": {"x": 1, "y": 3, "z": 4}, "list": [2], "keep": true, "new": "n"}));
+    }
+}
