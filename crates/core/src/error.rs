@@ -69,7 +69,8 @@ pub struct ProviderError {
 }
 
 /// Why a run stopped.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RunError {
     /// The unified input is invalid; nothing was sent.
     #[error("invalid input: {}", summarize(problems))]
