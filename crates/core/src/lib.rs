@@ -31,6 +31,7 @@ mod http;
 mod loader;
 pub mod model;
 mod plan;
+mod query_string;
 mod run;
 mod schema;
 mod source;
@@ -41,6 +42,7 @@ pub use error::{InputLocation, InputProblem, ProblemKind, ProviderError, RunErro
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
 pub use model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
 pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};
+pub use query_string::parse_query_string;
 pub use run::{Next, Run, RunInput, UnifiedOutput};
 pub use schema::UnifiedSchema;
 pub use source::SourceFile;

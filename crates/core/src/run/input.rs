@@ -111,6 +111,10 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         if rule.present.is_present(&root).unwrap_or(false) {
             continue;
         }
+        let pointer = format!("/{}", crate::source::escape(&rule.name));
+        if problems.iter().any(|p| p.location == rule.location && p.pointer == pointer) {
+            continue;
+        }
         let condition = rule
             .when
             .as_ref()
@@ -118,7 +122,7 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
             .unwrap_or_default();
         problems.push(InputProblem {
             location: rule.location,
-            pointer: format!("/{}", crate::source::escape(&rule.name)),
+            pointer,
             kind: ProblemKind::Missing,
             message: format!("`{}` is required{condition}: {}", rule.name, rule.because),
         });

@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub(crate) mod check;
+pub(crate) mod fields;
+pub(crate) mod golden;
+pub(crate) mod render;
+pub(crate) mod schema;

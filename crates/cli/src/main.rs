@@ -1,0 +1,46 @@
+//! `switchboard`: serve the unified API, and the authoring tools for integration engineers.
+
+mod commands;
+mod paths;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Switchboard: a self-hostable unified API engine driven by YAML mappings.
+#[derive(Parser)]
+#[command(name = "switchboard", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load every mapping and print every problem, rustc-style; exit non-zero on any.
+    Check(commands::check::CheckArgs),
+    /// Dry run: print the provider request(s) a unified call renders, and the unified output for
+    /// recorded responses.
+    Render(commands::render::RenderArgs),
+    /// The field-support table: which integrations support or require each field.
+    Fields(commands::fields::FieldsArgs),
+    /// Run the golden cases under tests/golden (or rewrite their expected files with --bless).
+    Golden(commands::golden::GoldenArgs),
+    /// Write (or check) the JSON Schemas of the mapping file formats.
+    Schema(commands::schema::SchemaArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
+        Command::Render(args) => commands::render::run(args),
+        Command::Fields(args) => commands::fields::run(args),
+        Command::Golden(args) => commands::golden::run(args),
+        Command::Schema(args) => commands::schema::run(args),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,222 @@
+//! The `switchboard` binary as integration engineers use it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn switchboard(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("SWITCHBOARD_BLESS")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch copy of `mappings/` and `schemas/` that a test may edit.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchboard-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for sub in ["mappings", "schemas"] {
+        copy_dir(&root().join(sub), &dir.join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("readable");
+    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("writable");
+}
+
+#[test]
+fn check_accepts_the_repository_mappings() {
+    let out = switchboard(&["check", "mappings"], &root());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("ok: "));
+}
+
+#[test]
+fn check_names_every_problem_with_file_and_line() {
+    let dir = scratch("check");
+    let mapping = dir.join("mappings/lever/ats/candidates.yaml");
+    edit(&mapping, "      first_name: supported\n", "      first_nme: supported\n");
+    edit(&mapping, "        select: \"find_by(", "        select: \"find_by(((");
+    std::fs::write(
+        dir.join("mappings/lever/ats/jobs.yaml"),
+        "version: 1\nmethods: {}\nversion: 2\n",
+    )
+    .expect("writable");
+    let out = switchboard(&["check", "mappings"], &dir);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    let line_of = |needle: &str| {
+        std::fs::read_to_string(&mapping)
+            .expect("readable")
+            .lines()
+            .position(|l| l.contains(needle))
+            .expect("present")
+            + 1
+    };
+    assert!(
+        stderr.contains(&format!(
+            "error: unknown unified field `first_nme`\n  --> mappings/lever/ats/candidates.yaml:{}:7",
+            line_of("first_nme")
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `first_name`?"), "{stderr}");
+    assert!(stderr.contains("= field: methods.create.body.first_nme"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--> mappings/lever/ats/candidates.yaml:{}:9", line_of("find_by((("))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("invalid JMESPath"), "{stderr}");
+    assert!(stderr.contains("= field: methods.create.steps[2].select"), "{stderr}");
+    assert!(stderr.contains("error: duplicate entry with key \"version\""), "{stderr}");
+    assert!(stderr.contains("--> mappings/lever/ats/jobs.yaml:3:1"), "{stderr}");
+    assert!(stderr.ends_with("error: could not load mappings due to 3 previous errors\n"), "{stderr}");
+}
+
+fn render(args: &[&str]) -> Value {
+    let mut all = vec!["render", "--integration", "lever", "--resource", "ats/candidates"];
+    all.extend_from_slice(args);
+    let out = switchboard(&all, &root());
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn render_prints_the_applicant_apply_request() {
+    let body = root().join("tests/golden/lever/ats/candidates/create/applicant-minimal/input.json");
+    let input: Value = serde_json::from_str(&std::fs::read_to_string(&body).expect("readable")).expect("json");
+    let body_file = std::env::temp_dir().join(format!("switchboard-render-{}.json", std::process::id()));
+    std::fs::write(&body_file, input["body"].to_string()).expect("writable");
+    let request = render(&[
+        "--query",
+        "job_id=posting-1",
+        "--body",
+        body_file.to_str().expect("utf-8"),
+        "--context",
+        r#"{"api_key":"k-123"}"#,
+    ]);
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["url"], "https://api.lever.co/v1/postings/posting-1/apply?send_confirmation_email=false");
+    assert_eq!(request["headers"]["authorization"], "Basic <redacted>");
+    assert_eq!(
+        request["body"]["personalInformation"],
+        serde_json::json!([{"name": "fullName", "value": "Ada Lovelace"}, {"name": "email", "value": "ada@example.com"}])
+    );
+    assert!(!request.to_string().contains("k-123"));
+}
+
+#[test]
+fn render_prints_the_lead_create_opportunity_request() {
+    let body_file = std::env::temp_dir().join(format!("switchboard-render-lead-{}.json", std::process::id()));
+    std::fs::write(
+        &body_file,
+        r#"{"first_name":"Ada","last_name":"Lovelace","title":"Analyst","company":"Acme","emails":[{"email":"a@example.com"}],"job_form_field_answers":[]}"#,
+    )
+    .expect("writable");
+    let request = render(&[
+        "--query",
+        "job_id=posting-1&application_source=lead",
+        "--body",
+        body_file.to_str().expect("utf-8"),
+        "--context",
+        r#"{"access_token":"t-1","perform_as":"user-1"}"#,
+        "--environment",
+        "sandbox",
+    ]);
+    assert_eq!(request["url"], "https://api.sandbox.lever.co/v1/opportunities?perform_as=user-1");
+    assert_eq!(request["headers"]["authorization"], "Bearer <redacted>");
+    assert_eq!(request["body"]["name"], "Ada Lovelace");
+    assert_eq!(request["body"]["headline"], "Analyst at Acme");
+    assert_eq!(request["body"]["origin"], "sourced");
+    assert_eq!(request["body"]["postings"], serde_json::json!(["posting-1"]));
+}
+
+#[test]
+fn fields_marks_lever_requirements() {
+    let out = switchboard(&["fields", "--integration", "lever"], &root());
+    let table = text(&out.stdout);
+    assert!(out.status.success());
+    assert!(table.contains("| `job_id` (1 supported · 1 required) | **required** |"), "{table}");
+    assert!(table.contains("| `job_form_field_answers` (1 supported · 1 required) | **required** |"), "{table}");
+    let out = switchboard(&["fields", "--integration", "lever", "--format", "json"], &root());
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["ats/candidates"]["create"]["body"]["first_name"]["lever"]["support"], "supported");
+    assert_eq!(json["ats/candidates"]["create"]["response"]["attachments"]["lever"]["support"], "unsupported");
+}
+
+#[test]
+fn readme_field_table_is_current() {
+    let out = switchboard(&["fields"], &root());
+    let table = text(&out.stdout);
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let start = "<!-- fields:start -->\n";
+    let end = "<!-- fields:end -->";
+    let from = readme.find(start).expect("README has the fields markers") + start.len();
+    let to = readme.find(end).expect("README has the fields end marker");
+    assert_eq!(
+        readme[from..to],
+        table,
+        "README's field table is stale: replace it with the output of `switchboard fields`"
+    );
+}
+
+#[test]
+fn format_schemas_are_current() {
+    let out = switchboard(&["schema", "--check"], &root());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_new_body_field_needs_no_rust() {
+    let dir = scratch("new-field");
+    let schema = dir.join("schemas/ats/candidates.json");
+    edit(
+        &schema,
+        "\"title\": {\n          \"type\": [\n            \"string\",\n            \"null\"\n          ],\n          \"description\": \"The candidate's title\"\n        }\n      }",
+        "\"title\": {\n          \"type\": [\n            \"string\",\n            \"null\"\n          ],\n          \"description\": \"The candidate's title\"\n        },\n        \"source\": {\"type\": \"string\", \"description\": \"Where the candidate came from\"}\n      }",
+    );
+    let mapping = dir.join("mappings/lever/ats/candidates.yaml");
+    edit(&mapping, "      first_name: supported\n", "      first_name: supported\n      source: supported\n");
+    edit(
+        &mapping,
+        "            eeoResponses:",
+        "            source: \"{{ body.source }}\"\n            eeoResponses:",
+    );
+    let body_file = dir.join("body.json");
+    std::fs::write(&body_file, r#"{"first_name":"Ada","source":"Meetup","emails":[{"email":"a@example.com"}],"job_form_field_answers":[]}"#)
+        .expect("writable");
+    let out = switchboard(
+        &["render", "--integration", "lever", "--resource", "ats/candidates", "--query", "job_id=p", "--body", "body.json"],
+        &dir,
+    );
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let request: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(request["body"]["source"], "Meetup");
+}

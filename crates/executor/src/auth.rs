@@ -1,0 +1,73 @@
+//! Authentication as data: the integration names the scheme and the context keys, the account's
+//! context holds the credentials, and this module turns them into one sensitive header.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use serde_json::Value;
+use switchboard_core::{AuthSpec, IntegrationPlan};
+
+use crate::account::Account;
+use crate::error::ExecError;
+
+/// The header that authenticates an account's calls; its value is marked sensitive, so `Debug`
+/// never shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Credentials {
+    header: Option<(HeaderName, HeaderValue)>,
+}
+
+impl Credentials {
+    /// The credential header for `account`, from the first auth scheme whose credential its
+    /// context holds. An integration without auth schemes needs none.
+    pub(crate) fn for_account(integration: &IntegrationPlan, account: &Account) -> Result<Credentials, ExecError> {
+        if integration.auth.is_empty() {
+            return Ok(Credentials { header: None });
+        }
+        let Some(scheme) = integration.auth_for(&account.context) else {
+            return Err(ExecError::NoCredentials {
+                integration: integration.name.clone(),
+                account: account.id.clone(),
+                expected: integration.auth.iter().map(|scheme| credential_key(scheme).to_owned()).collect(),
+            });
+        };
+        let text = |key: &str| account.context.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (name, value) = match scheme {
+            AuthSpec::Basic { username, password } => {
+                let password = password.as_deref().map(text).unwrap_or_default();
+                let encoded = STANDARD.encode(format!("{}:{password}", text(username)));
+                (AUTHORIZATION, format!("Basic {encoded}"))
+            }
+            AuthSpec::Bearer { token } => (AUTHORIZATION, format!("Bearer {}", text(token))),
+            AuthSpec::Header { name, value } => {
+                let name = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| account.error(format!("the auth header name `{name}` is not a valid header name")))?;
+                (name, text(value).to_owned())
+            }
+        };
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            account.error(format!(
+                "the credential in `{}` holds characters that cannot be sent in a header",
+                credential_key(scheme)
+            ))
+        })?;
+        value.set_sensitive(true);
+        Ok(Credentials {
+            header: Some((name, value)),
+        })
+    }
+
+    /// The header to add to every call, if any.
+    pub(crate) fn header(&self) -> Option<(&HeaderName, &HeaderValue)> {
+        self.header.as_ref().map(|(name, value)| (name, value))
+    }
+}
+
+/// The context key holding a scheme's main credential.
+fn credential_key(scheme: &AuthSpec) -> &str {
+    match scheme {
+        AuthSpec::Basic { username, .. } => username,
+        AuthSpec::Bearer { token } => token,
+        AuthSpec::Header { value, .. } => value,
+    }
+}

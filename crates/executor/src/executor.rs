@@ -1,0 +1,217 @@
+//! The executor: drives a plan's runs over HTTP for an account.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::{IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput};
+use tracing::Instrument;
+
+use crate::account::Account;
+use crate::auth::Credentials;
+use crate::client::{Clients, Purpose};
+use crate::error::ExecError;
+use crate::exchange::Exchange;
+use crate::rate_limit::RateLimiter;
+
+/// How an [`Executor`] behaves. The integration's own settings (timeouts, retry policy, file
+/// limit) apply unless overridden here.
+#[derive(Debug, Clone)]
+pub struct ExecutorOptions {
+    /// Fetch files from loopback, private, link-local and other non-public addresses. Off by
+    /// default: a file URL comes from the caller and must not reach internal services.
+    pub allow_private_file_urls: bool,
+    /// The `User-Agent` of every call.
+    pub user_agent: String,
+    /// Replaces every integration's request timeout (`timeouts.request_secs`).
+    pub request_timeout: Option<Duration>,
+    /// Replaces every integration's connect timeout (`timeouts.connect_secs`).
+    pub connect_timeout: Option<Duration>,
+    /// Replaces every integration's retry policy.
+    pub retry: Option<RetrySpec>,
+    /// Replaces every integration's file size limit (`files.max_bytes`).
+    pub max_file_bytes: Option<u64>,
+    /// How long a call may wait for its rate limit before failing; the request timeout when
+    /// unset.
+    pub rate_limit_wait: Option<Duration>,
+    /// The largest provider answer read, in bytes.
+    pub max_response_bytes: u64,
+}
+
+impl Default for ExecutorOptions {
+    fn default() -> Self {
+        ExecutorOptions {
+            allow_private_file_urls: false,
+            user_agent: concat!("switchboard/", env!("CARGO_PKG_VERSION")).to_owned(),
+            request_timeout: None,
+            connect_timeout: None,
+            retry: None,
+            max_file_bytes: None,
+            rate_limit_wait: None,
+            max_response_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A run's unified output and every provider exchange that produced it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The unified record and warnings.
+    pub output: UnifiedOutput,
+    /// Every provider call made, in order (the last one is what a `raw` answer replays).
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Outcome {
+    /// The last provider exchange, if any call was made.
+    pub fn last_exchange(&self) -> Option<&Exchange> {
+        self.exchanges.last()
+    }
+}
+
+/// Runs plans against providers: one pooled HTTP client, auth from the account, timeouts,
+/// retries that never duplicate a create, per-account rate limits, streamed file uploads.
+///
+/// Cheap to clone; clones share clients and rate limits.
+#[derive(Clone)]
+pub struct Executor {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) options: ExecutorOptions,
+    pub(crate) clients: Clients,
+    pub(crate) limiter: RateLimiter,
+}
+
+/// Everything about one account's calls to one integration, resolved once per run.
+pub(crate) struct Target<'a> {
+    pub(crate) integration: &'a IntegrationPlan,
+    pub(crate) account: &'a Account,
+    pub(crate) base_url: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) settings: Settings,
+}
+
+/// The integration's settings with the executor's overrides applied.
+pub(crate) struct Settings {
+    pub(crate) request_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) retry: RetrySpec,
+    pub(crate) max_file_bytes: u64,
+    pub(crate) rate_limit_wait: Duration,
+    pub(crate) max_response_bytes: u64,
+}
+
+impl Executor {
+    /// Builds an executor (and its HTTP clients).
+    pub fn new(options: ExecutorOptions) -> Result<Executor, ExecError> {
+        let clients = Clients::new(options.user_agent.clone(), options.allow_private_file_urls);
+        // Build the usual clients now, so a broken TLS set-up fails here rather than on a call.
+        let connect = options.connect_timeout.unwrap_or(Duration::from_secs(10));
+        for purpose in [Purpose::Provider, Purpose::Files] {
+            clients.get(purpose, connect).map_err(|error| ExecError::Internal {
+                message: format!("cannot build the http client: {}", crate::error::describe(error)),
+            })?;
+        }
+        Ok(Executor {
+            inner: Arc::new(Inner {
+                options,
+                clients,
+                limiter: RateLimiter::default(),
+            }),
+        })
+    }
+
+    /// The options this executor was built with.
+    pub fn options(&self) -> &ExecutorOptions {
+        &self.inner.options
+    }
+
+    /// Runs `plan` for `account`: validates `input`, sends each request the run asks for, and
+    /// returns the unified output with every exchange.
+    ///
+    /// The run reads the account's context (for `context.*` expressions) unless `input.context`
+    /// is already filled. Nothing is sent when the input is invalid or the account has no
+    /// credentials.
+    pub async fn run(&self, plan: &Arc<MethodPlan>, mut input: RunInput, account: &Account) -> Result<Outcome, ExecError> {
+        let span = tracing::info_span!(
+            "run",
+            integration = %plan.integration,
+            resource = %plan.resource,
+            method = %plan.method,
+            account = %account.id,
+        );
+        if input.context.is_empty() {
+            input.context = account.context.clone();
+        }
+        self.drive(plan, input, account).instrument(span).await
+    }
+
+    async fn drive(&self, plan: &Arc<MethodPlan>, input: RunInput, account: &Account) -> Result<Outcome, ExecError> {
+        let (mut run, mut next) = plan.start(input).map_err(|error| ExecError::from_run(error, Vec::new()))?;
+        let target = self.target(plan.integration_plan(), account)?;
+        let mut exchanges: Vec<Exchange> = Vec::new();
+        loop {
+            let request = match next {
+                Next::Done(output) => return Ok(Outcome { output, exchanges }),
+                Next::Send(request) => request,
+            };
+            let exchange = match self.exchange(&target, &request).await {
+                Ok(exchange) => exchange,
+                Err(error) => return Err(error.with_exchanges(exchanges)),
+            };
+            let response = exchange.to_response();
+            exchanges.push(exchange);
+            next = match run.resume(response) {
+                Ok(next) => next,
+                Err(error) => return Err(ExecError::from_run(error, exchanges)),
+            };
+        }
+    }
+
+    /// Sends one rendered request for `account` (auth, rate limits, timeouts and retries
+    /// included) and returns its exchange, whatever the status: deciding whether a status is an
+    /// error is the plan's job.
+    pub async fn send(&self, integration: &IntegrationPlan, account: &Account, request: &ProviderRequest) -> Result<Exchange, ExecError> {
+        let target = self.target(integration, account)?;
+        self.exchange(&target, request).await
+    }
+
+    fn target<'a>(&self, integration: &'a IntegrationPlan, account: &'a Account) -> Result<Target<'a>, ExecError> {
+        let base_url = account.resolve_base_url(integration)?;
+        let credentials = Credentials::for_account(integration, account)?;
+        Ok(Target {
+            integration,
+            account,
+            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
+            credentials,
+            settings: self.settings(integration),
+        })
+    }
+
+    fn settings(&self, integration: &IntegrationPlan) -> Settings {
+        let options = &self.inner.options;
+        let request_timeout = options
+            .request_timeout
+            .unwrap_or(Duration::from_secs(integration.timeouts.request_secs.max(1)));
+        Settings {
+            request_timeout,
+            connect_timeout: options
+                .connect_timeout
+                .unwrap_or(Duration::from_secs(integration.timeouts.connect_secs.max(1))),
+            retry: options.retry.clone().unwrap_or_else(|| integration.retry.clone()),
+            max_file_bytes: options.max_file_bytes.unwrap_or(integration.files.max_bytes),
+            rate_limit_wait: options.rate_limit_wait.unwrap_or(request_timeout),
+            max_response_bytes: options.max_response_bytes,
+        }
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,238 @@
+//! Fetching a file into a multipart part: the size is checked on `Content-Length` before the
+//! upload starts and again while the bytes stream through, and the bytes are never held whole.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::multipart::Part;
+use reqwest::{Body, Client, Url};
+
+use super::address;
+use crate::error::FileErrorKind;
+
+/// Why a file was refused or failed, with its URL (redacted). Shared between the fetch, the
+/// stream feeding the upload, and the code that sends the upload: when the upload fails because
+/// the stream stopped, this says why.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileFault {
+    inner: Arc<Mutex<Option<(String, FileErrorKind)>>>,
+}
+
+impl FileFault {
+    /// Records a fault (the first one recorded wins).
+    pub(crate) fn set(&self, url: &str, kind: FileErrorKind) {
+        let mut slot = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some((url.to_owned(), kind));
+        }
+    }
+
+    /// The fault recorded, if any.
+    pub(crate) fn get(&self) -> Option<(String, FileErrorKind)> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// What to fetch and how to label it.
+pub(crate) struct FileRequest<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) file_name: Option<&'a str>,
+    pub(crate) content_type: Option<&'a str>,
+}
+
+/// Limits for one fetch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FetchLimits {
+    pub(crate) max_bytes: u64,
+    pub(crate) timeout: Duration,
+    pub(crate) allow_private: bool,
+}
+
+/// Fetches `file` and returns a part that streams its body. Errors are recorded in `fault` too.
+pub(crate) async fn fetch_part(client: &Client, file: &FileRequest<'_>, limits: FetchLimits, fault: &FileFault) -> Result<Part, ()> {
+    let shown = crate::redact::origin_and_path_text(file.url);
+    let refuse = |kind: FileErrorKind| {
+        fault.set(&shown, kind);
+    };
+    let Ok(url) = Url::parse(file.url) else {
+        refuse(FileErrorKind::InvalidUrl);
+        return Err(());
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        refuse(FileErrorKind::UnsupportedScheme {
+            scheme: url.scheme().to_owned(),
+        });
+        return Err(());
+    }
+    if !limits.allow_private
+        && let Err(address::ForbiddenAddress(address)) = address::check_literal(&url)
+    {
+        refuse(FileErrorKind::ForbiddenAddress { address });
+        return Err(());
+    }
+    let file_name = file
+        .file_name
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| name_from_url(&url));
+    let response = match client.get(url).timeout(limits.timeout).send().await {
+        Ok(response) => response,
+        Err(error) => {
+            refuse(match address::find_forbidden(&error as &(dyn std::error::Error + 'static)) {
+                Some(address) => FileErrorKind::ForbiddenAddress { address },
+                None => FileErrorKind::Fetch {
+                    status: None,
+                    message: crate::error::describe(error),
+                },
+            });
+            return Err(());
+        }
+    };
+    let status = response.status();
+    if !status.is_success() {
+        refuse(FileErrorKind::Fetch {
+            status: Some(status.as_u16()),
+            message: status
+                .canonical_reason()
+                .unwrap_or("unexpected status")
+                .to_lowercase(),
+        });
+        return Err(());
+    }
+    let length = response.content_length();
+    if length.is_some_and(|length| length > limits.max_bytes) {
+        refuse(FileErrorKind::TooLarge {
+            max_bytes: limits.max_bytes,
+        });
+        return Err(());
+    }
+    let content_type = file
+        .content_type
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .or_else(|| {
+            response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let stream = Limited {
+        inner: response.bytes_stream().boxed(),
+        received: 0,
+        max_bytes: limits.max_bytes,
+        expected: length,
+        url: shown,
+        fault: fault.clone(),
+        done: false,
+    };
+    let body = Body::wrap_stream(stream);
+    let part = match length {
+        Some(length) => Part::stream_with_length(body, length),
+        None => Part::stream(body),
+    }
+    .file_name(file_name);
+    // A content type that does not parse is replaced rather than failing the upload.
+    let content_type = if Part::text("").mime_str(&content_type).is_ok() {
+        content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    part.mime_str(content_type).map_err(|error| {
+        fault.set(
+            &crate::redact::origin_and_path_text(file.url),
+            FileErrorKind::Fetch {
+                status: None,
+                message: format!("unusable content type: {error}"),
+            },
+        );
+    })
+}
+
+/// The last path segment of `url`, else `file`.
+fn name_from_url(url: &Url) -> String {
+    url.path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .filter(|segment| !segment.is_empty())
+        .map(percent_decode)
+        .unwrap_or_else(|| "file".to_owned())
+}
+
+fn percent_decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A file body that stops with an error past `max_bytes`, or when the file server sends more or
+/// fewer bytes than it announced.
+struct Limited {
+    inner: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    received: u64,
+    max_bytes: u64,
+    expected: Option<u64>,
+    url: String,
+    fault: FileFault,
+    done: bool,
+}
+
+impl Limited {
+    fn fail(&mut self, kind: FileErrorKind) -> Poll<Option<std::io::Result<Bytes>>> {
+        let message = kind.to_string();
+        self.fault.set(&self.url, kind);
+        self.done = true;
+        Poll::Ready(Some(Err(std::io::Error::other(message))))
+    }
+}
+
+impl Stream for Limited {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.received += chunk.len() as u64;
+                if self.received > self.max_bytes {
+                    let max_bytes = self.max_bytes;
+                    return self.fail(FileErrorKind::TooLarge { max_bytes });
+                }
+                if self.expected.is_some_and(|expected| self.received > expected) {
+                    return self.fail(FileErrorKind::Fetch {
+                        status: None,
+                        message: "the file server sent more bytes than it announced".to_owned(),
+                    });
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(error))) => self.fail(FileErrorKind::Fetch {
+                status: None,
+                message: format!("the download failed: {}", error.without_url()),
+            }),
+            Poll::Ready(None) => {
+                if let Some(expected) = self.expected
+                    && self.received < expected
+                {
+                    return self.fail(FileErrorKind::Fetch {
+                        status: None,
+                        message: "the file server sent fewer bytes than it announced".to_owned(),
+                    });
+                }
+                self.done = true;
+                Poll::Ready(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Switchboard's executor: drives a compiled plan's sans-IO runs over HTTP for an integrated
+//! account. Everything provider-specific comes from the plan — base URLs, auth schemes, retry
+//! policy, timeouts, rate limits, file limits — and from the account's context.
+//!
+//! - **auth**: the integration's first scheme whose credential the account holds (HTTP Basic,
+//!   Bearer, a custom header); no credential, no call.
+//! - **retries** that never duplicate a create: idempotent methods are retried on connection
+//!   failures, timeouts and the policy's statuses; POST and PATCH only on statuses that mean
+//!   "not processed" (429, 503) and on failures before anything was sent. `Retry-After` is
+//!   honoured up to the policy's cap.
+//! - **rate limits**: token buckets per account, shared by every run; calls wait for a token.
+//! - **files**: multipart file parts are fetched (public addresses only, size-limited) and
+//!   streamed into the upload.
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::sync::Arc;
+//! use switchboard_core::{Registry, RunInput};
+//! use switchboard_executor::{Account, ExecError, Executor, ExecutorOptions};
+//!
+//! # async fn example() -> Result<(), ExecError> {
+//! let registry = Registry::load_dirs(Path::new("mappings"), Path::new("schemas"))
+//!     .unwrap_or_else(|problems| panic!("{problems}"));
+//! let plan = registry.method("lever", "ats/candidates", "create").expect("mapped");
+//! let executor = Executor::new(ExecutorOptions::default())?;
+//! let account = Account::new("acme-lever").with("api_key", "…").with("perform_as", "user-1");
+//! let input = RunInput {
+//!     query: serde_json::from_value(serde_json::json!({"job_id": "posting-1"})).expect("object"),
+//!     body: serde_json::json!({"first_name": "Ada", "emails": [{"email": "ada@example.com"}],
+//!                              "job_form_field_answers": []}),
+//!     ..RunInput::default()
+//! };
+//! let outcome = executor.run(&plan, input, &account).await?;
+//! println!("{}", outcome.output.record);
+//! for exchange in &outcome.exchanges {
+//!     println!("{} {} → {}", exchange.method.as_str(), exchange.url, exchange.status);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod account;
+mod auth;
+mod client;
+mod error;
+mod exchange;
+mod executor;
+mod files;
+mod rate_limit;
+mod redact;
+mod retry;
+mod send;
+
+pub use account::{Account, DEFAULT_ENVIRONMENT};
+pub use error::{ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind};
+pub use exchange::Exchange;
+pub use executor::{ExecutorOptions, Executor, Outcome};

@@ -1,0 +1,216 @@
+//! When to send a call again, and after how long. A call that may have reached the provider is
+//! re-sent only when its method is idempotent or the provider said it did not process it.
+
+use std::time::{Duration, SystemTime};
+
+use switchboard_core::{HttpMethod, RetrySpec};
+
+use crate::error::TransportKind;
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Wait this long, then send again.
+    Retry(Duration),
+    /// Give up: return what the last attempt produced.
+    Stop(Stop),
+}
+
+/// Why no further attempt is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The answer or failure is not one the policy retries for this method.
+    NotRetryable,
+    /// Every allowed attempt was made.
+    Exhausted,
+    /// The provider asked to wait longer than the policy allows.
+    RetryAfterTooLong,
+}
+
+/// The retry policy of one integration.
+pub(crate) struct Policy<'a> {
+    spec: &'a RetrySpec,
+}
+
+impl<'a> Policy<'a> {
+    pub(crate) fn new(spec: &'a RetrySpec) -> Policy<'a> {
+        Policy { spec }
+    }
+
+    /// After attempt number `attempt` (1-based) was answered with `status`.
+    pub(crate) fn after_status(
+        &self,
+        method: HttpMethod,
+        status: u16,
+        retry_after: Option<&str>,
+        attempt: u32,
+        now: SystemTime,
+    ) -> Verdict {
+        let statuses = if method.is_idempotent() {
+            &self.spec.idempotent_statuses
+        } else {
+            &self.spec.non_idempotent_statuses
+        };
+        if !statuses.contains(&status) {
+            return Verdict::Stop(Stop::NotRetryable);
+        }
+        if attempt >= self.spec.max_attempts {
+            return Verdict::Stop(Stop::Exhausted);
+        }
+        match retry_after.and_then(|value| parse_retry_after(value, now)) {
+            Some(wait) if wait > Duration::from_secs(self.spec.max_retry_after_secs) => {
+                Verdict::Stop(Stop::RetryAfterTooLong)
+            }
+            Some(wait) if !wait.is_zero() => Verdict::Retry(wait),
+            _ => Verdict::Retry(self.backoff(attempt)),
+        }
+    }
+
+    /// After attempt number `attempt` failed below HTTP. `reached` says whether the request may
+    /// have reached the provider.
+    pub(crate) fn after_failure(&self, method: HttpMethod, kind: TransportKind, reached: bool, attempt: u32) -> Verdict {
+        let retryable = if method.is_idempotent() {
+            matches!(
+                kind,
+                TransportKind::Connect | TransportKind::Timeout | TransportKind::Closed
+            )
+        } else {
+            // Only failures known to happen before anything was sent.
+            !reached && matches!(kind, TransportKind::Connect | TransportKind::Timeout)
+        };
+        if !retryable {
+            Verdict::Stop(Stop::NotRetryable)
+        } else if attempt >= self.spec.max_attempts {
+            Verdict::Stop(Stop::Exhausted)
+        } else {
+            Verdict::Retry(self.backoff(attempt))
+        }
+    }
+
+    /// Capped exponential backoff after attempt `attempt`, with jitter: a random wait between
+    /// half the backoff and the whole of it.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(32);
+        let full = self
+            .spec
+            .initial_backoff_ms
+            .saturating_mul(1_u64 << exponent)
+            .min(self.spec.max_backoff_ms);
+        let half = full / 2;
+        let jitter = if full > half {
+            rand::random_range(0..=full - half)
+        } else {
+            0
+        };
+        Duration::from_millis(half + jitter)
+    }
+}
+
+/// `Retry-After` as delta seconds or an HTTP date (a date in the past is no wait).
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> RetrySpec {
+        RetrySpec {
+            max_attempts: 3,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 300,
+            max_retry_after_secs: 60,
+            idempotent_statuses: vec![429, 502, 503, 504],
+            non_idempotent_statuses: vec![429, 503],
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn posts_are_retried_only_on_statuses_that_mean_not_processed() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        let now = SystemTime::now();
+        for status in [400, 401, 403, 404, 409, 422, 500, 502, 504] {
+            assert_eq!(
+                policy.after_status(HttpMethod::Post, status, None, 1, now),
+                Verdict::Stop(Stop::NotRetryable),
+                "{status}"
+            );
+        }
+        assert!(matches!(
+            policy.after_status(HttpMethod::Post, 503, None, 1, now),
+            Verdict::Retry(_)
+        ));
+        assert!(matches!(
+            policy.after_status(HttpMethod::Get, 502, None, 2, now),
+            Verdict::Retry(_)
+        ));
+        assert_eq!(
+            policy.after_status(HttpMethod::Get, 502, None, 3, now),
+            Verdict::Stop(Stop::Exhausted)
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        let now = SystemTime::now();
+        assert_eq!(
+            policy.after_status(HttpMethod::Post, 429, Some("2"), 1, now),
+            Verdict::Retry(Duration::from_secs(2))
+        );
+        assert_eq!(
+            policy.after_status(HttpMethod::Post, 429, Some("61"), 1, now),
+            Verdict::Stop(Stop::RetryAfterTooLong)
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_retried_only_when_safe() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        let retried = |method, kind, reached| matches!(policy.after_failure(method, kind, reached, 1), Verdict::Retry(_));
+        assert!(retried(HttpMethod::Post, TransportKind::Connect, false));
+        assert!(!retried(HttpMethod::Post, TransportKind::Timeout, true));
+        assert!(!retried(HttpMethod::Post, TransportKind::Closed, true));
+        assert!(!retried(HttpMethod::Patch, TransportKind::Closed, true));
+        assert!(retried(HttpMethod::Get, TransportKind::Timeout, true));
+        assert!(retried(HttpMethod::Put, TransportKind::Closed, true));
+        assert!(retried(HttpMethod::Delete, TransportKind::Connect, false));
+        assert!(!retried(HttpMethod::Get, TransportKind::Tls, false));
+        assert!(!retried(HttpMethod::Get, TransportKind::ResponseTooLarge, true));
+    }
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_is_capped() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        for _ in 0..50 {
+            let first = policy.backoff(1).as_millis();
+            assert!((50..=100).contains(&first), "{first}");
+            let second = policy.backoff(2).as_millis();
+            assert!((100..=200).contains(&second), "{second}");
+            let capped = policy.backoff(30).as_millis();
+            assert!((150..=300).contains(&capped), "{capped}");
+        }
+    }
+}

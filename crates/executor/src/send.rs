@@ -1,0 +1,361 @@
+//! One provider call: rate limit, auth, body (files fetched and streamed), timeout, and the
+//! attempts the retry policy allows.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, RequestBuilder, Url};
+use switchboard_core::{HttpMethod, ProviderRequest, RateLimitSpec, RequestBody};
+
+use crate::client::Purpose;
+use crate::error::{ExecError, FileError, TransportError, TransportKind, describe};
+use crate::exchange::Exchange;
+use crate::executor::{Executor, Target};
+use crate::files::{FetchLimits, FileFault, build_form};
+use crate::redact;
+use crate::retry::{Policy, Stop, Verdict};
+
+/// The name of the bucket every call counts against.
+const DEFAULT_BUCKET: &str = "default";
+
+/// A provider answer, read whole.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    content_type: Option<String>,
+    body: Bytes,
+}
+
+/// An attempt that got no usable answer.
+enum Failure {
+    /// Sending failed (nothing came back).
+    Send(reqwest::Error),
+    /// The answer's head came back, its body failed.
+    Read(reqwest::Error),
+    /// The answer was larger than allowed.
+    TooLarge,
+}
+
+impl Failure {
+    /// What failed, whether the request may have reached the provider, and why.
+    fn classify(self, max_response_bytes: u64) -> (TransportKind, bool, String) {
+        match self {
+            Failure::Send(error) => {
+                let connect = error.is_connect();
+                let kind = if connect && is_tls(&error) {
+                    TransportKind::Tls
+                } else if error.is_timeout() {
+                    TransportKind::Timeout
+                } else if connect {
+                    TransportKind::Connect
+                } else if error.is_request() || error.is_body() {
+                    TransportKind::Closed
+                } else {
+                    TransportKind::Other
+                };
+                (kind, !connect, describe(error))
+            }
+            Failure::Read(error) => {
+                let kind = if error.is_timeout() {
+                    TransportKind::Timeout
+                } else {
+                    TransportKind::Closed
+                };
+                (kind, true, describe(error))
+            }
+            Failure::TooLarge => (
+                TransportKind::ResponseTooLarge,
+                true,
+                format!("the answer is larger than {max_response_bytes} bytes"),
+            ),
+        }
+    }
+}
+
+impl Executor {
+    /// Sends `request` for the target, retrying as the policy allows, and returns the final
+    /// answer's exchange.
+    pub(crate) async fn exchange(&self, target: &Target<'_>, request: &ProviderRequest) -> Result<Exchange, ExecError> {
+        let settings = &target.settings;
+        let url = Url::parse(&request.url(&target.base_url)).map_err(|error| ExecError::Mapping {
+            field: format!("steps.{}.request.path", request.step),
+            message: format!("the rendered url is not valid: {error}"),
+            exchanges: Vec::new(),
+        })?;
+        let headers = request_headers(target, request)?;
+        let client = self.client(Purpose::Provider, settings.connect_timeout)?;
+        let limits = rate_limits(target, request);
+        let policy = Policy::new(&settings.retry);
+        let method = request.method;
+        let mut attempt = 0_u32;
+        loop {
+            attempt += 1;
+            if let Err(held) = self
+                .inner
+                .limiter
+                .acquire(&target.account.id, &limits, settings.rate_limit_wait)
+                .await
+            {
+                return Err(ExecError::RateLimited {
+                    step: request.step.clone(),
+                    account: target.account.id.clone(),
+                    bucket: held.bucket,
+                    deadline: settings.rate_limit_wait,
+                    exchanges: Vec::new(),
+                });
+            }
+            let fault = FileFault::default();
+            let builder = client
+                .request(reqwest_method(method), url.clone())
+                .headers(headers.clone())
+                .timeout(settings.request_timeout);
+            let builder = match self.with_body(target, builder, &request.body, &fault).await {
+                Ok(builder) => builder,
+                Err(error) => return Err(file_error(request, &fault).unwrap_or(error)),
+            };
+            let started_at = SystemTime::now();
+            let clock = Instant::now();
+            let failure = match read(builder, settings.max_response_bytes).await {
+                Ok(answer) => {
+                    let exchange = Exchange {
+                        step: request.step.clone(),
+                        method,
+                        url: redact::without_credentials(&url),
+                        status: answer.status,
+                        attempts: attempt,
+                        headers: answer.headers,
+                        content_type: answer.content_type,
+                        body: answer.body,
+                        started_at,
+                        duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    };
+                    let retry_after = exchange.header("retry-after");
+                    match policy.after_status(method, exchange.status, retry_after, attempt, SystemTime::now()) {
+                        Verdict::Retry(wait) => {
+                            tracing::warn!(
+                                step = %request.step,
+                                method = method.as_str(),
+                                attempt,
+                                status = exchange.status,
+                                wait_ms = millis(wait),
+                                "provider call answered with a retryable status; retrying"
+                            );
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        Verdict::Stop(stop) => {
+                            if stop == Stop::RetryAfterTooLong {
+                                tracing::info!(
+                                    step = %request.step,
+                                    attempt,
+                                    status = exchange.status,
+                                    max_retry_after_secs = settings.retry.max_retry_after_secs,
+                                    "provider asked to wait longer than the retry policy allows; not retrying"
+                                );
+                            }
+                            tracing::debug!(
+                                step = %request.step,
+                                method = method.as_str(),
+                                path = url.path(),
+                                status = exchange.status,
+                                attempts = attempt,
+                                duration_ms = exchange.duration_ms,
+                                "provider call"
+                            );
+                            return Ok(exchange);
+                        }
+                    }
+                }
+                Err(failure) => failure,
+            };
+            if let Some(error) = file_error(request, &fault) {
+                return Err(error);
+            }
+            let (kind, reached, message) = failure.classify(settings.max_response_bytes);
+            match policy.after_failure(method, kind, reached, attempt) {
+                Verdict::Retry(wait) => {
+                    tracing::warn!(
+                        step = %request.step,
+                        method = method.as_str(),
+                        attempt,
+                        error = kind.as_str(),
+                        wait_ms = millis(wait),
+                        "provider call failed before an answer; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Verdict::Stop(_) => {
+                    tracing::debug!(
+                        step = %request.step,
+                        method = method.as_str(),
+                        attempt,
+                        error = kind.as_str(),
+                        may_have_reached_provider = reached,
+                        "provider call failed"
+                    );
+                    return Err(ExecError::Transport(Box::new(TransportError {
+                        step: request.step.clone(),
+                        method,
+                        url: redact::origin_and_path(&url),
+                        kind,
+                        may_have_reached_provider: reached,
+                        attempts: attempt,
+                        message,
+                        exchanges: Vec::new(),
+                    })));
+                }
+            }
+        }
+    }
+
+    fn client(&self, purpose: Purpose, connect_timeout: Duration) -> Result<reqwest::Client, ExecError> {
+        self.inner
+            .clients
+            .get(purpose, connect_timeout)
+            .map_err(|error| ExecError::Internal {
+                message: format!("cannot build the http client: {}", describe(error)),
+            })
+    }
+
+    /// Adds the body; file parts are fetched now (their bytes stream during the send).
+    async fn with_body(&self, target: &Target<'_>, builder: RequestBuilder, body: &RequestBody, fault: &FileFault) -> Result<RequestBuilder, ExecError> {
+        Ok(match body {
+            RequestBody::Empty => builder,
+            RequestBody::Json(value) => builder.json(value),
+            RequestBody::Multipart(parts) => {
+                let settings = &target.settings;
+                let client = self.client(Purpose::Files, settings.connect_timeout)?;
+                let limits = FetchLimits {
+                    max_bytes: settings.max_file_bytes,
+                    timeout: settings.request_timeout,
+                    allow_private: self.inner.options.allow_private_file_urls,
+                };
+                let form = build_form(&client, parts, limits, fault)
+                    .await
+                    .map_err(|()| ExecError::Internal {
+                        message: "a file part failed without a reason".to_owned(),
+                    })?;
+                builder.multipart(form)
+            }
+        })
+    }
+}
+
+/// The file error recorded in `fault`, if the attempt failed because of a file.
+fn file_error(request: &ProviderRequest, fault: &FileFault) -> Option<ExecError> {
+    let (url, kind) = fault.get()?;
+    tracing::debug!(step = %request.step, file = %url, "file refused or failed");
+    Some(ExecError::File(Box::new(FileError {
+        step: request.step.clone(),
+        url,
+        kind,
+        exchanges: Vec::new(),
+    })))
+}
+
+/// The mapping's headers plus the credential header (which a mapping cannot replace).
+fn request_headers(target: &Target<'_>, request: &ProviderRequest) -> Result<HeaderMap, ExecError> {
+    let invalid = |name: &str, what: &str| ExecError::Mapping {
+        field: format!("steps.{}.request.headers.{name}", request.step),
+        message: format!("the rendered header {what} is not valid in http"),
+        exchanges: Vec::new(),
+    };
+    let credential = target.credentials.header();
+    let mut headers = HeaderMap::new();
+    for (name, value) in &request.headers {
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name, "name"))?;
+        if credential.is_some_and(|(credential, _)| *credential == header) {
+            continue;
+        }
+        let value = HeaderValue::from_str(value).map_err(|_| invalid(name, "value"))?;
+        headers.append(header, value);
+    }
+    if let Some((name, value)) = credential {
+        headers.insert(name.clone(), value.clone());
+    }
+    Ok(headers)
+}
+
+/// The buckets a call counts against: `default`, plus the request's own when the integration
+/// defines it.
+fn rate_limits<'a>(target: &Target<'a>, request: &'a ProviderRequest) -> Vec<(&'a str, &'a RateLimitSpec)> {
+    let buckets = &target.integration.rate_limits;
+    let mut limits: Vec<(&str, &RateLimitSpec)> = buckets
+        .get_key_value(DEFAULT_BUCKET)
+        .map(|(name, spec)| (name.as_str(), spec))
+        .into_iter()
+        .collect();
+    if let Some(name) = request.rate_limit.as_deref().filter(|name| *name != DEFAULT_BUCKET) {
+        match buckets.get_key_value(name) {
+            Some((name, spec)) => limits.push((name.as_str(), spec)),
+            None => tracing::debug!(step = %request.step, bucket = name, "rate limit bucket not defined; ignored"),
+        }
+    }
+    limits
+}
+
+/// Sends and reads the whole answer, up to `max_bytes`.
+async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure> {
+    let mut response = builder.send().await.map_err(Failure::Send)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    if response.content_length().is_some_and(|length| length > max_bytes) {
+        return Err(Failure::TooLarge);
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(Failure::Read)? {
+        if (body.len() + chunk.len()) as u64 > max_bytes {
+            return Err(Failure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Answer {
+        status,
+        headers,
+        content_type,
+        body: body.freeze(),
+    })
+}
+
+/// Whether a connect error is a TLS failure: rustls reports handshake and certificate errors as
+/// I/O errors of kind `InvalidData`.
+fn is_tls(error: &reqwest::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = current {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::InvalidData
+        {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
+fn reqwest_method(method: HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,200 @@
+//! Secrets at rest and API tokens: account credentials are sealed with XChaCha20-Poly1305 under
+//! a 32-byte key; API tokens are random and only their SHA-256 is stored.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
+
+/// The environment variable holding the base64 encoding of the 32-byte key.
+pub const SECRET_KEY_ENV: &str = "SWITCHBOARD_SECRET_KEY";
+
+/// The prefix of every API token, so a leaked one is easy to recognise.
+const TOKEN_PREFIX: &str = "sb_";
+
+/// A version byte in front of every sealed value, so the format can change later.
+const SEALED_V1: u8 = 1;
+
+/// Why the key could not be had, or a value could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// `SWITCHBOARD_SECRET_KEY` is not the base64 of 32 bytes.
+    #[error("`{SECRET_KEY_ENV}` must be the base64 encoding of 32 bytes")]
+    BadEnvKey,
+    /// The key file exists but does not hold a key.
+    #[error("key file `{}` must hold the base64 encoding of 32 bytes", .0.display())]
+    BadKeyFile(PathBuf),
+    /// The key file could not be read or written.
+    #[error("key file `{}`: {source}", path.display())]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The operating system gave no random bytes.
+    #[error("no randomness available: {0}")]
+    Random(String),
+    /// A sealed value does not open under this key (wrong key, or corrupted).
+    #[error("stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed?)")]
+    Open,
+}
+
+/// The key that seals account credentials. Its `Debug` never shows the key.
+#[derive(Clone)]
+pub struct SecretKey([u8; 32]);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+impl SecretKey {
+    /// A fresh random key.
+    pub fn generate() -> Result<SecretKey, CryptoError> {
+        Ok(SecretKey(random_bytes()?))
+    }
+
+    /// Parses the base64 encoding of 32 bytes.
+    pub fn from_base64(text: &str) -> Option<SecretKey> {
+        let bytes = STANDARD.decode(text.trim()).ok()?;
+        <[u8; 32]>::try_from(bytes.as_slice()).ok().map(SecretKey)
+    }
+
+    /// The key from `SWITCHBOARD_SECRET_KEY`, else from `key_file` (created with mode 0600 when
+    /// absent), else — with no key file, as for an in-memory database — a fresh ephemeral key.
+    pub fn load(key_file: Option<&Path>) -> Result<SecretKey, CryptoError> {
+        if let Ok(text) = std::env::var(SECRET_KEY_ENV) {
+            return SecretKey::from_base64(&text).ok_or(CryptoError::BadEnvKey);
+        }
+        let Some(path) = key_file else {
+            return SecretKey::generate();
+        };
+        let io = |source| CryptoError::KeyFile { path: path.to_path_buf(), source };
+        match std::fs::read_to_string(path) {
+            Ok(text) => SecretKey::from_base64(&text).ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = SecretKey::generate()?;
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(path).map_err(io)?;
+                writeln!(file, "{}", STANDARD.encode(key.0)).map_err(io)?;
+                Ok(key)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+}
+
+/// Seals and opens account credentials.
+pub struct Cipher {
+    aead: XChaCha20Poly1305,
+}
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(..)")
+    }
+}
+
+impl Cipher {
+    /// A cipher under `key`.
+    pub fn new(key: &SecretKey) -> Cipher {
+        Cipher { aead: XChaCha20Poly1305::new((&key.0).into()) }
+    }
+
+    /// Encrypts `plaintext`: version byte, 24-byte random nonce, ciphertext with its tag.
+    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce: [u8; 24] = random_bytes()?;
+        let sealed = self
+            .aead
+            .encrypt(XNonce::from_slice(&nonce), plaintext)
+            .map_err(|_| CryptoError::Random("encryption failed".to_owned()))?;
+        let mut out = Vec::with_capacity(1 + nonce.len() + sealed.len());
+        out.push(SEALED_V1);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Decrypts what [`Cipher::seal`] produced.
+    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match sealed {
+            [SEALED_V1, rest @ ..] if rest.len() >= 24 => {
+                let (nonce, ciphertext) = rest.split_at(24);
+                self.aead.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Open)
+            }
+            _ => Err(CryptoError::Open),
+        }
+    }
+}
+
+/// A new API token (`sb_` + 43 URL-safe characters): shown once, never stored.
+pub fn generate_token() -> Result<String, CryptoError> {
+    let bytes: [u8; 32] = random_bytes()?;
+    Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// The stored form of an API token: lower-case hex SHA-256.
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex SHA-256 of several parts, each length-prefixed so parts cannot run together.
+pub fn fingerprint(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| CryptoError::Random(e.to_string()))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_under_the_same_key_only() {
+        let key = SecretKey::generate().expect("random");
+        let cipher = Cipher::new(&key);
+        let sealed = cipher.seal(b"{\"api_key\":\"k\"}").expect("seal");
+        assert!(!sealed.windows(7).any(|w| w == b"api_key"));
+        assert_eq!(cipher.open(&sealed).expect("open"), b"{\"api_key\":\"k\"}");
+        let other = Cipher::new(&SecretKey::generate().expect("random"));
+        assert!(matches!(other.open(&sealed), Err(CryptoError::Open)));
+    }
+
+    #[test]
+    fn tokens_are_prefixed_and_hashed() {
+        let token = generate_token().expect("random");
+        assert!(token.starts_with("sb_"));
+        assert_eq!(token.len(), 3 + 43);
+        assert_eq!(hash_token(&token).len(), 64);
+        assert_ne!(hash_token(&token), hash_token("sb_other"));
+    }
+
+    #[test]
+    fn key_debug_hides_the_key() {
+        let key = SecretKey::from_base64(&STANDARD.encode([7u8; 32])).expect("key");
+        assert_eq!(format!("{key:?}"), "SecretKey(..)");
+    }
+}

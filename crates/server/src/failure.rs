@@ -1,0 +1,130 @@
+//! Executor errors as error envelopes: which status, which fields, which headers, and whether
+//! the provider may have been contacted (so the response is kept for its idempotency key).
+
+use axum::http::{HeaderName, StatusCode, header};
+use serde_json::{Value, json};
+use switchboard_executor::{ExecError, FileErrorKind, TransportKind};
+
+use crate::envelope::ApiError;
+
+/// The envelope for `error`, and whether the provider may have been contacted.
+pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
+    match error {
+        ExecError::Input { problems, warnings } => (ApiError::invalid_input(problems, warnings), false),
+        ExecError::Provider(failure) => {
+            let remote = failure.error.status;
+            let status = remote_status(remote);
+            let mut insight = serde_json::Map::new();
+            insight.insert(
+                "remote_error".into(),
+                json!({"description": "The provider answered with an error", "value": remote}),
+            );
+            if remote == 429 {
+                insight.insert(
+                    "rate_limit_error".into(),
+                    json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.error.retry_after}),
+                );
+            }
+            let message = if failure.error.message.is_empty() {
+                format!("the provider answered with HTTP {remote}")
+            } else {
+                failure.error.message.clone()
+            };
+            let mut api = ApiError::new(status, "remote_error", message)
+                .with("is_remote_error", Value::Bool(true))
+                .with("truto_is_remote_error", Value::Bool(true))
+                .with("remote_status", Value::from(remote))
+                .with("remote_step", Value::from(failure.error.step.clone()))
+                .with("raw_response", failure.error.body.clone())
+                .with("truto_error_insight", Value::Object(insight));
+            if let Some(code) = &failure.error.code {
+                api = api.with("remote_code", Value::from(code.clone()));
+            }
+            if let Some(retry_after) = &failure.error.retry_after {
+                api = api.header(header::RETRY_AFTER, retry_after);
+            }
+            for (name, value) in &failure.headers {
+                let name = name.to_ascii_lowercase();
+                if (name.starts_with("x-ratelimit-") || name.starts_with("ratelimit"))
+                    && let Ok(name) = HeaderName::try_from(name)
+                {
+                    api = api.header(name, value);
+                }
+            }
+            (api, true)
+        }
+        ExecError::Upstream { step, message, body, .. } => (
+            ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("step `{step}`: {message}"))
+                .with("is_remote_error", Value::Bool(true))
+                .with("truto_is_remote_error", Value::Bool(true))
+                .with("remote_step", Value::from(step.clone()))
+                .with("raw_response", body.clone()),
+            true,
+        ),
+        ExecError::Mapping { exchanges, .. } if exchanges.is_empty() => (ApiError::internal(error), false),
+        ExecError::Mapping { field, message, .. } => (
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "mapping_error",
+                format!("the provider's answer could not be mapped at `{field}`: {message}"),
+            ),
+            true,
+        ),
+        ExecError::Transport(transport) => {
+            let (status, code) = match transport.kind {
+                TransportKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+                _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+            };
+            let api = ApiError::new(status, code, transport.to_string())
+                .with("transport_error", Value::from(transport.kind.as_str()))
+                .with("remote_step", Value::from(transport.step.clone()))
+                .with("may_have_reached_provider", Value::Bool(transport.may_have_reached_provider));
+            (api, transport.may_have_reached_provider || !transport.exchanges.is_empty())
+        }
+        ExecError::File(file) => {
+            let status = match &file.kind {
+                FileErrorKind::Fetch { status: None, .. } => StatusCode::BAD_GATEWAY,
+                FileErrorKind::Fetch { status: Some(s), .. } if *s >= 500 => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let api = ApiError::new(status, "file_error", file.to_string())
+                .with("remote_step", Value::from(file.step.clone()))
+                .with("file_url", Value::from(file.url.clone()));
+            (api, !file.exchanges.is_empty())
+        }
+        ExecError::NoCredentials { .. } | ExecError::Account { .. } => (
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "account_misconfigured", error.to_string()),
+            false,
+        ),
+        ExecError::RateLimited { exchanges, .. } => (
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", error.to_string())
+                .with("is_remote_error", Value::Bool(false))
+                .header(header::RETRY_AFTER, "1"),
+            !exchanges.is_empty(),
+        ),
+        other => (ApiError::internal(other), false),
+    }
+}
+
+/// The status a provider error is answered with: the provider's own for 4xx and 502–504,
+/// 502 for any other 5xx or unexpected status (so our own 500 always means our own bug).
+fn remote_status(status: u16) -> StatusCode {
+    match status {
+        400..=499 | 502..=504 => StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_statuses_are_kept_or_become_502() {
+        assert_eq!(remote_status(422), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(remote_status(429), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(remote_status(503), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(remote_status(500), StatusCode::BAD_GATEWAY);
+        assert_eq!(remote_status(200), StatusCode::BAD_GATEWAY);
+    }
+}

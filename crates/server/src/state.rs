@@ -1,0 +1,69 @@
+//! What every handler reads: the registry of plans, the store, the executor, the cipher, limits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::Registry;
+use switchboard_executor::Executor;
+
+use crate::config::ServeConfig;
+use crate::crypto::Cipher;
+use crate::idempotency::KeyLocks;
+use crate::store::Store;
+
+/// Shared server state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) executor: Executor,
+    pub(crate) cipher: Cipher,
+    pub(crate) locks: KeyLocks,
+    pub(crate) body_limit: usize,
+    pub(crate) idempotency_ttl: Duration,
+    pub(crate) idempotency_wait: Duration,
+}
+
+impl AppState {
+    /// State over loaded plans, an open store, an executor and the credential cipher, with the
+    /// limits of `config` (body limit, idempotency TTL and wait).
+    pub fn new(
+        registry: Arc<Registry>,
+        store: Arc<dyn Store>,
+        executor: Executor,
+        cipher: Cipher,
+        config: &ServeConfig,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                registry,
+                store,
+                executor,
+                cipher,
+                locks: KeyLocks::default(),
+                body_limit: config.body_limit,
+                idempotency_ttl: config.idempotency_ttl,
+                idempotency_wait: config.idempotency_wait,
+            }),
+        }
+    }
+
+    /// The loaded plans.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.inner.registry
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The credential cipher.
+    pub fn cipher(&self) -> &Cipher {
+        &self.inner.cipher
+    }
+}

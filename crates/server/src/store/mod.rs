@@ -1,0 +1,231 @@
+//! Storage: integrated accounts, API token hashes, idempotency records and the request log
+//! behind one object-safe trait. SQLite is built in; a PostgreSQL backend implements the same
+//! trait and is picked by [`open`] from the database URL, with no handler changes.
+//!
+//! The store never sees plaintext credentials: accounts arrive with their secrets already
+//! sealed (see [`crate::crypto::Cipher`]).
+
+mod sqlite;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub use sqlite::SqliteStore;
+
+/// A storage failure. Its text names the operation, never a stored value.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a backend this build does not have.
+    #[error("unsupported database URL `{0}` (this build supports `sqlite:<path>` and `sqlite::memory:`)")]
+    UnsupportedUrl(String),
+    /// The database refused an operation.
+    #[error("database error while {action}: {message}")]
+    Database {
+        /// What the store was doing.
+        action: &'static str,
+        /// The driver's message.
+        message: String,
+    },
+    /// A stored row could not be read back.
+    #[error("corrupt stored {what}: {message}")]
+    Corrupt {
+        /// What kind of row.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// An integrated account as stored: public context in clear, credentials sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAccount {
+    /// The account id (a UUID).
+    pub id: String,
+    /// The integration's name.
+    pub integration: String,
+    /// The environment (`production`, `sandbox`, …), when no base URL overrides it.
+    pub environment: Option<String>,
+    /// A base URL overriding the environment's.
+    pub base_url: Option<String>,
+    /// The context values mappings may read.
+    pub context: Map<String, Value>,
+    /// The names of the credentials held in `sealed_secrets`.
+    pub secret_keys: Vec<String>,
+    /// The credentials, sealed as one JSON object.
+    pub sealed_secrets: Vec<u8>,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+}
+
+/// An API token as stored: its hash, never the token.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredToken {
+    /// The token's id.
+    pub id: String,
+    /// A name to recognise it by.
+    pub name: String,
+    /// Lower-case hex SHA-256 of the token.
+    #[serde(skip)]
+    pub hash: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+/// A response kept for an idempotency key.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers worth replaying (content type, warnings, `Retry-After`, …).
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+/// What [`Store::idempotency_begin`] found for a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdempotencyBegin {
+    /// No live record: one marked in progress now exists, and the caller runs the request.
+    Started,
+    /// A request with this key is still running (here or on another instance).
+    InProgress {
+        /// The fingerprint of that request.
+        fingerprint: String,
+    },
+    /// A request with this key finished.
+    Completed {
+        /// The fingerprint of that request.
+        fingerprint: String,
+        /// Its response.
+        response: StoredResponse,
+    },
+}
+
+/// One provider call in the request log.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct LogExchange {
+    /// The mapping step.
+    pub step: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The URL called (credentials are never in URLs).
+    pub url: String,
+    /// The provider's status, or none when no answer came.
+    pub status: Option<u16>,
+    /// How long the call took.
+    pub duration_ms: Option<u64>,
+}
+
+/// One request-log entry. It holds no bodies and no credentials.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// A sequence number, newest highest (0 before insertion).
+    pub id: i64,
+    /// RFC 3339 time the request arrived.
+    pub time: String,
+    /// The request id (`x-request-id`).
+    pub request_id: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The path, without the query string.
+    pub path: String,
+    /// The integration, when an account was resolved.
+    pub integration: Option<String>,
+    /// The integrated account id, when given.
+    pub integrated_account_id: Option<String>,
+    /// The unified resource (`ats/candidates`), when routed.
+    pub resource: Option<String>,
+    /// The unified method (`create`), when routed.
+    pub unified_method: Option<String>,
+    /// The response status.
+    pub status: u16,
+    /// Total duration.
+    pub duration_ms: u64,
+    /// The provider calls made.
+    pub exchanges: Vec<LogExchange>,
+}
+
+/// Which log entries to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogFilter {
+    /// At most this many (the store caps it).
+    pub limit: u32,
+    /// Only entries older than this id (for paging).
+    pub before: Option<i64>,
+    /// Only this account's entries.
+    pub integrated_account_id: Option<String>,
+}
+
+/// Every durable thing the server keeps. Object-safe: handlers hold an `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts a new account.
+    async fn insert_account(&self, account: &StoredAccount) -> Result<(), StoreError>;
+    /// One account.
+    async fn get_account(&self, id: &str) -> Result<Option<StoredAccount>, StoreError>;
+    /// Every account, oldest first.
+    async fn list_accounts(&self) -> Result<Vec<StoredAccount>, StoreError>;
+    /// Replaces an existing account; false when there is none with that id.
+    async fn update_account(&self, account: &StoredAccount) -> Result<bool, StoreError>;
+    /// Deletes an account; false when there was none.
+    async fn delete_account(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Inserts an API token's hash.
+    async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError>;
+    /// The token with this hash.
+    async fn find_token(&self, hash: &str) -> Result<Option<StoredToken>, StoreError>;
+    /// Every token (hashes included), oldest first.
+    async fn list_tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+    /// Deletes a token; false when there was none.
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Looks `key` up in `scope` (an API token id). With no live record (none, or expired at
+    /// `now`), records one in progress with `fingerprint`, expiring at `expires_at` (both Unix
+    /// seconds), and answers [`IdempotencyBegin::Started`].
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<IdempotencyBegin, StoreError>;
+    /// Stores the response of the request that began `key`, kept until `expires_at` (Unix
+    /// seconds).
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+        expires_at: i64,
+    ) -> Result<(), StoreError>;
+    /// Forgets an in-progress record (the request ended without anything worth replaying).
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+
+    /// Appends a request-log entry.
+    async fn insert_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
+    /// Log entries, newest first.
+    async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError>;
+}
+
+/// Opens the store a database URL names (`sqlite:switchboard.db`, `sqlite::memory:`), creating
+/// and migrating it as needed.
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// The file a database URL keeps its data in, when it is a file (`None` for memory databases
+/// and non-file backends). The key file lives next to it.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    sqlite::database_file(url)
+}

@@ -1,0 +1,424 @@
+//! The SQLite backend (sqlx): a file created on first open, or `sqlite::memory:` for tests.
+//! Migrations are embedded and applied in order on open.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqliteConnection};
+
+use super::{
+    IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse, StoredToken,
+};
+
+/// The embedded migrations: version, name, SQL. Append only.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../../migrations/sqlite/0001_initial.sql"))];
+
+/// The most log entries one listing returns.
+const MAX_LOG_LIMIT: u32 = 100;
+
+/// A store in one SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn db(action: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::Database { action, message: e.to_string() }
+}
+
+fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
+    move |e| StoreError::Corrupt { what, message: e.to_string() }
+}
+
+/// The file behind a `sqlite:` URL, or `None` for a memory database.
+pub(super) fn database_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when absent) and migrates the database `url` names.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let memory = database_file(url).is_none();
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db("parsing the database URL"))?
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = if memory {
+            // Every connection to `:memory:` is its own database: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+                .await
+        }
+        .map_err(db("opening the database"))?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db("migrating"))?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS switchboard_migrations \
+             (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(&mut *conn)
+        .await
+        .map_err(db("migrating"))?;
+        let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM switchboard_migrations")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db("migrating"))?;
+        for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > applied) {
+            apply(&mut conn, *version, name, sql).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn apply(conn: &mut SqliteConnection, version: i64, name: &str, sql: &str) -> Result<(), StoreError> {
+    let action = "applying a migration";
+    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(db(action))?;
+    let result = async {
+        sqlx::raw_sql(sql).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO switchboard_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+            .bind(version)
+            .bind(name)
+            .bind(crate::clock::now_rfc3339())
+            .execute(&mut *conn)
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    sqlx::raw_sql(end).execute(&mut *conn).await.map_err(db(action))?;
+    result.map_err(db(action))
+}
+
+fn account_from_row(row: &SqliteRow) -> Result<StoredAccount, StoreError> {
+    let get = |name: &str| row.try_get::<String, _>(name).map_err(db("reading an account"));
+    let context: Map<String, Value> = serde_json::from_str(&get("context")?).map_err(corrupt("account context"))?;
+    let secret_keys: Vec<String> =
+        serde_json::from_str(&get("secret_keys")?).map_err(corrupt("account secret names"))?;
+    Ok(StoredAccount {
+        id: get("id")?,
+        integration: get("integration")?,
+        environment: row.try_get("environment").map_err(db("reading an account"))?,
+        base_url: row.try_get("base_url").map_err(db("reading an account"))?,
+        context,
+        secret_keys,
+        sealed_secrets: row.try_get("sealed_secrets").map_err(db("reading an account"))?,
+        created_at: get("created_at")?,
+        updated_at: get("updated_at")?,
+    })
+}
+
+fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {
+    let get = |name: &str| row.try_get::<String, _>(name).map_err(db("reading a token"));
+    Ok(StoredToken { id: get("id")?, name: get("name")?, hash: get("hash")?, created_at: get("created_at")? })
+}
+
+fn log_from_row(row: &SqliteRow) -> Result<LogEntry, StoreError> {
+    let action = "reading the request log";
+    let exchanges: String = row.try_get("exchanges").map_err(db(action))?;
+    Ok(LogEntry {
+        id: row.try_get("id").map_err(db(action))?,
+        time: row.try_get("time").map_err(db(action))?,
+        request_id: row.try_get("request_id").map_err(db(action))?,
+        method: row.try_get("method").map_err(db(action))?,
+        path: row.try_get("path").map_err(db(action))?,
+        integration: row.try_get("integration").map_err(db(action))?,
+        integrated_account_id: row.try_get("integrated_account_id").map_err(db(action))?,
+        resource: row.try_get("resource").map_err(db(action))?,
+        unified_method: row.try_get("unified_method").map_err(db(action))?,
+        status: u16::try_from(row.try_get::<i64, _>("status").map_err(db(action))?).unwrap_or(0),
+        duration_ms: u64::try_from(row.try_get::<i64, _>("duration_ms").map_err(db(action))?).unwrap_or(0),
+        exchanges: serde_json::from_str(&exchanges).map_err(corrupt("log exchanges"))?,
+    })
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db("pinging"))?;
+        Ok(())
+    }
+
+    async fn insert_account(&self, a: &StoredAccount) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO accounts (id, integration, environment, base_url, context, secret_keys, sealed_secrets, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.id)
+        .bind(&a.integration)
+        .bind(&a.environment)
+        .bind(&a.base_url)
+        .bind(json(&a.context))
+        .bind(json(&a.secret_keys))
+        .bind(&a.sealed_secrets)
+        .bind(&a.created_at)
+        .bind(&a.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db("inserting an account"))?;
+        Ok(())
+    }
+
+    async fn get_account(&self, id: &str) -> Result<Option<StoredAccount>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading an account"))?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<StoredAccount>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM accounts ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing accounts"))?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn update_account(&self, a: &StoredAccount) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET integration = ?, environment = ?, base_url = ?, context = ?, secret_keys = ?, \
+             sealed_secrets = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&a.integration)
+        .bind(&a.environment)
+        .bind(&a.base_url)
+        .bind(json(&a.context))
+        .bind(json(&a.secret_keys))
+        .bind(&a.sealed_secrets)
+        .bind(&a.updated_at)
+        .bind(&a.id)
+        .execute(&self.pool)
+        .await
+        .map_err(db("updating an account"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM accounts WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("deleting an account"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_tokens (id, name, hash, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&t.id)
+            .bind(&t.name)
+            .bind(&t.hash)
+            .bind(&t.created_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("inserting a token"))?;
+        Ok(())
+    }
+
+    async fn find_token(&self, hash: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a token"))?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing tokens"))?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("deleting a token"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<IdempotencyBegin, StoreError> {
+        let action = "recording an idempotency key";
+        sqlx::query("DELETE FROM idempotency WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db(action))?;
+        // Insert-if-absent is one statement, so two instances cannot both start the same key.
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency (scope, key, fingerprint, created_at, expires_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (scope, key) DO NOTHING",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(fingerprint)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db(action))?;
+            if inserted.rows_affected() == 1 {
+                return Ok(IdempotencyBegin::Started);
+            }
+            let row = sqlx::query("SELECT fingerprint, status, headers, body FROM idempotency WHERE scope = ? AND key = ?")
+                .bind(scope)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db(action))?;
+            let Some(row) = row else { continue };
+            let fingerprint: String = row.try_get("fingerprint").map_err(db(action))?;
+            let status: Option<i64> = row.try_get("status").map_err(db(action))?;
+            let Some(status) = status else {
+                return Ok(IdempotencyBegin::InProgress { fingerprint });
+            };
+            let headers: Option<String> = row.try_get("headers").map_err(db(action))?;
+            let headers = serde_json::from_str(headers.as_deref().unwrap_or("[]")).map_err(corrupt("idempotency headers"))?;
+            let body: Option<Vec<u8>> = row.try_get("body").map_err(db(action))?;
+            let response = StoredResponse {
+                status: u16::try_from(status).unwrap_or(500),
+                headers,
+                body: body.unwrap_or_default(),
+            };
+            return Ok(IdempotencyBegin::Completed { fingerprint, response });
+        }
+        Err(StoreError::Database { action, message: "the record changed under us three times".to_owned() })
+    }
+
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE idempotency SET status = ?, headers = ?, body = ?, expires_at = ? WHERE scope = ? AND key = ?")
+            .bind(i64::from(response.status))
+            .bind(json(&response.headers))
+            .bind(&response.body)
+            .bind(expires_at)
+            .bind(scope)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing an idempotent response"))?;
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency WHERE scope = ? AND key = ? AND status IS NULL")
+            .bind(scope)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db("forgetting an idempotency key"))?;
+        Ok(())
+    }
+
+    async fn insert_log(&self, e: &LogEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
+             unified_method, status, duration_ms, exchanges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&e.time)
+        .bind(&e.request_id)
+        .bind(&e.method)
+        .bind(&e.path)
+        .bind(&e.integration)
+        .bind(&e.integrated_account_id)
+        .bind(&e.resource)
+        .bind(&e.unified_method)
+        .bind(i64::from(e.status))
+        .bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
+        .bind(json(&e.exchanges))
+        .execute(&self.pool)
+        .await
+        .map_err(db("writing the request log"))?;
+        Ok(())
+    }
+
+    async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        let limit = filter.limit.clamp(1, MAX_LOG_LIMIT);
+        let rows = sqlx::query(
+            "SELECT * FROM request_log WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR integrated_account_id = ?2) \
+             ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(filter.before)
+        .bind(&filter.integrated_account_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading the request log"))?;
+        rows.iter().map(log_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_files_are_found_in_urls() {
+        assert_eq!(database_file("sqlite:switchboard.db"), Some(PathBuf::from("switchboard.db")));
+        assert_eq!(database_file("sqlite://data/s.db?mode=rwc"), Some(PathBuf::from("data/s.db")));
+        assert_eq!(database_file("sqlite:///abs/s.db"), Some(PathBuf::from("/abs/s.db")));
+        assert_eq!(database_file("sqlite::memory:"), None);
+        assert_eq!(database_file("postgres://x"), None);
+    }
+
+    #[tokio::test]
+    async fn idempotency_records_start_once_and_replay() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        let begin = store.idempotency_begin("t", "k", "f1", 100, 200).await.expect("begin");
+        assert_eq!(begin, IdempotencyBegin::Started);
+        let again = store.idempotency_begin("t", "k", "f1", 101, 201).await.expect("begin");
+        assert_eq!(again, IdempotencyBegin::InProgress { fingerprint: "f1".into() });
+        let response = StoredResponse { status: 201, headers: vec![("a".into(), "b".into())], body: b"{}".to_vec() };
+        store.idempotency_complete("t", "k", &response, 200).await.expect("complete");
+        let replay = store.idempotency_begin("t", "k", "f1", 102, 202).await.expect("begin");
+        assert_eq!(replay, IdempotencyBegin::Completed { fingerprint: "f1".into(), response });
+        // Another scope is another key; an expired record is gone.
+        assert_eq!(store.idempotency_begin("u", "k", "f1", 102, 202).await.expect("b"), IdempotencyBegin::Started);
+        assert_eq!(store.idempotency_begin("t", "k", "f2", 300, 400).await.expect("b"), IdempotencyBegin::Started);
+    }
+}
