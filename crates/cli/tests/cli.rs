@@ -95,7 +95,7 @@ fn check_names_every_problem_with_file_and_line() {
     );
     assert!(stderr.contains("invalid JMESPath"), "{stderr}");
     assert!(stderr.contains("= field: methods.create.steps[2].select"), "{stderr}");
-    assert!(stderr.contains("error: duplicate entry with key \"version\""), "{stderr}");
+    assert!(stderr.contains("error: duplicate key `version`"), "{stderr}");
     assert!(stderr.contains("--> mappings/lever/ats/jobs.yaml:3:1"), "{stderr}");
     assert!(stderr.ends_with("error: could not load mappings due to 3 previous errors\n"), "{stderr}");
 }

@@ -16,9 +16,19 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
     file: &SourceFile,
     found: &mut Vec<Diagnostic>,
 ) -> Option<(T, PositionIndex)> {
+    let index = PositionIndex::build(&file.text);
     let yaml: serde_yaml::Value = match serde_yaml::from_str(&file.text) {
         Ok(v) => v,
         Err(e) => {
+            if !index.duplicates.is_empty() {
+                // serde_yaml points at the mapping; the index knows where each repeat is.
+                for (pointer, (line, column)) in &index.duplicates {
+                    let key = pointer.rsplit('/').next().unwrap_or_default();
+                    let message = format!("duplicate key `{key}`");
+                    found.push(diagnostic(file, *line, *column, pointer, message, Some("already set above".to_owned())));
+                }
+                return None;
+            }
             let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
             let message = e.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
@@ -33,7 +43,6 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
             return None;
         }
     };
-    let index = PositionIndex::build(&file.text);
     let before = found.len();
     check_format::<T>(&json, &mut Reporter::new(file, &index, found));
     if found.len() > before {
@@ -91,7 +100,16 @@ fn report_error(error: &jsonschema::ValidationError<'_>, report: &mut Reporter<'
             }
         }
         Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
-            match context.iter().filter(|branch| !branch.is_empty()).min_by_key(|branch| branch.len()) {
+            // A branch that fails only because the value has another type or constant is not
+            // the one the author meant.
+            let meant = |branch: &&Vec<jsonschema::ValidationError<'_>>| {
+                !branch.is_empty()
+                    && !branch.iter().all(|e| {
+                        e.instance_path().to_string() == pointer
+                            && matches!(e.kind(), Kind::Type { .. } | Kind::Enum { .. } | Kind::Constant { .. })
+                    })
+            };
+            match context.iter().filter(meant).min_by_key(|branch| branch.len()) {
                 Some(closest) if context.len() > 1 => closest.iter().for_each(|e| report_error(e, report)),
                 _ => report.at(&pointer, error.to_string(), None),
             }

@@ -1,6 +1,6 @@
 //! Mapping sources and where each value sits in them, for diagnostics that name file and line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use saphyr_parser::{Event, Parser};
@@ -22,10 +22,12 @@ pub struct SourceFile {
 #[derive(Debug, Default)]
 pub(crate) struct PositionIndex {
     positions: HashMap<String, (usize, usize)>,
+    /// Keys that appear twice in one mapping: pointer and position of the second.
+    pub(crate) duplicates: Vec<(String, (usize, usize))>,
 }
 
 enum Frame {
-    Map { pointer: String, key: Option<String> },
+    Map { pointer: String, key: Option<String>, seen: HashSet<String> },
     Seq { pointer: String, index: usize },
 }
 
@@ -71,11 +73,14 @@ impl PositionIndex {
             let at = (span.start.line(), span.start.col() + 1);
             match event {
                 Event::Scalar(value, ..) => {
-                    if let Some(Frame::Map { pointer, key }) = stack.last_mut()
+                    if let Some(Frame::Map { pointer, key, seen }) = stack.last_mut()
                         && key.is_none()
                     {
                         let child = format!("{pointer}/{}", escape(&value));
-                        index.positions.insert(child, at);
+                        if !seen.insert(value.to_string()) {
+                            index.duplicates.push((child.clone(), at));
+                        }
+                        index.positions.entry(child).or_insert(at);
                         *key = Some(value.into_owned());
                         continue;
                     }
@@ -84,7 +89,7 @@ impl PositionIndex {
                 Event::MappingStart(..) | Event::SequenceStart(..) => {
                     let pointer = index.value_at(&mut stack, at);
                     stack.push(if matches!(event, Event::MappingStart(..)) {
-                        Frame::Map { pointer, key: None }
+                        Frame::Map { pointer, key: None, seen: HashSet::new() }
                     } else {
                         Frame::Seq { pointer, index: 0 }
                     });
@@ -105,7 +110,7 @@ impl PositionIndex {
     /// moves the container on to its next key or item.
     fn value_at(&mut self, stack: &mut [Frame], at: (usize, usize)) -> String {
         match stack.last_mut() {
-            Some(Frame::Map { pointer, key }) => {
+            Some(Frame::Map { pointer, key, .. }) => {
                 let child = format!("{pointer}/{}", escape(key.as_deref().unwrap_or_default()));
                 *key = None;
                 self.positions.entry(child.clone()).or_insert(at);

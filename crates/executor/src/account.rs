@@ -47,7 +47,10 @@ impl Account {
 
     /// The base URL requests of this account go to: [`Account::base_url`] when set, else the
     /// integration's for the account's environment, rendered with its context.
-    pub fn resolve_base_url(&self, integration: &IntegrationPlan) -> Result<reqwest::Url, ExecError> {
+    pub fn resolve_base_url(
+        &self,
+        integration: &IntegrationPlan,
+    ) -> Result<reqwest::Url, ExecError> {
         let text = match &self.base_url {
             Some(url) => url.clone(),
             None => integration
@@ -78,7 +81,10 @@ impl fmt::Debug for Account {
         f.debug_struct("Account")
             .field("id", &self.id)
             .field("environment", &self.environment)
-            .field("base_url", &self.base_url.as_deref().map(crate::redact::url_text))
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(crate::redact::url_text),
+            )
             .field("context_keys", &self.context.keys().collect::<Vec<_>>())
             .finish()
     }

@@ -20,7 +20,10 @@ pub(crate) struct Credentials {
 impl Credentials {
     /// The credential header for `account`, from the first auth scheme whose credential its
     /// context holds. An integration without auth schemes needs none.
-    pub(crate) fn for_account(integration: &IntegrationPlan, account: &Account) -> Result<Credentials, ExecError> {
+    pub(crate) fn for_account(
+        integration: &IntegrationPlan,
+        account: &Account,
+    ) -> Result<Credentials, ExecError> {
         if integration.auth.is_empty() {
             return Ok(Credentials { header: None });
         }
@@ -28,10 +31,20 @@ impl Credentials {
             return Err(ExecError::NoCredentials {
                 integration: integration.name.clone(),
                 account: account.id.clone(),
-                expected: integration.auth.iter().map(|scheme| credential_key(scheme).to_owned()).collect(),
+                expected: integration
+                    .auth
+                    .iter()
+                    .map(|scheme| credential_key(scheme).to_owned())
+                    .collect(),
             });
         };
-        let text = |key: &str| account.context.get(key).and_then(Value::as_str).unwrap_or_default();
+        let text = |key: &str| {
+            account
+                .context
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
         let (name, value) = match scheme {
             AuthSpec::Basic { username, password } => {
                 let password = password.as_deref().map(text).unwrap_or_default();
@@ -40,8 +53,11 @@ impl Credentials {
             }
             AuthSpec::Bearer { token } => (AUTHORIZATION, format!("Bearer {}", text(token))),
             AuthSpec::Header { name, value } => {
-                let name = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| account.error(format!("the auth header name `{name}` is not a valid header name")))?;
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                    account.error(format!(
+                        "the auth header name `{name}` is not a valid header name"
+                    ))
+                })?;
                 (name, text(value).to_owned())
             }
         };

@@ -42,7 +42,11 @@ impl Clients {
     }
 
     /// The client for `purpose` with `connect_timeout`.
-    pub(crate) fn get(&self, purpose: Purpose, connect_timeout: Duration) -> Result<Client, reqwest::Error> {
+    pub(crate) fn get(
+        &self,
+        purpose: Purpose,
+        connect_timeout: Duration,
+    ) -> Result<Client, reqwest::Error> {
         let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, _, client)) = built
             .iter()
@@ -66,10 +70,14 @@ impl Clients {
         match purpose {
             Purpose::Provider => builder.redirect(Policy::none()).build(),
             Purpose::Files if self.allow_private_files => builder
-                .redirect(Policy::custom(|attempt| follow_file_redirect(attempt, true)))
+                .redirect(Policy::custom(|attempt| {
+                    follow_file_redirect(attempt, true)
+                }))
                 .build(),
             Purpose::Files => builder
-                .redirect(Policy::custom(|attempt| follow_file_redirect(attempt, false)))
+                .redirect(Policy::custom(|attempt| {
+                    follow_file_redirect(attempt, false)
+                }))
                 .dns_resolver(PublicOnlyResolver)
                 .build(),
         }

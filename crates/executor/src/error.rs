@@ -280,7 +280,11 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "file `{}` for step `{}` {}", self.url, self.step, self.kind)
+        write!(
+            f,
+            "file `{}` for step `{}` {}",
+            self.url, self.step, self.kind
+        )
     }
 }
 

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_core::{IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput};
+use switchboard_core::{
+    IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput,
+};
 use tracing::Instrument;
 
 use crate::account::Account;
@@ -110,9 +112,14 @@ impl Executor {
         // Build the usual clients now, so a broken TLS set-up fails here rather than on a call.
         let connect = options.connect_timeout.unwrap_or(Duration::from_secs(10));
         for purpose in [Purpose::Provider, Purpose::Files] {
-            clients.get(purpose, connect).map_err(|error| ExecError::Internal {
-                message: format!("cannot build the http client: {}", crate::error::describe(error)),
-            })?;
+            clients
+                .get(purpose, connect)
+                .map_err(|error| ExecError::Internal {
+                    message: format!(
+                        "cannot build the http client: {}",
+                        crate::error::describe(error)
+                    ),
+                })?;
         }
         Ok(Executor {
             inner: Arc::new(Inner {
@@ -134,7 +141,12 @@ impl Executor {
     /// The run reads the account's context (for `context.*` expressions) unless `input.context`
     /// is already filled. Nothing is sent when the input is invalid or the account has no
     /// credentials.
-    pub async fn run(&self, plan: &Arc<MethodPlan>, mut input: RunInput, account: &Account) -> Result<Outcome, ExecError> {
+    pub async fn run(
+        &self,
+        plan: &Arc<MethodPlan>,
+        mut input: RunInput,
+        account: &Account,
+    ) -> Result<Outcome, ExecError> {
         let span = tracing::info_span!(
             "run",
             integration = %plan.integration,
@@ -148,8 +160,15 @@ impl Executor {
         self.drive(plan, input, account).instrument(span).await
     }
 
-    async fn drive(&self, plan: &Arc<MethodPlan>, input: RunInput, account: &Account) -> Result<Outcome, ExecError> {
-        let (mut run, mut next) = plan.start(input).map_err(|error| ExecError::from_run(error, Vec::new()))?;
+    async fn drive(
+        &self,
+        plan: &Arc<MethodPlan>,
+        input: RunInput,
+        account: &Account,
+    ) -> Result<Outcome, ExecError> {
+        let (mut run, mut next) = plan
+            .start(input)
+            .map_err(|error| ExecError::from_run(error, Vec::new()))?;
         let target = self.target(plan.integration_plan(), account)?;
         let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
@@ -173,12 +192,21 @@ impl Executor {
     /// Sends one rendered request for `account` (auth, rate limits, timeouts and retries
     /// included) and returns its exchange, whatever the status: deciding whether a status is an
     /// error is the plan's job.
-    pub async fn send(&self, integration: &IntegrationPlan, account: &Account, request: &ProviderRequest) -> Result<Exchange, ExecError> {
+    pub async fn send(
+        &self,
+        integration: &IntegrationPlan,
+        account: &Account,
+        request: &ProviderRequest,
+    ) -> Result<Exchange, ExecError> {
         let target = self.target(integration, account)?;
         self.exchange(&target, request).await
     }
 
-    fn target<'a>(&self, integration: &'a IntegrationPlan, account: &'a Account) -> Result<Target<'a>, ExecError> {
+    fn target<'a>(
+        &self,
+        integration: &'a IntegrationPlan,
+        account: &'a Account,
+    ) -> Result<Target<'a>, ExecError> {
         let base_url = account.resolve_base_url(integration)?;
         let credentials = Credentials::for_account(integration, account)?;
         Ok(Target {
@@ -192,16 +220,21 @@ impl Executor {
 
     fn settings(&self, integration: &IntegrationPlan) -> Settings {
         let options = &self.inner.options;
-        let request_timeout = options
-            .request_timeout
-            .unwrap_or(Duration::from_secs(integration.timeouts.request_secs.max(1)));
+        let request_timeout = options.request_timeout.unwrap_or(Duration::from_secs(
+            integration.timeouts.request_secs.max(1),
+        ));
         Settings {
             request_timeout,
-            connect_timeout: options
-                .connect_timeout
-                .unwrap_or(Duration::from_secs(integration.timeouts.connect_secs.max(1))),
-            retry: options.retry.clone().unwrap_or_else(|| integration.retry.clone()),
-            max_file_bytes: options.max_file_bytes.unwrap_or(integration.files.max_bytes),
+            connect_timeout: options.connect_timeout.unwrap_or(Duration::from_secs(
+                integration.timeouts.connect_secs.max(1),
+            )),
+            retry: options
+                .retry
+                .clone()
+                .unwrap_or_else(|| integration.retry.clone()),
+            max_file_bytes: options
+                .max_file_bytes
+                .unwrap_or(integration.files.max_bytes),
             rate_limit_wait: options.rate_limit_wait.unwrap_or(request_timeout),
             max_response_bytes: options.max_response_bytes,
         }

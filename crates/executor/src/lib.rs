@@ -39,6 +39,13 @@
 //! # }
 //! ```
 
+// `ExecError` keeps plain, matchable fields (the provider's body, the exchanges made) and is built
+// at most once per run, on the failure path: its size does not matter.
+#![allow(
+    clippy::result_large_err,
+    reason = "ExecError is matched on by callers and built once per failed run"
+)]
+
 mod account;
 mod auth;
 mod client;
@@ -52,6 +59,8 @@ mod retry;
 mod send;
 
 pub use account::{Account, DEFAULT_ENVIRONMENT};
-pub use error::{ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind};
+pub use error::{
+    ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
+};
 pub use exchange::Exchange;
-pub use executor::{ExecutorOptions, Executor, Outcome};
+pub use executor::{Executor, ExecutorOptions, Outcome};

@@ -70,7 +70,13 @@ impl RateLimiter {
     }
 
     /// Reserves the tokens and says how long to wait for them.
-    fn reserve(&self, account: &str, limits: &[(&str, &RateLimitSpec)], deadline: Duration, now: Instant) -> Result<Duration, Held> {
+    fn reserve(
+        &self,
+        account: &str,
+        limits: &[(&str, &RateLimitSpec)],
+        deadline: Duration,
+        now: Instant,
+    ) -> Result<Duration, Held> {
         let limits: Vec<_> = limits
             .iter()
             .filter(|(_, spec)| spec.per_second.is_finite() && spec.per_second > 0.0)
@@ -110,13 +116,19 @@ impl RateLimiter {
 
 /// Drops buckets that have been idle long enough to be full again (judged by the largest refill
 /// time among the limits in use; a dropped bucket comes back full, which is what it was).
-fn prune(buckets: &mut HashMap<(String, String), Bucket>, limits: &[&(&str, &RateLimitSpec)], now: Instant) {
+fn prune(
+    buckets: &mut HashMap<(String, String), Bucket>,
+    limits: &[&(&str, &RateLimitSpec)],
+    now: Instant,
+) {
     let slowest = limits
         .iter()
         .map(|(_, spec)| capacity(spec) / spec.per_second)
         .fold(1.0_f64, f64::max);
     let idle = Duration::from_secs_f64(slowest.min(3600.0));
-    buckets.retain(|_, bucket| now.saturating_duration_since(bucket.updated) < idle || bucket.tokens < 0.0);
+    buckets.retain(|_, bucket| {
+        now.saturating_duration_since(bucket.updated) < idle || bucket.tokens < 0.0
+    });
 }
 
 #[cfg(test)]
@@ -135,17 +147,31 @@ mod tests {
         let now = Instant::now();
         let deadline = Duration::from_secs(5);
         for _ in 0..3 {
-            assert_eq!(limiter.reserve("a", &limits, deadline, now), Ok(Duration::ZERO));
+            assert_eq!(
+                limiter.reserve("a", &limits, deadline, now),
+                Ok(Duration::ZERO)
+            );
         }
         let waits: Vec<u128> = (0..3)
-            .map(|_| limiter.reserve("a", &limits, deadline, now).map(|w| w.as_millis()).unwrap_or(0))
+            .map(|_| {
+                limiter
+                    .reserve("a", &limits, deadline, now)
+                    .map(|w| w.as_millis())
+                    .unwrap_or(0)
+            })
             .collect();
         assert_eq!(waits, vec![100, 200, 300]);
         // Another account has its own bucket.
-        assert_eq!(limiter.reserve("b", &limits, deadline, now), Ok(Duration::ZERO));
+        assert_eq!(
+            limiter.reserve("b", &limits, deadline, now),
+            Ok(Duration::ZERO)
+        );
         // Time refills.
         let later = now + Duration::from_secs(1);
-        assert_eq!(limiter.reserve("a", &limits, deadline, later), Ok(Duration::ZERO));
+        assert_eq!(
+            limiter.reserve("a", &limits, deadline, later),
+            Ok(Duration::ZERO)
+        );
     }
 
     #[test]
@@ -156,7 +182,10 @@ mod tests {
         let limits = [("default", &default), ("applications", &applications)];
         let now = Instant::now();
         let deadline = Duration::from_millis(400);
-        assert_eq!(limiter.reserve("a", &limits, deadline, now), Ok(Duration::ZERO));
+        assert_eq!(
+            limiter.reserve("a", &limits, deadline, now),
+            Ok(Duration::ZERO)
+        );
         assert_eq!(
             limiter.reserve("a", &limits, deadline, now),
             Err(Held {
@@ -165,7 +194,10 @@ mod tests {
         );
         // Nothing was taken by the refused call.
         let half_second = now + Duration::from_millis(500);
-        assert_eq!(limiter.reserve("a", &limits, deadline, half_second), Ok(Duration::ZERO));
+        assert_eq!(
+            limiter.reserve("a", &limits, deadline, half_second),
+            Ok(Duration::ZERO)
+        );
     }
 
     #[test]

@@ -68,7 +68,13 @@ impl<'a> Policy<'a> {
 
     /// After attempt number `attempt` failed below HTTP. `reached` says whether the request may
     /// have reached the provider.
-    pub(crate) fn after_failure(&self, method: HttpMethod, kind: TransportKind, reached: bool, attempt: u32) -> Verdict {
+    pub(crate) fn after_failure(
+        &self,
+        method: HttpMethod,
+        kind: TransportKind,
+        reached: bool,
+        attempt: u32,
+    ) -> Verdict {
         let retryable = if method.is_idempotent() {
             matches!(
                 kind,
@@ -136,7 +142,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
@@ -188,7 +197,12 @@ mod tests {
     fn transport_failures_are_retried_only_when_safe() {
         let spec = spec();
         let policy = Policy::new(&spec);
-        let retried = |method, kind, reached| matches!(policy.after_failure(method, kind, reached, 1), Verdict::Retry(_));
+        let retried = |method, kind, reached| {
+            matches!(
+                policy.after_failure(method, kind, reached, 1),
+                Verdict::Retry(_)
+            )
+        };
         assert!(retried(HttpMethod::Post, TransportKind::Connect, false));
         assert!(!retried(HttpMethod::Post, TransportKind::Timeout, true));
         assert!(!retried(HttpMethod::Post, TransportKind::Closed, true));
@@ -197,7 +211,11 @@ mod tests {
         assert!(retried(HttpMethod::Put, TransportKind::Closed, true));
         assert!(retried(HttpMethod::Delete, TransportKind::Connect, false));
         assert!(!retried(HttpMethod::Get, TransportKind::Tls, false));
-        assert!(!retried(HttpMethod::Get, TransportKind::ResponseTooLarge, true));
+        assert!(!retried(
+            HttpMethod::Get,
+            TransportKind::ResponseTooLarge,
+            true
+        ));
     }
 
     #[test]

@@ -76,13 +76,18 @@ impl Failure {
 impl Executor {
     /// Sends `request` for the target, retrying as the policy allows, and returns the final
     /// answer's exchange.
-    pub(crate) async fn exchange(&self, target: &Target<'_>, request: &ProviderRequest) -> Result<Exchange, ExecError> {
+    pub(crate) async fn exchange(
+        &self,
+        target: &Target<'_>,
+        request: &ProviderRequest,
+    ) -> Result<Exchange, ExecError> {
         let settings = &target.settings;
-        let url = Url::parse(&request.url(&target.base_url)).map_err(|error| ExecError::Mapping {
-            field: format!("steps.{}.request.path", request.step),
-            message: format!("the rendered url is not valid: {error}"),
-            exchanges: Vec::new(),
-        })?;
+        let url =
+            Url::parse(&request.url(&target.base_url)).map_err(|error| ExecError::Mapping {
+                field: format!("steps.{}.request.path", request.step),
+                message: format!("the rendered url is not valid: {error}"),
+                exchanges: Vec::new(),
+            })?;
         let headers = request_headers(target, request)?;
         let client = self.client(Purpose::Provider, settings.connect_timeout)?;
         let limits = rate_limits(target, request);
@@ -131,7 +136,13 @@ impl Executor {
                         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
                     };
                     let retry_after = exchange.header("retry-after");
-                    match policy.after_status(method, exchange.status, retry_after, attempt, SystemTime::now()) {
+                    match policy.after_status(
+                        method,
+                        exchange.status,
+                        retry_after,
+                        attempt,
+                        SystemTime::now(),
+                    ) {
                         Verdict::Retry(wait) => {
                             tracing::warn!(
                                 step = %request.step,
@@ -209,7 +220,11 @@ impl Executor {
         }
     }
 
-    fn client(&self, purpose: Purpose, connect_timeout: Duration) -> Result<reqwest::Client, ExecError> {
+    fn client(
+        &self,
+        purpose: Purpose,
+        connect_timeout: Duration,
+    ) -> Result<reqwest::Client, ExecError> {
         self.inner
             .clients
             .get(purpose, connect_timeout)
@@ -219,7 +234,13 @@ impl Executor {
     }
 
     /// Adds the body; file parts are fetched now (their bytes stream during the send).
-    async fn with_body(&self, target: &Target<'_>, builder: RequestBuilder, body: &RequestBody, fault: &FileFault) -> Result<RequestBuilder, ExecError> {
+    async fn with_body(
+        &self,
+        target: &Target<'_>,
+        builder: RequestBuilder,
+        body: &RequestBody,
+        fault: &FileFault,
+    ) -> Result<RequestBuilder, ExecError> {
         Ok(match body {
             RequestBody::Empty => builder,
             RequestBody::Json(value) => builder.json(value),
@@ -279,17 +300,26 @@ fn request_headers(target: &Target<'_>, request: &ProviderRequest) -> Result<Hea
 
 /// The buckets a call counts against: `default`, plus the request's own when the integration
 /// defines it.
-fn rate_limits<'a>(target: &Target<'a>, request: &'a ProviderRequest) -> Vec<(&'a str, &'a RateLimitSpec)> {
+fn rate_limits<'a>(
+    target: &Target<'a>,
+    request: &'a ProviderRequest,
+) -> Vec<(&'a str, &'a RateLimitSpec)> {
     let buckets = &target.integration.rate_limits;
     let mut limits: Vec<(&str, &RateLimitSpec)> = buckets
         .get_key_value(DEFAULT_BUCKET)
         .map(|(name, spec)| (name.as_str(), spec))
         .into_iter()
         .collect();
-    if let Some(name) = request.rate_limit.as_deref().filter(|name| *name != DEFAULT_BUCKET) {
+    if let Some(name) = request
+        .rate_limit
+        .as_deref()
+        .filter(|name| *name != DEFAULT_BUCKET)
+    {
         match buckets.get_key_value(name) {
             Some((name, spec)) => limits.push((name.as_str(), spec)),
-            None => tracing::debug!(step = %request.step, bucket = name, "rate limit bucket not defined; ignored"),
+            None => {
+                tracing::debug!(step = %request.step, bucket = name, "rate limit bucket not defined; ignored")
+            }
         }
     }
     limits
@@ -313,7 +343,10 @@ async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure
         .headers()
         .get(CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    if response.content_length().is_some_and(|length| length > max_bytes) {
+    if response
+        .content_length()
+        .is_some_and(|length| length > max_bytes)
+    {
         return Err(Failure::TooLarge);
     }
     let mut body = BytesMut::new();

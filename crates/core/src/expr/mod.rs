@@ -90,7 +90,7 @@ impl Expr {
             .collect();
         if let Some(name) = unknown.first() {
             return Err(format!(
-                "unknown function `{name}` in `{text}` (see the function list in docs/mapping-format.md)"
+                "unknown function `{name}` in `{text}` (see the function table in README.md)"
             ));
         }
         Ok(Expr::JmesPath(Box::new(expression)))

@@ -66,7 +66,12 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(low);
     }
     if s[0] == 0x2002 {
-        return Some(Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8));
+        return Some(Ipv4Addr::new(
+            (s[1] >> 8) as u8,
+            s[1] as u8,
+            (s[2] >> 8) as u8,
+            s[2] as u8,
+        ));
     }
     None
 }
@@ -96,7 +101,8 @@ impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if let Some(bad) = addrs.iter().find(|addr| is_forbidden(addr.ip())) {
                 return Err(Box::new(ForbiddenAddress(bad.ip())) as _);
             }
@@ -175,8 +181,14 @@ mod tests {
         let url = |text: &str| Url::parse(text).unwrap_or_else(|_| panic!("{text}"));
         assert!(check_literal(&url("http://127.0.0.1:8080/x")).is_err());
         assert!(check_literal(&url("http://[::1]/x")).is_err());
-        assert!(check_literal(&url("http://0x7f.1/x")).is_err(), "hex IPv4 normalises to 127.0.0.1");
-        assert!(check_literal(&url("http://2130706433/x")).is_err(), "decimal IPv4");
+        assert!(
+            check_literal(&url("http://0x7f.1/x")).is_err(),
+            "hex IPv4 normalises to 127.0.0.1"
+        );
+        assert!(
+            check_literal(&url("http://2130706433/x")).is_err(),
+            "decimal IPv4"
+        );
         assert!(check_literal(&url("https://8.8.8.8/x")).is_ok());
         assert!(check_literal(&url("https://files.example.com/x")).is_ok());
     }

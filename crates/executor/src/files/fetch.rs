@@ -57,7 +57,12 @@ pub(crate) struct FetchLimits {
 }
 
 /// Fetches `file` and returns a part that streams its body. Errors are recorded in `fault` too.
-pub(crate) async fn fetch_part(client: &Client, file: &FileRequest<'_>, limits: FetchLimits, fault: &FileFault) -> Result<Part, ()> {
+pub(crate) async fn fetch_part(
+    client: &Client,
+    file: &FileRequest<'_>,
+    limits: FetchLimits,
+    fault: &FileFault,
+) -> Result<Part, ()> {
     let shown = crate::redact::origin_and_path_text(file.url);
     let refuse = |kind: FileErrorKind| {
         fault.set(&shown, kind);
@@ -86,13 +91,15 @@ pub(crate) async fn fetch_part(client: &Client, file: &FileRequest<'_>, limits: 
     let response = match client.get(url).timeout(limits.timeout).send().await {
         Ok(response) => response,
         Err(error) => {
-            refuse(match address::find_forbidden(&error as &(dyn std::error::Error + 'static)) {
-                Some(address) => FileErrorKind::ForbiddenAddress { address },
-                None => FileErrorKind::Fetch {
-                    status: None,
-                    message: crate::error::describe(error),
+            refuse(
+                match address::find_forbidden(&error as &(dyn std::error::Error + 'static)) {
+                    Some(address) => FileErrorKind::ForbiddenAddress { address },
+                    None => FileErrorKind::Fetch {
+                        status: None,
+                        message: crate::error::describe(error),
+                    },
                 },
-            });
+            );
             return Err(());
         }
     };
@@ -209,7 +216,10 @@ impl Stream for Limited {
                     let max_bytes = self.max_bytes;
                     return self.fail(FileErrorKind::TooLarge { max_bytes });
                 }
-                if self.expected.is_some_and(|expected| self.received > expected) {
+                if self
+                    .expected
+                    .is_some_and(|expected| self.received > expected)
+                {
                     return self.fail(FileErrorKind::Fetch {
                         status: None,
                         message: "the file server sent more bytes than it announced".to_owned(),

@@ -8,7 +8,12 @@ use super::fetch::{FetchLimits, FileFault, FileRequest, fetch_part};
 
 /// Builds the form for `parts`, fetching every file part. When a file is refused or cannot be
 /// fetched, `fault` says why and `Err(())` is returned.
-pub(crate) async fn build_form(client: &Client, parts: &[MultipartPart], limits: FetchLimits, fault: &FileFault) -> Result<Form, ()> {
+pub(crate) async fn build_form(
+    client: &Client,
+    parts: &[MultipartPart],
+    limits: FetchLimits,
+    fault: &FileFault,
+) -> Result<Form, ()> {
     let mut form = Form::new();
     for part in parts {
         form = match part {

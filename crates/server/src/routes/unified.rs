@@ -1,0 +1,268 @@
+//! `POST /unified/{model}/{resource}` (method `create`) and `POST /unified/{model}/{resource}/{method}`
+//! (custom methods): whatever the registry holds is routed, with no code per resource.
+//!
+//! A create answers 201 with the unified record itself (no wrapper), as the contract's clients
+//! expect; core's warnings go in the `X-Switchboard-Warnings` header as a JSON array so the body
+//! keeps the contract's shape.
+
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+use switchboard_core::{RunInput, Warning};
+use switchboard_executor::{Exchange, Outcome};
+
+use crate::envelope::ApiError;
+use crate::format::{ResponseFormat, ResponseOptions};
+use crate::idempotency::{Remember, Streamed};
+use crate::state::AppState;
+use crate::store::LogExchange;
+use crate::telemetry::LogDetails;
+use crate::{account, failure, query};
+
+/// The header carrying core's warnings (fields not carried, and why) as a JSON array.
+pub const WARNINGS_HEADER: &str = "x-switchboard-warnings";
+/// The header carrying the provider's status of the exchange a `raw` / `stream` body comes from.
+pub const REMOTE_STATUS_HEADER: &str = "x-switchboard-remote-status";
+/// The query parameter naming the integrated account.
+pub const ACCOUNT_PARAM: &str = "integrated_account_id";
+/// The size of the chunks of a streamed body.
+const CHUNK: usize = 16 * 1024;
+
+/// `POST /unified/{model}/{resource}`.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    Path((model, resource)): Path<(String, String)>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, &model, &resource, "create", &uri, body).await
+}
+
+/// `POST /unified/{model}/{resource}/{method}`.
+pub(crate) async fn custom(
+    State(state): State<AppState>,
+    Path((model, resource, method)): Path<(String, String, String)>,
+    uri: Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&state, &model, &resource, &method, &uri, body).await
+}
+
+async fn handle(
+    state: &AppState,
+    model: &str,
+    resource: &str,
+    method: &str,
+    uri: &Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut details = LogDetails {
+        resource: Some(format!("{model}/{resource}")),
+        method: Some(method.to_owned()),
+        ..LogDetails::default()
+    };
+    let (mut response, remember) = match run(state, model, resource, method, uri, body, &mut details).await {
+        Ok(response) => (response, true),
+        Err((error, remember)) => (error.into_response(), remember),
+    };
+    response.extensions_mut().insert(Remember(remember));
+    response.extensions_mut().insert(details);
+    response
+}
+
+type Failure = (ApiError, bool);
+
+fn early(error: ApiError) -> Failure {
+    (error, false)
+}
+
+async fn run(
+    state: &AppState,
+    model: &str,
+    resource: &str,
+    method: &str,
+    uri: &Uri,
+    body: Result<Bytes, BytesRejection>,
+    details: &mut LogDetails,
+) -> Result<Response, Failure> {
+    let body = body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
+    let mut query = query::parse(uri.query().unwrap_or_default())
+        .map_err(|message| early(ApiError::bad_request("invalid_query", message)))?;
+    let options = ResponseOptions::take(&mut query).map_err(early)?;
+    let account_id = match query.remove(ACCOUNT_PARAM) {
+        Some(Value::String(id)) if !id.trim().is_empty() => id,
+        _ => return Err(early(ApiError::missing_query(&[ACCOUNT_PARAM]))),
+    };
+    details.account_id = Some(account_id.clone());
+    let body = parse_json(&body).map_err(early)?;
+
+    let store = state.inner.store.as_ref();
+    let stored = store
+        .get_account(&account_id)
+        .await
+        .map_err(|e| early(e.into()))?
+        .ok_or_else(|| early(ApiError::not_found("account_not_found", format!("no integrated account `{account_id}`"))))?;
+    details.integration = Some(stored.integration.clone());
+    let registry = &state.inner.registry;
+    let name = format!("{model}/{resource}");
+    if registry.schema(&name).is_none() {
+        return Err(early(ApiError::not_found("unknown_resource", format!("no unified resource `{name}`"))));
+    }
+    let plan = registry.method(&stored.integration, &name, method).ok_or_else(|| {
+        early(ApiError::not_found(
+            "method_not_mapped",
+            format!("`{}` has no mapping for `{name}` method `{method}`", stored.integration),
+        ))
+    })?;
+    let account = account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
+    query::coerce(&mut query, plan.schema().document.pointer(&format!("/$defs/{method}_query")));
+    let input = RunInput { query, body, context: Map::new(), strict: false };
+
+    match state.inner.executor.run(plan, input, &account).await {
+        Ok(outcome) => {
+            details.exchanges = log_exchanges(&outcome.exchanges);
+            let status = if method == "create" { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(success(status, &options, outcome))
+        }
+        Err(error) => {
+            details.exchanges = log_exchanges(error.exchanges());
+            let (api, remember) = failure::from_exec(&error);
+            if api.status().is_server_error() {
+                tracing::warn!(error = %error, "unified call failed");
+            } else {
+                tracing::info!(error = %error, "unified call refused");
+            }
+            Err((api, remember))
+        }
+    }
+}
+
+fn body_rejection(rejection: &BytesRejection, limit: usize) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large(limit)
+    } else {
+        ApiError::bad_request("unreadable_body", "the request body could not be read")
+    }
+}
+
+/// The body as JSON: null when empty, 400 when malformed.
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("the request body is not valid JSON: {e}"),
+        )
+        .with("details", serde_json::json!({"line": e.line(), "column": e.column()}))
+    })
+}
+
+fn success(status: StatusCode, options: &ResponseOptions, outcome: Outcome) -> Response {
+    let Outcome { output, exchanges } = outcome;
+    let last = exchanges.last();
+    let mut response = match (options.format, last) {
+        (ResponseFormat::Raw, Some(exchange)) => raw(status, exchange, false),
+        (ResponseFormat::Stream, Some(exchange)) => raw(status, exchange, true),
+        _ => {
+            let body = options.shape(output.record).to_string();
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    };
+    if let Some(value) = warnings_header(&output.warnings) {
+        response.headers_mut().insert(HeaderName::from_static(WARNINGS_HEADER), value);
+    }
+    response
+}
+
+/// The provider's last body as it came, with its content type; chunked when `stream`.
+fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
+    let content_type = exchange.content_type.as_deref().unwrap_or("application/octet-stream");
+    let body = if stream { chunked(exchange.body.clone()) } else { Body::from(exchange.body.clone()) };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    headers.insert(HeaderName::from_static(REMOTE_STATUS_HEADER), HeaderValue::from(exchange.status));
+    if stream {
+        response.extensions_mut().insert(Streamed);
+    }
+    response
+}
+
+/// A body sent in chunks, with no `Content-Length` (chunked transfer encoding on HTTP/1.1).
+pub(crate) fn chunked(bytes: Bytes) -> Body {
+    let chunks: Vec<Result<Bytes, Infallible>> =
+        (0..bytes.len()).step_by(CHUNK).map(|at| Ok(bytes.slice(at..bytes.len().min(at + CHUNK)))).collect();
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+/// Core's warnings as a header value: a JSON array, non-ASCII escaped as `\uXXXX`.
+fn warnings_header(warnings: &[Warning]) -> Option<HeaderValue> {
+    if warnings.is_empty() {
+        return None;
+    }
+    let json = serde_json::to_string(warnings).ok()?;
+    let mut ascii = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            ascii.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                ascii.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    HeaderValue::from_str(&ascii).ok()
+}
+
+fn log_exchanges(exchanges: &[Exchange]) -> Vec<LogExchange> {
+    exchanges
+        .iter()
+        .map(|e| LogExchange {
+            step: e.step.clone(),
+            method: e.method.as_str().to_owned(),
+            url: e.url.clone(),
+            status: Some(e.status),
+            duration_ms: Some(e.duration_ms),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_core::InputLocation;
+
+    use super::*;
+
+    #[test]
+    fn warnings_are_an_ascii_json_header() {
+        let warnings = vec![Warning {
+            location: InputLocation::Body,
+            pointer: "/title".into(),
+            message: "`title` was not sent: no field — “none”".into(),
+        }];
+        let value = warnings_header(&warnings).expect("header");
+        let text = value.to_str().expect("ascii");
+        let parsed: Value = serde_json::from_str(text).expect("json");
+        assert_eq!(parsed[0]["pointer"], "/title");
+        assert_eq!(parsed[0]["message"], "`title` was not sent: no field — “none”");
+    }
+
+    #[test]
+    fn empty_bodies_are_null_and_bad_json_is_400() {
+        assert_eq!(parse_json(b"  ").expect("empty"), Value::Null);
+        let error = parse_json(b"{\"a\":").expect_err("bad");
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(error.code(), "malformed_json");
+    }
+}
