@@ -20,13 +20,18 @@ impl SourceArgs {
     /// The schemas folder.
     pub(crate) fn schemas_dir(&self) -> PathBuf {
         self.schemas.clone().unwrap_or_else(|| {
-            let parent = self.mappings.parent().map(PathBuf::from).unwrap_or_default();
+            let parent = self
+                .mappings
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default();
             parent.join("schemas")
         })
     }
 
     /// Loads the registry, or fails with every problem printed rustc-style.
     pub(crate) fn load(&self) -> anyhow::Result<Registry> {
-        Registry::load_dirs(&self.mappings, &self.schemas_dir()).map_err(|problems| anyhow::anyhow!("{problems}"))
+        Registry::load_dirs(&self.mappings, &self.schemas_dir())
+            .map_err(|problems| anyhow::anyhow!("{problems}"))
     }
 }

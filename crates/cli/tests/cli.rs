@@ -6,7 +6,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 fn switchboard(args: &[&str], cwd: &Path) -> Output {
@@ -47,7 +50,11 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("readable");
-    assert!(text.contains(from), "{} does not contain {from:?}", path.display());
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
     std::fs::write(path, text.replacen(from, to, 1)).expect("writable");
 }
 
@@ -62,8 +69,16 @@ fn check_accepts_the_repository_mappings() {
 fn check_names_every_problem_with_file_and_line() {
     let dir = scratch("check");
     let mapping = dir.join("mappings/lever/ats/candidates.yaml");
-    edit(&mapping, "      first_name: supported\n", "      first_nme: supported\n");
-    edit(&mapping, "        select: \"find_by(", "        select: \"find_by(((");
+    edit(
+        &mapping,
+        "      first_name: supported\n",
+        "      first_nme: supported\n",
+    );
+    edit(
+        &mapping,
+        "        select: \"find_by(",
+        "        select: \"find_by(((",
+    );
     std::fs::write(
         dir.join("mappings/lever/ats/jobs.yaml"),
         "version: 1\nmethods: {}\nversion: 2\n",
@@ -88,31 +103,62 @@ fn check_names_every_problem_with_file_and_line() {
         "{stderr}"
     );
     assert!(stderr.contains("did you mean `first_name`?"), "{stderr}");
-    assert!(stderr.contains("= field: methods.create.body.first_nme"), "{stderr}");
     assert!(
-        stderr.contains(&format!("--> mappings/lever/ats/candidates.yaml:{}:9", line_of("find_by((("))),
+        stderr.contains("= field: methods.create.body.first_nme"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "--> mappings/lever/ats/candidates.yaml:{}:9",
+            line_of("find_by(((")
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("invalid JMESPath"), "{stderr}");
-    assert!(stderr.contains("= field: methods.create.steps[2].select"), "{stderr}");
-    assert!(stderr.contains("error: duplicate key `version`"), "{stderr}");
-    assert!(stderr.contains("--> mappings/lever/ats/jobs.yaml:3:1"), "{stderr}");
-    assert!(stderr.ends_with("error: could not load mappings due to 3 previous errors\n"), "{stderr}");
+    assert!(
+        stderr.contains("= field: methods.create.steps[2].select"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: duplicate key `version`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--> mappings/lever/ats/jobs.yaml:3:1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("error: could not load mappings due to 3 previous errors\n"),
+        "{stderr}"
+    );
 }
 
 fn render(args: &[&str]) -> Value {
-    let mut all = vec!["render", "--integration", "lever", "--resource", "ats/candidates"];
+    let mut all = vec![
+        "render",
+        "--integration",
+        "lever",
+        "--resource",
+        "ats/candidates",
+    ];
     all.extend_from_slice(args);
     let out = switchboard(&all, &root());
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 #[test]
 fn render_prints_the_applicant_apply_request() {
     let body = root().join("tests/golden/lever/ats/candidates/create/applicant-minimal/input.json");
-    let input: Value = serde_json::from_str(&std::fs::read_to_string(&body).expect("readable")).expect("json");
-    let body_file = std::env::temp_dir().join(format!("switchboard-render-{}.json", std::process::id()));
+    let input: Value =
+        serde_json::from_str(&std::fs::read_to_string(&body).expect("readable")).expect("json");
+    let body_file =
+        std::env::temp_dir().join(format!("switchboard-render-{}.json", std::process::id()));
     std::fs::write(&body_file, input["body"].to_string()).expect("writable");
     let request = render(&[
         "--query",
@@ -123,7 +169,10 @@ fn render_prints_the_applicant_apply_request() {
         r#"{"api_key":"k-123"}"#,
     ]);
     assert_eq!(request["method"], "POST");
-    assert_eq!(request["url"], "https://api.lever.co/v1/postings/posting-1/apply?send_confirmation_email=false");
+    assert_eq!(
+        request["url"],
+        "https://api.lever.co/v1/postings/posting-1/apply?send_confirmation_email=false"
+    );
     assert_eq!(request["headers"]["authorization"], "Basic <redacted>");
     assert_eq!(
         request["body"]["personalInformation"],
@@ -134,7 +183,10 @@ fn render_prints_the_applicant_apply_request() {
 
 #[test]
 fn render_prints_the_lead_create_opportunity_request() {
-    let body_file = std::env::temp_dir().join(format!("switchboard-render-lead-{}.json", std::process::id()));
+    let body_file = std::env::temp_dir().join(format!(
+        "switchboard-render-lead-{}.json",
+        std::process::id()
+    ));
     std::fs::write(
         &body_file,
         r#"{"first_name":"Ada","last_name":"Lovelace","title":"Analyst","company":"Acme","emails":[{"email":"a@example.com"}],"job_form_field_answers":[]}"#,
@@ -150,12 +202,18 @@ fn render_prints_the_lead_create_opportunity_request() {
         "--environment",
         "sandbox",
     ]);
-    assert_eq!(request["url"], "https://api.sandbox.lever.co/v1/opportunities?perform_as=user-1");
+    assert_eq!(
+        request["url"],
+        "https://api.sandbox.lever.co/v1/opportunities?perform_as=user-1"
+    );
     assert_eq!(request["headers"]["authorization"], "Bearer <redacted>");
     assert_eq!(request["body"]["name"], "Ada Lovelace");
     assert_eq!(request["body"]["headline"], "Analyst at Acme");
     assert_eq!(request["body"]["origin"], "sourced");
-    assert_eq!(request["body"]["postings"], serde_json::json!(["posting-1"]));
+    assert_eq!(
+        request["body"]["postings"],
+        serde_json::json!(["posting-1"])
+    );
 }
 
 #[test]
@@ -163,12 +221,27 @@ fn fields_marks_lever_requirements() {
     let out = switchboard(&["fields", "--integration", "lever"], &root());
     let table = text(&out.stdout);
     assert!(out.status.success());
-    assert!(table.contains("| `job_id` (1 supported · 1 required) | **required** |"), "{table}");
-    assert!(table.contains("| `job_form_field_answers` (1 supported · 1 required) | **required** |"), "{table}");
-    let out = switchboard(&["fields", "--integration", "lever", "--format", "json"], &root());
+    assert!(
+        table.contains("| `job_id` (1 supported · 1 required) | **required** |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| `job_form_field_answers` (1 supported · 1 required) | **required** |"),
+        "{table}"
+    );
+    let out = switchboard(
+        &["fields", "--integration", "lever", "--format", "json"],
+        &root(),
+    );
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(json["ats/candidates"]["create"]["body"]["first_name"]["lever"]["support"], "supported");
-    assert_eq!(json["ats/candidates"]["create"]["response"]["attachments"]["lever"]["support"], "unsupported");
+    assert_eq!(
+        json["ats/candidates"]["create"]["body"]["first_name"]["lever"]["support"],
+        "supported"
+    );
+    assert_eq!(
+        json["ats/candidates"]["create"]["response"]["attachments"]["lever"]["support"],
+        "unsupported"
+    );
 }
 
 #[test]
@@ -203,7 +276,11 @@ fn a_new_body_field_needs_no_rust() {
         "\"title\": {\n          \"type\": [\n            \"string\",\n            \"null\"\n          ],\n          \"description\": \"The candidate's title\"\n        },\n        \"source\": {\"type\": \"string\", \"description\": \"Where the candidate came from\"}\n      }",
     );
     let mapping = dir.join("mappings/lever/ats/candidates.yaml");
-    edit(&mapping, "      first_name: supported\n", "      first_name: supported\n      source: supported\n");
+    edit(
+        &mapping,
+        "      first_name: supported\n",
+        "      first_name: supported\n      source: supported\n",
+    );
     edit(
         &mapping,
         "            eeoResponses:",
@@ -213,10 +290,25 @@ fn a_new_body_field_needs_no_rust() {
     std::fs::write(&body_file, r#"{"first_name":"Ada","source":"Meetup","emails":[{"email":"a@example.com"}],"job_form_field_answers":[]}"#)
         .expect("writable");
     let out = switchboard(
-        &["render", "--integration", "lever", "--resource", "ats/candidates", "--query", "job_id=p", "--body", "body.json"],
+        &[
+            "render",
+            "--integration",
+            "lever",
+            "--resource",
+            "ats/candidates",
+            "--query",
+            "job_id=p",
+            "--body",
+            "body.json",
+        ],
         &dir,
     );
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let request: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(request["body"]["source"], "Meetup");
 }

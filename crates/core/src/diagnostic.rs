@@ -47,7 +47,13 @@ impl fmt::Display for Diagnostic {
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
         writeln!(f, "error: {}", self.message)?;
-        writeln!(f, "{pad}--> {}:{}:{}", self.file.display(), self.line, self.column)?;
+        writeln!(
+            f,
+            "{pad}--> {}:{}:{}",
+            self.file.display(),
+            self.line,
+            self.column
+        )?;
         if let Some(source) = &self.source_line {
             let caret_at = self.column.saturating_sub(1);
             let rest: String = source.chars().skip(caret_at).collect();
@@ -133,7 +139,14 @@ impl<'a> Reporter<'a> {
     /// Reports a problem at a JSON pointer into the file.
     pub(crate) fn at(&mut self, pointer: &str, message: impl Into<String>, hint: Option<String>) {
         let (line, column) = self.index.locate(pointer);
-        self.found.push(diagnostic(self.file, line, column, pointer, message.into(), hint));
+        self.found.push(diagnostic(
+            self.file,
+            line,
+            column,
+            pointer,
+            message.into(),
+            hint,
+        ));
     }
 }
 
@@ -153,7 +166,11 @@ pub(crate) fn diagnostic(
         field: dotted(pointer),
         message,
         hint,
-        source_line: file.text.lines().nth(line.saturating_sub(1)).map(str::to_owned),
+        source_line: file
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(str::to_owned),
     }
 }
 
@@ -175,7 +192,10 @@ pub(crate) fn dotted(pointer: &str) -> String {
 }
 
 /// The closest candidate to `name` by edit distance, when close enough to be a typo.
-pub(crate) fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
+pub(crate) fn did_you_mean<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -192,13 +212,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -235,8 +257,14 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("emial", ["emails", "phones"]), Some("did you mean `emails`?".into()));
+        assert_eq!(
+            did_you_mean("emial", ["emails", "phones"]),
+            Some("did you mean `emails`?".into())
+        );
         assert_eq!(did_you_mean("zzzzzz", ["emails", "phones"]), None);
-        assert_eq!(dotted("/methods/create/steps/0/id"), "methods.create.steps[0].id");
+        assert_eq!(
+            dotted("/methods/create/steps/0/id"),
+            "methods.create.steps[0].id"
+        );
     }
 }

@@ -82,7 +82,7 @@ pub enum RunError {
     },
     /// The provider answered with an error.
     #[error("provider error in step `{}`: {} {}", .0.step, .0.status, .0.message)]
-    Provider(ProviderError),
+    Provider(Box<ProviderError>),
     /// The provider answered, but not with what the mapping needs to continue (for example a
     /// lookup that found nothing).
     #[error("upstream error in step `{step}`: {message}")]

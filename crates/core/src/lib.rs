@@ -52,7 +52,13 @@ pub use source::SourceFile;
 /// `<integration>/<model>/<resource>.yaml` and `integration.schema.json` for `integration.yaml`.
 pub fn format_schemas() -> Vec<(&'static str, serde_json::Value)> {
     vec![
-        ("mapping.schema.json", loader::format_schema::<model::MappingFile>()),
-        ("integration.schema.json", loader::format_schema::<model::IntegrationFile>()),
+        (
+            "mapping.schema.json",
+            loader::format_schema::<model::MappingFile>(),
+        ),
+        (
+            "integration.schema.json",
+            loader::format_schema::<model::IntegrationFile>(),
+        ),
     ]
 }

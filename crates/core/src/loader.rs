@@ -25,13 +25,27 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
                 for (pointer, (line, column)) in &index.duplicates {
                     let key = pointer.rsplit('/').next().unwrap_or_default();
                     let message = format!("duplicate key `{key}`");
-                    found.push(diagnostic(file, *line, *column, pointer, message, Some("already set above".to_owned())));
+                    found.push(diagnostic(
+                        file,
+                        *line,
+                        *column,
+                        pointer,
+                        message,
+                        Some("already set above".to_owned()),
+                    ));
                 }
                 return None;
             }
-            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
             let message = e.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
             found.push(diagnostic(file, line, column, "", message, None));
             return None;
         }
@@ -39,7 +53,14 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
     let json: Value = match serde_json::to_value(&yaml) {
         Ok(v) => v,
         Err(e) => {
-            found.push(diagnostic(file, 1, 1, "", format!("not representable as JSON: {e}"), None));
+            found.push(diagnostic(
+                file,
+                1,
+                1,
+                "",
+                format!("not representable as JSON: {e}"),
+                None,
+            ));
             return None;
         }
     };
@@ -63,8 +84,9 @@ pub(crate) fn format_schema<T: schemars::JsonSchema>() -> Value {
 }
 
 fn check_format<T: schemars::JsonSchema>(json: &Value, report: &mut Reporter<'_>) {
-    static VALIDATORS: LazyLock<std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>> =
-        LazyLock::new(Default::default);
+    static VALIDATORS: LazyLock<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
+    > = LazyLock::new(Default::default);
     let name = std::any::type_name::<T>().to_owned();
     let validator = {
         let mut cache = VALIDATORS.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,7 +99,11 @@ fn check_format<T: schemars::JsonSchema>(json: &Value, report: &mut Reporter<'_>
                     v
                 }
                 Err(e) => {
-                    report.at("", format!("internal: the format schema does not compile: {e}"), None);
+                    report.at(
+                        "",
+                        format!("internal: the format schema does not compile: {e}"),
+                        None,
+                    );
                     return;
                 }
             },
@@ -96,7 +122,11 @@ fn report_error(error: &jsonschema::ValidationError<'_>, report: &mut Reporter<'
     match error.kind() {
         Kind::AdditionalProperties { unexpected } => {
             for key in unexpected {
-                report.at(&format!("{pointer}/{}", escape(key)), format!("unknown key `{key}`"), None);
+                report.at(
+                    &format!("{pointer}/{}", escape(key)),
+                    format!("unknown key `{key}`"),
+                    None,
+                );
             }
         }
         Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
@@ -106,11 +136,20 @@ fn report_error(error: &jsonschema::ValidationError<'_>, report: &mut Reporter<'
                 !branch.is_empty()
                     && !branch.iter().all(|e| {
                         e.instance_path().to_string() == pointer
-                            && matches!(e.kind(), Kind::Type { .. } | Kind::Enum { .. } | Kind::Constant { .. })
+                            && matches!(
+                                e.kind(),
+                                Kind::Type { .. } | Kind::Enum { .. } | Kind::Constant { .. }
+                            )
                     })
             };
-            match context.iter().filter(meant).min_by_key(|branch| branch.len()) {
-                Some(closest) if context.len() > 1 => closest.iter().for_each(|e| report_error(e, report)),
+            match context
+                .iter()
+                .filter(meant)
+                .min_by_key(|branch| branch.len())
+            {
+                Some(closest) if context.len() > 1 => {
+                    closest.iter().for_each(|e| report_error(e, report))
+                }
                 _ => report.at(&pointer, error.to_string(), None),
             }
         }

@@ -46,17 +46,26 @@ impl IntegrationPlan {
 
     /// The base URL for `environment`, rendered with the account's context (for providers whose
     /// host is per account).
-    pub fn base_url(&self, environment: &str, context: &Map<String, Value>) -> Result<String, String> {
+    pub fn base_url(
+        &self,
+        environment: &str,
+        context: &Map<String, Value>,
+    ) -> Result<String, String> {
         let template = self.base_urls.get(environment).ok_or_else(|| {
             let known: Vec<&str> = self.environments().collect();
-            format!("unknown environment `{environment}` (known: {})", known.join(", "))
+            format!(
+                "unknown environment `{environment}` (known: {})",
+                known.join(", ")
+            )
         })?;
         let mut scope = Scope::default();
         scope.set("context", Value::Object(self.public_context(context)));
         let url = template.render(&Root::Scope(&scope))?;
         match url.as_str() {
             Some(u) if !u.is_empty() && !u.contains("//.") => Ok(u.to_owned()),
-            _ => Err(format!("the `{environment}` base URL needs context values the account does not have")),
+            _ => Err(format!(
+                "the `{environment}` base URL needs context values the account does not have"
+            )),
         }
     }
 
@@ -76,7 +85,12 @@ impl IntegrationPlan {
 
     /// The first auth scheme whose credentials the context holds.
     pub fn auth_for(&self, context: &Map<String, Value>) -> Option<&AuthSpec> {
-        let has = |key: &str| context.get(key).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
+        let has = |key: &str| {
+            context
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+        };
         self.auth.iter().find(|scheme| match scheme {
             AuthSpec::Basic { username, .. } => has(username),
             AuthSpec::Bearer { token } => has(token),
@@ -212,7 +226,12 @@ impl MethodPlan {
 
     /// The unified record fields this method's response mapping fills.
     pub fn response_fields(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.response.fields.iter().map(|(k, _)| k.as_str()).collect();
+        let mut names: Vec<&str> = self
+            .response
+            .fields
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
         if !names.contains(&"remote_data") {
             names.push("remote_data");
         }
@@ -226,7 +245,10 @@ impl MethodPlan {
             .map(|r| {
                 (
                     format!("{}.{}", r.location.as_str(), r.name),
-                    r.when.as_ref().map(|(_, text)| text.clone()).unwrap_or_default(),
+                    r.when
+                        .as_ref()
+                        .map(|(_, text)| text.clone())
+                        .unwrap_or_default(),
                     r.because.clone(),
                 )
             })
@@ -239,6 +261,8 @@ impl MethodPlan {
     }
 
     pub(crate) fn error_plan(&self) -> &ErrorPlan {
-        self.errors.as_ref().unwrap_or(&self.integration_plan.errors)
+        self.errors
+            .as_ref()
+            .unwrap_or(&self.integration_plan.errors)
     }
 }

@@ -27,7 +27,9 @@ fn split_key(key: &str) -> (&str, Vec<&str>) {
     let mut path = Vec::new();
     let mut rest = &key[open..];
     while let Some(stripped) = rest.strip_prefix('[') {
-        let Some(close) = stripped.find(']') else { break };
+        let Some(close) = stripped.find(']') else {
+            break;
+        };
         path.push(&stripped[..close]);
         rest = &stripped[close + 1..];
     }
@@ -46,7 +48,10 @@ fn insert(map: &mut Map<String, Value>, key: &str, path: &[&str], value: Value) 
                 map.insert(key.to_owned(), value);
             }
         },
-        Some((&"", _)) => match map.entry(key.to_owned()).or_insert_with(|| Value::Array(Vec::new())) {
+        Some((&"", _)) => match map
+            .entry(key.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
             Value::Array(items) => items.push(value),
             other => {
                 let first = other.take();
@@ -54,7 +59,9 @@ fn insert(map: &mut Map<String, Value>, key: &str, path: &[&str], value: Value) 
             }
         },
         Some((next, rest)) => {
-            let slot = map.entry(key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            let slot = map
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
             if !slot.is_object() {
                 *slot = Value::Object(Map::new());
             }

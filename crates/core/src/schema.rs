@@ -31,15 +31,25 @@ pub(crate) struct InputSchema {
 impl UnifiedSchema {
     /// Compiles a schema document; the error says why it cannot be used.
     pub(crate) fn compile(name: &str, document: Value) -> Result<UnifiedSchema, String> {
-        let defs = document.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+        let defs = document
+            .get("$defs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let mut methods = BTreeMap::new();
         for key in defs.keys() {
-            let Some(method) = key.strip_suffix("_body") else { continue };
+            let Some(method) = key.strip_suffix("_body") else {
+                continue;
+            };
             let query = InputSchema::compile(&document, &format!("{method}_query"))?;
             let body = InputSchema::compile(&document, key)?;
             methods.insert(method.to_owned(), MethodSchema { query, body });
         }
-        if document.get("properties").and_then(Value::as_object).is_none() {
+        if document
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_none()
+        {
             return Err("the root schema has no `properties`".to_owned());
         }
         Ok(UnifiedSchema {
@@ -74,7 +84,11 @@ impl UnifiedSchema {
 
     /// The schema of `$defs/<name>`, for documents that embed parts of it.
     pub fn definitions(&self) -> Map<String, Value> {
-        self.document.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default()
+        self.document
+            .get("$defs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -89,8 +103,14 @@ impl InputSchema {
             .cloned()
             .unwrap_or_default();
         let mut wrapper = Map::new();
-        wrapper.insert("$schema".into(), Value::from("https://json-schema.org/draft/2020-12/schema"));
-        wrapper.insert("$defs".into(), document.get("$defs").cloned().unwrap_or_default());
+        wrapper.insert(
+            "$schema".into(),
+            Value::from("https://json-schema.org/draft/2020-12/schema"),
+        );
+        wrapper.insert(
+            "$defs".into(),
+            document.get("$defs").cloned().unwrap_or_default(),
+        );
         wrapper.insert("$ref".into(), Value::from(format!("#/$defs/{def}")));
         let validator = jsonschema::validator_for(&Value::Object(wrapper))
             .map_err(|e| format!("`$defs/{def}` does not compile: {e}"))?;

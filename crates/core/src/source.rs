@@ -27,8 +27,15 @@ pub(crate) struct PositionIndex {
 }
 
 enum Frame {
-    Map { pointer: String, key: Option<String>, seen: HashSet<String> },
-    Seq { pointer: String, index: usize },
+    Map {
+        pointer: String,
+        key: Option<String>,
+        seen: HashSet<String>,
+    },
+    Seq {
+        pointer: String,
+        index: usize,
+    },
 }
 
 impl SourceFile {
@@ -43,9 +50,13 @@ impl SourceFile {
                 let path = entry?.path();
                 if path.is_dir() {
                     pending.push(path);
-                } else if extensions.iter().any(|ext| path.extension().is_some_and(|e| e == *ext)) {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                } else if extensions
+                    .iter()
+                    .any(|ext| path.extension().is_some_and(|e| e == *ext))
+                {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                    })?;
                     let name = path
                         .strip_prefix(root)
                         .unwrap_or(&path)
@@ -89,7 +100,11 @@ impl PositionIndex {
                 Event::MappingStart(..) | Event::SequenceStart(..) => {
                     let pointer = index.value_at(&mut stack, at);
                     stack.push(if matches!(event, Event::MappingStart(..)) {
-                        Frame::Map { pointer, key: None, seen: HashSet::new() }
+                        Frame::Map {
+                            pointer,
+                            key: None,
+                            seen: HashSet::new(),
+                        }
                     } else {
                         Frame::Seq { pointer, index: 0 }
                     });

@@ -20,7 +20,10 @@ pub(crate) struct CheckArgs {
 
 /// Loads every mapping; prints every problem to stderr.
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let sources = SourceArgs { mappings: args.dir, schemas: args.schemas };
+    let sources = SourceArgs {
+        mappings: args.dir,
+        schemas: args.schemas,
+    };
     match switchboard_core::Registry::load_dirs(&sources.mappings, &sources.schemas_dir()) {
         Ok(registry) => {
             println!(

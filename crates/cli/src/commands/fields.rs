@@ -35,7 +35,11 @@ pub(crate) struct FieldsArgs {
 /// Prints the table.
 pub(crate) fn run(args: FieldsArgs) -> anyhow::Result<ExitCode> {
     let registry = args.sources.load()?;
-    let table = FieldTable::build(&registry, args.integration.as_deref(), args.resource.as_deref());
+    let table = FieldTable::build(
+        &registry,
+        args.integration.as_deref(),
+        args.resource.as_deref(),
+    );
     if table.groups.is_empty() {
         anyhow::bail!("no mapped methods match");
     }
@@ -53,10 +57,13 @@ struct Cell {
     note: Option<String>,
 }
 
+/// Field → integration → cell.
+type Rows = BTreeMap<String, BTreeMap<String, Cell>>;
+
 /// Support per field per integration, grouped by resource and method.
 struct FieldTable {
-    /// `(resource, method)` → section → field → integration → cell.
-    groups: BTreeMap<(String, String), BTreeMap<&'static str, BTreeMap<String, BTreeMap<String, Cell>>>>,
+    /// `(resource, method)` → section → rows.
+    groups: BTreeMap<(String, String), BTreeMap<&'static str, Rows>>,
     integrations: Vec<String>,
 }
 
@@ -64,24 +71,33 @@ const SECTIONS: [&str; 3] = ["query", "body", "response"];
 
 impl FieldTable {
     fn build(registry: &Registry, integration: Option<&str>, resource: Option<&str>) -> FieldTable {
-        let mut groups: BTreeMap<_, BTreeMap<_, BTreeMap<String, BTreeMap<String, Cell>>>> = BTreeMap::new();
+        let mut groups: BTreeMap<_, BTreeMap<_, Rows>> = BTreeMap::new();
         let mut integrations = Vec::new();
         for plan in registry.methods() {
-            if integration.is_some_and(|i| i != plan.integration) || resource.is_some_and(|r| r != plan.resource) {
+            if integration.is_some_and(|i| i != plan.integration)
+                || resource.is_some_and(|r| r != plan.resource)
+            {
                 continue;
             }
             if !integrations.contains(&plan.integration) {
                 integrations.push(plan.integration.clone());
             }
-            let group = groups.entry((plan.resource.clone(), plan.method.clone())).or_default();
+            let group = groups
+                .entry((plan.resource.clone(), plan.method.clone()))
+                .or_default();
             for (section, cells) in sections(plan) {
                 let rows = group.entry(section).or_default();
                 for (field, cell) in cells {
-                    rows.entry(field).or_default().insert(plan.integration.clone(), cell);
+                    rows.entry(field)
+                        .or_default()
+                        .insert(plan.integration.clone(), cell);
                 }
             }
         }
-        FieldTable { groups, integrations }
+        FieldTable {
+            groups,
+            integrations,
+        }
     }
 
     fn markdown(&self) -> String {
@@ -89,27 +105,50 @@ impl FieldTable {
         for ((resource, method), sections) in &self.groups {
             out.push_str(&format!("### `{resource}` · `{method}`\n\n"));
             for section in SECTIONS {
-                let Some(rows) = sections.get(section) else { continue };
+                let Some(rows) = sections.get(section) else {
+                    continue;
+                };
                 let title = match section {
                     "query" => "query parameter",
                     "body" => "body field",
                     _ => "response field",
                 };
-                out.push_str(&format!("| {title} | {} |\n", self.integrations.join(" | ")));
-                out.push_str(&format!("|---|{}\n", "---|".repeat(self.integrations.len())));
+                out.push_str(&format!(
+                    "| {title} | {} |\n",
+                    self.integrations.join(" | ")
+                ));
+                out.push_str(&format!(
+                    "|---|{}\n",
+                    "---|".repeat(self.integrations.len())
+                ));
                 for (field, cells) in rows {
                     let row: Vec<String> = self
                         .integrations
                         .iter()
                         .map(|i| match cells.get(i) {
-                            Some(Cell { support: Support::Required, .. }) => "**required**".to_owned(),
-                            Some(Cell { support: Support::Supported, note: Some(note) }) => format!("supported ({note})"),
-                            Some(Cell { support: Support::Supported, .. }) => "supported".to_owned(),
+                            Some(Cell {
+                                support: Support::Required,
+                                ..
+                            }) => "**required**".to_owned(),
+                            Some(Cell {
+                                support: Support::Supported,
+                                note: Some(note),
+                            }) => format!("supported ({note})"),
+                            Some(Cell {
+                                support: Support::Supported,
+                                ..
+                            }) => "supported".to_owned(),
                             _ => "—".to_owned(),
                         })
                         .collect();
-                    let supported = cells.values().filter(|c| c.support != Support::Unsupported).count();
-                    let required = cells.values().filter(|c| c.support == Support::Required).count();
+                    let supported = cells
+                        .values()
+                        .filter(|c| c.support != Support::Unsupported)
+                        .count();
+                    let required = cells
+                        .values()
+                        .filter(|c| c.support == Support::Required)
+                        .count();
                     out.push_str(&format!(
                         "| `{field}` ({supported} supported · {required} required) | {} |\n",
                         row.join(" | ")
@@ -130,7 +169,12 @@ impl FieldTable {
                 for (field, cells) in rows {
                     let cells: Map<String, Value> = cells
                         .iter()
-                        .map(|(integration, cell)| (integration.clone(), json!({"support": cell.support, "note": cell.note})))
+                        .map(|(integration, cell)| {
+                            (
+                                integration.clone(),
+                                json!({"support": cell.support, "note": cell.note}),
+                            )
+                        })
                         .collect();
                     fields.insert(field.clone(), Value::Object(cells));
                 }
@@ -150,7 +194,15 @@ fn sections(plan: &MethodPlan) -> Vec<(&'static str, Vec<(String, Cell)>)> {
     let cells = |fields: &[switchboard_core::FieldSupport]| {
         fields
             .iter()
-            .map(|f| (f.name.clone(), Cell { support: f.support, note: f.note.clone() }))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    Cell {
+                        support: f.support,
+                        note: f.note.clone(),
+                    },
+                )
+            })
             .collect::<Vec<_>>()
     };
     let filled = plan.response_fields();
@@ -159,9 +211,23 @@ fn sections(plan: &MethodPlan) -> Vec<(&'static str, Vec<(String, Cell)>)> {
         .record_fields()
         .into_iter()
         .map(|name| {
-            let support = if filled.contains(&name) { Support::Supported } else { Support::Unsupported };
-            (name.to_owned(), Cell { support, note: None })
+            let support = if filled.contains(&name) {
+                Support::Supported
+            } else {
+                Support::Unsupported
+            };
+            (
+                name.to_owned(),
+                Cell {
+                    support,
+                    note: None,
+                },
+            )
         })
         .collect();
-    vec![("query", cells(plan.query_fields())), ("body", cells(plan.body_fields())), ("response", response)]
+    vec![
+        ("query", cells(plan.query_fields())),
+        ("body", cells(plan.body_fields())),
+        ("response", response),
+    ]
 }

@@ -30,13 +30,22 @@ pub(crate) fn run(args: GoldenArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("refusing to bless golden files under CI");
     }
     let registry = args.sources.load()?;
-    let cases = golden::discover(&args.cases).map_err(|e| anyhow::anyhow!("{}: {e}", args.cases.display()))?;
+    let cases = golden::discover(&args.cases)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.cases.display()))?;
     let (mut passed, mut failed) = (0, 0);
-    for case in cases.iter().filter(|c| args.filter.as_ref().is_none_or(|f| c.name.contains(f.as_str()))) {
+    for case in cases.iter().filter(|c| {
+        args.filter
+            .as_ref()
+            .is_none_or(|f| c.name.contains(f.as_str()))
+    }) {
         match golden::run_case(&registry, case, args.bless) {
             Ok(()) => {
                 passed += 1;
-                println!("{} {}", if args.bless { "blessed" } else { "ok     " }, case.name);
+                println!(
+                    "{} {}",
+                    if args.bless { "blessed" } else { "ok     " },
+                    case.name
+                );
             }
             Err(e) => {
                 failed += 1;
@@ -45,5 +54,9 @@ pub(crate) fn run(args: GoldenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
-use switchboard_core::{AuthSpec, IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput};
+use switchboard_core::{
+    AuthSpec, IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput,
+};
 
 use crate::paths::SourceArgs;
 
@@ -52,24 +54,35 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let registry = args.sources.load()?;
     let plan = registry
         .method(&args.integration, &args.resource, &args.method)
-        .ok_or_else(|| anyhow::anyhow!("no mapping for `{}` `{}` `{}`", args.integration, args.resource, args.method))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no mapping for `{}` `{}` `{}`",
+                args.integration,
+                args.resource,
+                args.method
+            )
+        })?;
     let integration = plan.integration_plan();
-    let context: Map<String, Value> =
-        serde_json::from_str(&args.context).map_err(|e| anyhow::anyhow!("--context is not a JSON object: {e}"))?;
+    let context: Map<String, Value> = serde_json::from_str(&args.context)
+        .map_err(|e| anyhow::anyhow!("--context is not a JSON object: {e}"))?;
     let body = match &args.body {
         None => Value::Null,
         Some(path) => {
             let text = if path.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
-                std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
             };
-            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: invalid JSON: {e}", path.display()))?
+            serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: invalid JSON: {e}", path.display()))?
         }
     };
     let base_url = match &args.base_url {
         Some(url) => url.clone(),
-        None => integration.base_url(&args.environment, &context).map_err(anyhow::Error::msg)?,
+        None => integration
+            .base_url(&args.environment, &context)
+            .map_err(anyhow::Error::msg)?,
     };
     let input = RunInput {
         query: switchboard_core::parse_query_string(args.query.trim_start_matches('?')),
@@ -96,11 +109,15 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             Next::Send(request) => {
                 requests.push(show(&request));
                 let Some(path) = responses.next() else {
-                    return fail(&json!({"requests": requests, "error": format!("no recorded response for step `{}`", request.step)}));
+                    return fail(
+                        &json!({"requests": requests, "error": format!("no recorded response for step `{}`", request.step)}),
+                    );
                 };
-                let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                let response: ProviderResponse =
-                    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a recorded response: {e}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let response: ProviderResponse = serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: not a recorded response: {e}", path.display())
+                })?;
                 next = match run.resume(response) {
                     Ok(next) => next,
                     Err(error) => return fail(&json!({"requests": requests, "error": error})),
@@ -111,7 +128,12 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `{step, method, url, query, headers, body}` with the credential header shown redacted.
-fn describe(request: &ProviderRequest, base_url: &str, integration: &IntegrationPlan, context: &Map<String, Value>) -> Value {
+fn describe(
+    request: &ProviderRequest,
+    base_url: &str,
+    integration: &IntegrationPlan,
+    context: &Map<String, Value>,
+) -> Value {
     let mut headers = Map::new();
     if let Some(scheme) = integration.auth_for(context) {
         let (name, value) = match scheme {

@@ -37,7 +37,10 @@ pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("error: stale format schema(s): {}; run `switchboard schema`", stale.join(", "));
+        eprintln!(
+            "error: stale format schema(s): {}; run `switchboard schema`",
+            stale.join(", ")
+        );
         Ok(ExitCode::FAILURE)
     }
 }

@@ -11,9 +11,20 @@ use super::names::Names;
 use super::{compile_expr, compile_template};
 
 /// Compiles one integration file, reporting every problem.
-pub(crate) fn compile(name: &str, file: IntegrationFile, report: &mut Reporter<'_>) -> IntegrationPlan {
+pub(crate) fn compile(
+    name: &str,
+    file: IntegrationFile,
+    report: &mut Reporter<'_>,
+) -> IntegrationPlan {
     if file.version != 1 {
-        report.at("/version", format!("unsupported version `{}` (this engine reads 1)", file.version), None);
+        report.at(
+            "/version",
+            format!(
+                "unsupported version `{}` (this engine reads 1)",
+                file.version
+            ),
+            None,
+        );
     }
     if !file.base_url.contains_key("production") {
         report.at("/base_url", "a `production` base URL is required", None);
@@ -37,7 +48,9 @@ pub(crate) fn compile(name: &str, file: IntegrationFile, report: &mut Reporter<'
     }
     for (i, scheme) in file.auth.iter().enumerate() {
         let keys: Vec<&String> = match scheme {
-            AuthSpec::Basic { username, password } => std::iter::once(username).chain(password).collect(),
+            AuthSpec::Basic { username, password } => {
+                std::iter::once(username).chain(password).collect()
+            }
             AuthSpec::Bearer { token } => vec![token],
             AuthSpec::Header { value, .. } => vec![value],
         };
@@ -53,7 +66,11 @@ pub(crate) fn compile(name: &str, file: IntegrationFile, report: &mut Reporter<'
     }
     for (bucket, limit) in &file.rate_limits {
         if limit.per_second <= 0.0 || limit.burst == 0 {
-            report.at(&format!("/rate_limits/{bucket}"), "a rate limit needs `per_second` > 0 and `burst` ≥ 1", None);
+            report.at(
+                &format!("/rate_limits/{bucket}"),
+                "a rate limit needs `per_second` > 0 and `burst` ≥ 1",
+                None,
+            );
         }
     }
     let errors = compile_errors(&file.errors, "/errors", report);
@@ -74,7 +91,11 @@ pub(crate) fn compile(name: &str, file: IntegrationFile, report: &mut Reporter<'
 }
 
 /// Compiles an error-reading spec; its expressions read `status`, `headers` and `response`.
-pub(crate) fn compile_errors(spec: &ErrorSpec, pointer: &str, report: &mut Reporter<'_>) -> ErrorPlan {
+pub(crate) fn compile_errors(
+    spec: &ErrorSpec,
+    pointer: &str,
+    report: &mut Reporter<'_>,
+) -> ErrorPlan {
     let names = Names {
         roots: &["status", "headers", "response"],
         steps: &[],

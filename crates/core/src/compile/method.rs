@@ -43,13 +43,40 @@ pub(crate) fn compile(
         );
         return None;
     };
-    let query_names: Vec<&str> = method_schema.query.fields.keys().map(String::as_str).collect();
-    let body_names: Vec<&str> = method_schema.body.fields.keys().map(String::as_str).collect();
+    let query_names: Vec<&str> = method_schema
+        .query
+        .fields
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let body_names: Vec<&str> = method_schema
+        .body
+        .fields
+        .keys()
+        .map(String::as_str)
+        .collect();
     let record_names = cx.schema.record_fields();
-    let query_fields = field_support(&spec.query, &query_names, &format!("{base}/query"), "query parameter", report);
-    let body_fields = field_support(&spec.body, &body_names, &format!("{base}/body"), "field", report);
+    let query_fields = field_support(
+        &spec.query,
+        &query_names,
+        &format!("{base}/query"),
+        "query parameter",
+        report,
+    );
+    let body_fields = field_support(
+        &spec.body,
+        &body_names,
+        &format!("{base}/body"),
+        "field",
+        report,
+    );
 
-    let context_names: Vec<&str> = cx.integration.context_fields.keys().map(String::as_str).collect();
+    let context_names: Vec<&str> = cx
+        .integration
+        .context_fields
+        .keys()
+        .map(String::as_str)
+        .collect();
     let constant_names: Vec<&str> = cx.constants.keys().map(String::as_str).collect();
     let step_ids: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
     let input_names = Names {
@@ -68,14 +95,29 @@ pub(crate) fn compile(
         .enumerate()
         .filter_map(|(i, r)| {
             let p = format!("{base}/requires/{i}");
-            let (location, name) = input_field(&r.field, &input_names, &format!("{p}/field"), report)?;
+            let (location, name) =
+                input_field(&r.field, &input_names, &format!("{p}/field"), report)?;
             let when = r.when.as_ref().and_then(|w| {
                 let e = checked_expr(w, &input_names, &format!("{p}/when"), report)?;
-                Some((e, w.trim().trim_start_matches("{{").trim_end_matches("}}").trim().to_owned()))
+                Some((
+                    e,
+                    w.trim()
+                        .trim_start_matches("{{")
+                        .trim_end_matches("}}")
+                        .trim()
+                        .to_owned(),
+                ))
             });
             let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
-            let present = checked_expr(&present_text, &input_names, &format!("{p}/present"), report)?;
-            Some(RequirePlan { location, name, when, present, because: r.because.clone() })
+            let present =
+                checked_expr(&present_text, &input_names, &format!("{p}/present"), report)?;
+            Some(RequirePlan {
+                location,
+                name,
+                when,
+                present,
+                because: r.because.clone(),
+            })
         })
         .collect();
     let warns = spec
@@ -84,9 +126,15 @@ pub(crate) fn compile(
         .enumerate()
         .filter_map(|(i, w)| {
             let p = format!("{base}/warns/{i}");
-            let (location, name) = input_field(&w.field, &input_names, &format!("{p}/field"), report)?;
+            let (location, name) =
+                input_field(&w.field, &input_names, &format!("{p}/field"), report)?;
             let when = checked_expr(&w.when, &input_names, &format!("{p}/when"), report)?;
-            Some(WarnPlan { location, name, when, because: w.because.clone() })
+            Some(WarnPlan {
+                location,
+                name,
+                when,
+                because: w.because.clone(),
+            })
         })
         .collect();
 
@@ -94,19 +142,33 @@ pub(crate) fn compile(
     for (i, step) in spec.steps.iter().enumerate() {
         let p = format!("{base}/steps/{i}");
         if step_ids[..i].contains(&step.id.as_str()) {
-            report.at(&format!("{p}/id"), format!("duplicate step id `{}`", step.id), None);
+            report.at(
+                &format!("{p}/id"),
+                format!("duplicate step id `{}`", step.id),
+                None,
+            );
         }
-        let names = Names { steps: &step_ids[..i], ..copy(&input_names) };
+        let names = Names {
+            steps: &step_ids[..i],
+            ..copy(&input_names)
+        };
         if let Some(plan) = compile_step(step, &p, &names, cx, report) {
             steps.push(plan);
         }
     }
     if spec.steps.is_empty() {
-        report.at(&format!("{base}/steps"), "a method needs at least one step", None);
+        report.at(
+            &format!("{base}/steps"),
+            "a method needs at least one step",
+            None,
+        );
     }
 
     let response = compile_response(&spec, &base, &step_ids, &record_names, report);
-    let errors = spec.errors.as_ref().map(|e| compile_errors(e, &format!("{base}/errors"), report));
+    let errors = spec
+        .errors
+        .as_ref()
+        .map(|e| compile_errors(e, &format!("{base}/errors"), report));
     Some(MethodPlan {
         integration: cx.integration.name.clone(),
         resource: cx.resource.to_owned(),
@@ -126,7 +188,15 @@ pub(crate) fn compile(
 }
 
 fn copy<'a>(n: &Names<'a>) -> Names<'a> {
-    Names { roots: n.roots, steps: n.steps, all_steps: n.all_steps, query: n.query, body: n.body, context: n.context, constants: n.constants }
+    Names {
+        roots: n.roots,
+        steps: n.steps,
+        all_steps: n.all_steps,
+        query: n.query,
+        body: n.body,
+        context: n.context,
+        constants: n.constants,
+    }
 }
 
 /// The support table for a query or body: every unified field, in schema order.
@@ -154,7 +224,12 @@ fn field_support(
                 Some(FieldSpec::Short(s)) => (*s, None, None),
                 Some(FieldSpec::Detailed(d)) => (d.support, d.default.clone(), d.note.clone()),
             };
-            FieldSupport { name: (*name).to_owned(), support, default, note }
+            FieldSupport {
+                name: (*name).to_owned(),
+                support,
+                default,
+                note,
+            }
         })
         .collect()
 }
@@ -176,18 +251,30 @@ fn input_field(
         "body" => InputLocation::Body,
         "context" => InputLocation::Context,
         _ => {
-            report.at(pointer, format!("`{text}` must be `query.<name>`, `body.<name>` or `context.<name>`"), None);
+            report.at(
+                pointer,
+                format!("`{text}` must be `query.<name>`, `body.<name>` or `context.<name>`"),
+                None,
+            );
             return None;
         }
     };
     let key = key?;
-    let refs = [crate::expr::Reference { root, key: Some(key.clone()) }];
+    let refs = [crate::expr::Reference {
+        root,
+        key: Some(key.clone()),
+    }];
     names.check(&refs, pointer, report);
     Some((location, key))
 }
 
 /// Compiles an expression and checks the names it reads.
-fn checked_expr(text: &str, names: &Names<'_>, pointer: &str, report: &mut Reporter<'_>) -> Option<Expr> {
+fn checked_expr(
+    text: &str,
+    names: &Names<'_>,
+    pointer: &str,
+    report: &mut Reporter<'_>,
+) -> Option<Expr> {
     let e = compile_expr(text, pointer, report)?;
     names.check(&e.references(), pointer, report);
     Some(e)
@@ -202,21 +289,40 @@ fn compile_step(
 ) -> Option<StepPlan> {
     let mut roots: Vec<&str> = names.roots.to_vec();
     roots.push("steps");
-    let step_names = Names { roots: &roots, ..copy(names) };
-    let when = step.when.as_ref().and_then(|w| checked_expr(w, &step_names, &format!("{p}/when"), report));
-    let for_each = step.for_each.as_ref().and_then(|f| checked_expr(f, &step_names, &format!("{p}/for_each"), report));
+    let step_names = Names {
+        roots: &roots,
+        ..copy(names)
+    };
+    let when = step
+        .when
+        .as_ref()
+        .and_then(|w| checked_expr(w, &step_names, &format!("{p}/when"), report));
+    let for_each = step
+        .for_each
+        .as_ref()
+        .and_then(|f| checked_expr(f, &step_names, &format!("{p}/for_each"), report));
     let mut roots = roots.clone();
     if step.for_each.is_some() {
         roots.extend(["item", "index"]);
     }
-    let request_names = Names { roots: &roots, ..copy(names) };
+    let request_names = Names {
+        roots: &roots,
+        ..copy(names)
+    };
     if let Some(bucket) = &step.rate_limit
         && !cx.integration.rate_limits.contains_key(bucket)
     {
-        let known: Vec<&str> = cx.integration.rate_limits.keys().map(String::as_str).collect();
+        let known: Vec<&str> = cx
+            .integration
+            .rate_limits
+            .keys()
+            .map(String::as_str)
+            .collect();
         report.at(
             &format!("{p}/rate_limit"),
-            format!("unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"),
+            format!(
+                "unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"
+            ),
             did_you_mean(bucket, known.iter().copied()),
         );
     }
@@ -226,20 +332,37 @@ fn compile_step(
         request_names.check(&t.references(), pointer, report);
         t
     };
-    let path = template(&Value::String(step.request.path.clone()), &format!("{rp}/path"), report);
+    let path = template(
+        &Value::String(step.request.path.clone()),
+        &format!("{rp}/path"),
+        report,
+    );
     if !step.request.path.starts_with('/') {
         report.at(&format!("{rp}/path"), "a path must start with `/`", None);
     }
     let pairs = |map: &serde_json::Map<String, Value>, key: &str, report: &mut Reporter<'_>| {
         map.iter()
-            .map(|(k, v)| (k.clone(), template(v, &format!("{rp}/{key}/{}", crate::source::escape(k)), report)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    template(
+                        v,
+                        &format!("{rp}/{key}/{}", crate::source::escape(k)),
+                        report,
+                    ),
+                )
+            })
             .collect::<Vec<_>>()
     };
     let query = pairs(&step.request.query, "query", report);
     let headers = pairs(&step.request.headers, "headers", report);
     let body = match (&step.request.body, &step.request.multipart) {
         (Some(_), Some(_)) => {
-            report.at(&rp, "a request has either `body` or `multipart`, not both", None);
+            report.at(
+                &rp,
+                "a request has either `body` or `multipart`, not both",
+                None,
+            );
             BodyPlan::Empty
         }
         (Some(body), None) => BodyPlan::Json(template(body, &format!("{rp}/body"), report)),
@@ -255,11 +378,21 @@ fn compile_step(
                         },
                         PartSpec::File(file) => {
                             let opt = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
-                                v.as_ref().map(|t| template(&Value::String(t.clone()), &format!("{pp}/{key}"), report))
+                                v.as_ref().map(|t| {
+                                    template(
+                                        &Value::String(t.clone()),
+                                        &format!("{pp}/{key}"),
+                                        report,
+                                    )
+                                })
                             };
                             PartPlan::File {
                                 name: name.clone(),
-                                fetch: template(&Value::String(file.fetch.clone()), &format!("{pp}/fetch"), report),
+                                fetch: template(
+                                    &Value::String(file.fetch.clone()),
+                                    &format!("{pp}/fetch"),
+                                    report,
+                                ),
                                 file_name: opt(&file.file_name, "file_name", report),
                                 content_type: opt(&file.content_type, "content_type", report),
                             }
@@ -272,10 +405,20 @@ fn compile_step(
     };
     let mut select_roots = roots.clone();
     select_roots.push("response");
-    let select_names = Names { roots: &select_roots, ..copy(names) };
-    let select = step.select.as_ref().and_then(|s| checked_expr(s, &select_names, &format!("{p}/select"), report));
+    let select_names = Names {
+        roots: &select_roots,
+        ..copy(names)
+    };
+    let select = step
+        .select
+        .as_ref()
+        .and_then(|s| checked_expr(s, &select_names, &format!("{p}/select"), report));
     if step.on_empty.is_some() && step.select.is_none() {
-        report.at(&format!("{p}/on_empty"), "`on_empty` needs a `select`", None);
+        report.at(
+            &format!("{p}/on_empty"),
+            "`on_empty` needs a `select`",
+            None,
+        );
     }
     Some(StepPlan {
         id: step.id.clone(),
@@ -312,7 +455,11 @@ fn compile_response(
     };
     let from = compile_expr(&spec.response.from, &format!("{p}/from"), report);
     if let Some(e) = &from {
-        let refs: Vec<_> = e.references().into_iter().filter(|r| r.root == "steps").collect();
+        let refs: Vec<_> = e
+            .references()
+            .into_iter()
+            .filter(|r| r.root == "steps")
+            .collect();
         names.check(&refs, &format!("{p}/from"), report);
     }
     let fields = spec
@@ -322,10 +469,17 @@ fn compile_response(
         .map(|(name, value)| {
             let fp = format!("{p}/fields/{}", crate::source::escape(name));
             if !record_names.contains(&name.as_str()) {
-                report.at(&fp, format!("unknown unified response field `{name}`"), did_you_mean(name, record_names.iter().copied()));
+                report.at(
+                    &fp,
+                    format!("unknown unified response field `{name}`"),
+                    did_you_mean(name, record_names.iter().copied()),
+                );
             }
             (name.clone(), compile_template(value, &fp, report))
         })
         .collect();
-    Some(ResponsePlan { from: from?, fields })
+    Some(ResponsePlan {
+        from: from?,
+        fields,
+    })
 }

@@ -67,14 +67,21 @@ impl Registry {
                 }
             }
         }
-        for file in mappings.iter().filter(|f| f.name.ends_with("/integration.yaml")) {
+        for file in mappings
+            .iter()
+            .filter(|f| f.name.ends_with("/integration.yaml"))
+        {
             let name = file.name.trim_end_matches("/integration.yaml").to_owned();
             if let Some((spec, index)) = load_yaml::<IntegrationFile>(file, &mut found) {
-                let plan = integration::compile(&name, spec, &mut Reporter::new(file, &index, &mut found));
+                let plan =
+                    integration::compile(&name, spec, &mut Reporter::new(file, &index, &mut found));
                 registry.integrations.insert(name, Arc::new(plan));
             }
         }
-        for file in mappings.iter().filter(|f| !f.name.ends_with("/integration.yaml")) {
+        for file in mappings
+            .iter()
+            .filter(|f| !f.name.ends_with("/integration.yaml"))
+        {
             registry.load_mapping(file, &mut found);
         }
         if found.is_empty() {
@@ -91,19 +98,41 @@ impl Registry {
             found.push(diagnostic(file, 1, 1, "", message.to_owned(), None));
             return;
         };
-        let resource = format!("{model}/{}", resource_file.trim_end_matches(".yaml").trim_end_matches(".yml"));
-        let Some((spec, index)) = load_yaml::<MappingFile>(file, found) else { return };
+        let resource = format!(
+            "{model}/{}",
+            resource_file
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+        );
+        let Some((spec, index)) = load_yaml::<MappingFile>(file, found) else {
+            return;
+        };
         let mut report = Reporter::new(file, &index, found);
         let Some(integration_plan) = self.integrations.get(integration).cloned() else {
-            report.at("", format!("no `{integration}/integration.yaml` for this mapping"), None);
+            report.at(
+                "",
+                format!("no `{integration}/integration.yaml` for this mapping"),
+                None,
+            );
             return;
         };
         let Some(schema) = self.schemas.get(&resource).cloned() else {
-            report.at("", format!("no unified schema `{resource}` (expected `schemas/{resource}.json`)"), None);
+            report.at(
+                "",
+                format!("no unified schema `{resource}` (expected `schemas/{resource}.json`)"),
+                None,
+            );
             return;
         };
         if spec.version != 1 {
-            report.at("/version", format!("unsupported version `{}` (this engine reads 1)", spec.version), None);
+            report.at(
+                "/version",
+                format!(
+                    "unsupported version `{}` (this engine reads 1)",
+                    spec.version
+                ),
+                None,
+            );
         }
         let constants: serde_json::Map<String, Value> = spec.constants.into_iter().collect();
         let cx = method::MethodContext {
@@ -114,14 +143,26 @@ impl Registry {
         };
         for (name, method_spec) in spec.methods {
             if let Some(plan) = method::compile(&cx, &name, method_spec, &mut report) {
-                self.methods.insert((integration.to_owned(), resource.clone(), name), Arc::new(plan));
+                self.methods.insert(
+                    (integration.to_owned(), resource.clone(), name),
+                    Arc::new(plan),
+                );
             }
         }
     }
 
     /// The plan for one method, if mapped.
-    pub fn method(&self, integration: &str, resource: &str, method: &str) -> Option<&Arc<MethodPlan>> {
-        self.methods.get(&(integration.to_owned(), resource.to_owned(), method.to_owned()))
+    pub fn method(
+        &self,
+        integration: &str,
+        resource: &str,
+        method: &str,
+    ) -> Option<&Arc<MethodPlan>> {
+        self.methods.get(&(
+            integration.to_owned(),
+            resource.to_owned(),
+            method.to_owned(),
+        ))
     }
 
     /// Every method plan, ordered by integration, resource and method.
@@ -162,11 +203,19 @@ pub(crate) fn compile_expr(text: &str, pointer: &str, report: &mut Reporter<'_>)
 }
 
 /// Compiles a template, reporting every failure at its place below `pointer`.
-pub(crate) fn compile_template(value: &Value, pointer: &str, report: &mut Reporter<'_>) -> Template {
+pub(crate) fn compile_template(
+    value: &Value,
+    pointer: &str,
+    report: &mut Reporter<'_>,
+) -> Template {
     let mut errors = Vec::new();
     let template = Template::compile(value, &mut errors);
     for e in errors {
-        let at: String = e.path.iter().map(|s| format!("/{}", crate::source::escape(s))).collect();
+        let at: String = e
+            .path
+            .iter()
+            .map(|s| format!("/{}", crate::source::escape(s)))
+            .collect();
         report.at(&format!("{pointer}{at}"), e.message, None);
     }
     template

@@ -29,23 +29,36 @@ impl Names<'_> {
             if !self.roots.contains(&r.root.as_str()) {
                 report.at(
                     pointer,
-                    format!("unknown name `{}` (here expressions read {})", r.root, list(self.roots)),
+                    format!(
+                        "unknown name `{}` (here expressions read {})",
+                        r.root,
+                        list(self.roots)
+                    ),
                     did_you_mean(&r.root, self.roots.iter().copied()),
                 );
                 continue;
             }
-            let Some(key) = r.key.as_deref() else { continue };
+            let Some(key) = r.key.as_deref() else {
+                continue;
+            };
             let (known, what): (&[&str], &str) = match r.root.as_str() {
                 "steps" => {
                     if !self.steps.contains(&key) && self.all_steps.contains(&key) {
-                        report.at(pointer, format!("step `{key}` is read before it runs"), None);
+                        report.at(
+                            pointer,
+                            format!("step `{key}` is read before it runs"),
+                            None,
+                        );
                         continue;
                     }
                     (self.steps, "step")
                 }
                 "query" => (self.query, "unified query parameter"),
                 "body" => (self.body, "unified body field"),
-                "context" => (self.context, "context key (declare it under `context.fields` in integration.yaml)"),
+                "context" => (
+                    self.context,
+                    "context key (declare it under `context.fields` in integration.yaml)",
+                ),
                 "constants" => (self.constants, "constant"),
                 _ => continue,
             };
@@ -61,5 +74,9 @@ impl Names<'_> {
 }
 
 fn list(names: &[&str]) -> String {
-    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

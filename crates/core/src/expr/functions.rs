@@ -32,24 +32,105 @@ pub(crate) fn register(runtime: &mut Runtime) {
     let any = || T::Any;
     let string_or_null = || T::Union(vec![T::String, T::Null]);
     let array_or_null = || T::Union(vec![T::Array, T::Null]);
-    let add = |runtime: &mut Runtime, name: &str, sig: Signature, f: fn(&[Rcvar], &mut Context<'_>) -> FnResult| {
+    let add = |runtime: &mut Runtime,
+               name: &str,
+               sig: Signature,
+               f: fn(&[Rcvar], &mut Context<'_>) -> FnResult| {
         runtime.register_function(name, Box::new(CustomFunction::new(sig, Box::new(f))));
     };
-    add(runtime, "coalesce", Signature::new(vec![any()], Some(any())), coalesce);
-    add(runtime, "compact", Signature::new(vec![array_or_null()], None), compact);
-    add(runtime, "get", Signature::new(vec![T::Union(vec![T::Object, T::Null]), string_or_null()], None), get);
-    add(runtime, "lower", Signature::new(vec![string_or_null()], None), lower);
-    add(runtime, "upper", Signature::new(vec![string_or_null()], None), upper);
-    add(runtime, "split_name", Signature::new(vec![string_or_null()], None), split_name);
-    add(runtime, "url_host", Signature::new(vec![string_or_null()], None), url_host);
-    add(runtime, "ms_to_rfc3339", Signature::new(vec![T::Union(vec![T::Number, T::Null])], None), ms_to_rfc3339);
-    add(runtime, "rfc3339_to_ms", Signature::new(vec![string_or_null()], None), rfc3339_to_ms);
-    add(runtime, "from_entries", Signature::new(vec![array_or_null()], None), from_entries);
-    add(runtime, "group_by", Signature::new(vec![array_or_null(), T::Expref], None), group_by);
-    add(runtime, "overlay", Signature::new(vec![any(), any()], None), overlay);
-    add(runtime, "find_by", Signature::new(vec![array_or_null(), T::Expref, any()], None), find_by);
-    add(runtime, "pair_each", Signature::new(vec![array_or_null(), any()], None), pair_each);
-    add(runtime, "merge_by", Signature::new(vec![array_or_null(), array_or_null(), T::String], None), merge_by);
+    add(
+        runtime,
+        "coalesce",
+        Signature::new(vec![any()], Some(any())),
+        coalesce,
+    );
+    add(
+        runtime,
+        "compact",
+        Signature::new(vec![array_or_null()], None),
+        compact,
+    );
+    add(
+        runtime,
+        "get",
+        Signature::new(
+            vec![T::Union(vec![T::Object, T::Null]), string_or_null()],
+            None,
+        ),
+        get,
+    );
+    add(
+        runtime,
+        "lower",
+        Signature::new(vec![string_or_null()], None),
+        lower,
+    );
+    add(
+        runtime,
+        "upper",
+        Signature::new(vec![string_or_null()], None),
+        upper,
+    );
+    add(
+        runtime,
+        "split_name",
+        Signature::new(vec![string_or_null()], None),
+        split_name,
+    );
+    add(
+        runtime,
+        "url_host",
+        Signature::new(vec![string_or_null()], None),
+        url_host,
+    );
+    add(
+        runtime,
+        "ms_to_rfc3339",
+        Signature::new(vec![T::Union(vec![T::Number, T::Null])], None),
+        ms_to_rfc3339,
+    );
+    add(
+        runtime,
+        "rfc3339_to_ms",
+        Signature::new(vec![string_or_null()], None),
+        rfc3339_to_ms,
+    );
+    add(
+        runtime,
+        "from_entries",
+        Signature::new(vec![array_or_null()], None),
+        from_entries,
+    );
+    add(
+        runtime,
+        "group_by",
+        Signature::new(vec![array_or_null(), T::Expref], None),
+        group_by,
+    );
+    add(
+        runtime,
+        "overlay",
+        Signature::new(vec![any(), any()], None),
+        overlay,
+    );
+    add(
+        runtime,
+        "find_by",
+        Signature::new(vec![array_or_null(), T::Expref, any()], None),
+        find_by,
+    );
+    add(
+        runtime,
+        "pair_each",
+        Signature::new(vec![array_or_null(), any()], None),
+        pair_each,
+    );
+    add(
+        runtime,
+        "merge_by",
+        Signature::new(vec![array_or_null(), array_or_null(), T::String], None),
+        merge_by,
+    );
 }
 
 fn null() -> Rcvar {
@@ -61,20 +142,31 @@ fn string(s: String) -> Rcvar {
 }
 
 fn invalid(ctx: &Context<'_>, message: String) -> JmespathError {
-    JmespathError::from_ctx(ctx, ErrorReason::Runtime(RuntimeError::InvalidType {
-        expected: message,
-        actual: String::new(),
-        position: 0,
-    }))
+    JmespathError::from_ctx(
+        ctx,
+        ErrorReason::Runtime(RuntimeError::InvalidType {
+            expected: message,
+            actual: String::new(),
+            position: 0,
+        }),
+    )
 }
 
 fn coalesce(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
-    Ok(args.iter().find(|a| !a.is_null()).cloned().unwrap_or_else(null))
+    Ok(args
+        .iter()
+        .find(|a| !a.is_null())
+        .cloned()
+        .unwrap_or_else(null))
 }
 
 fn compact(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
-    let items = args[0].as_array().map(|a| a.iter().filter(|v| !v.is_null()).cloned().collect());
-    Ok(items.map(|v| Rcvar::new(Variable::Array(v))).unwrap_or_else(null))
+    let items = args[0]
+        .as_array()
+        .map(|a| a.iter().filter(|v| !v.is_null()).cloned().collect());
+    Ok(items
+        .map(|v| Rcvar::new(Variable::Array(v)))
+        .unwrap_or_else(null))
 }
 
 fn get(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
@@ -86,7 +178,11 @@ fn get(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
 }
 
 fn map_string(args: &[Rcvar], f: impl Fn(&str) -> Option<String>) -> FnResult {
-    Ok(args[0].as_string().and_then(|s| f(s)).map(string).unwrap_or_else(null))
+    Ok(args[0]
+        .as_string()
+        .and_then(|s| f(s))
+        .map(string)
+        .unwrap_or_else(null))
 }
 
 fn lower(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
@@ -102,16 +198,27 @@ fn split_name(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
         return Ok(null());
     };
     let mut words = name.split_whitespace();
-    let first = words.next().map(|w| string(w.to_owned())).unwrap_or_else(null);
+    let first = words
+        .next()
+        .map(|w| string(w.to_owned()))
+        .unwrap_or_else(null);
     let rest: Vec<&str> = words.collect();
-    let last = if rest.is_empty() { null() } else { string(rest.join(" ")) };
+    let last = if rest.is_empty() {
+        null()
+    } else {
+        string(rest.join(" "))
+    };
     let map = BTreeMap::from([("first".to_owned(), first), ("last".to_owned(), last)]);
     Ok(Rcvar::new(Variable::Object(map)))
 }
 
 fn url_host(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     map_string(args, |s| {
-        let with_scheme = if s.contains("://") { s.to_owned() } else { format!("https://{s}") };
+        let with_scheme = if s.contains("://") {
+            s.to_owned()
+        } else {
+            format!("https://{s}")
+        };
         let url = url::Url::parse(&with_scheme).ok()?;
         let host = url.host_str()?.to_lowercase();
         Some(host.strip_prefix("www.").map(str::to_owned).unwrap_or(host))
@@ -154,9 +261,14 @@ fn from_entries(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     };
     let mut map = BTreeMap::new();
     for item in items {
-        let Some(entry) = item.as_object() else { continue };
+        let Some(entry) = item.as_object() else {
+            continue;
+        };
         if let Some(key) = entry.get("key").and_then(|k| k.as_string()) {
-            map.insert(key.clone(), entry.get("value").cloned().unwrap_or_else(null));
+            map.insert(
+                key.clone(),
+                entry.get("value").cloned().unwrap_or_else(null),
+            );
         }
     }
     Ok(Rcvar::new(Variable::Object(map)))
@@ -218,7 +330,10 @@ fn pair_each(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     let out = items
         .iter()
         .map(|item| {
-            let map = BTreeMap::from([("item".to_owned(), item.clone()), ("shared".to_owned(), args[1].clone())]);
+            let map = BTreeMap::from([
+                ("item".to_owned(), item.clone()),
+                ("shared".to_owned(), args[1].clone()),
+            ]);
             Rcvar::new(Variable::Object(map))
         })
         .collect();
@@ -227,7 +342,11 @@ fn pair_each(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
 
 fn overlay(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     let (Some(base), Some(patch)) = (args[0].as_object(), args[1].as_object()) else {
-        return Ok(if args[0].is_null() { args[1].clone() } else { args[0].clone() });
+        return Ok(if args[0].is_null() {
+            args[1].clone()
+        } else {
+            args[0].clone()
+        });
     };
     let mut map = base.clone();
     for (key, value) in patch {
@@ -246,7 +365,10 @@ fn merge_by(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     let mut out = base;
     for item in extra {
         let k = key_of(&item);
-        match out.iter().position(|existing| k.is_some() && key_of(existing) == k) {
+        match out
+            .iter()
+            .position(|existing| k.is_some() && key_of(existing) == k)
+        {
             Some(i) => out[i] = item,
             None => out.push(item),
         }
@@ -262,23 +384,47 @@ mod tests {
     fn eval(expr: &str, data: Value) -> Value {
         let mut scope = Scope::default();
         scope.set("d", data);
-        Expr::compile(expr).unwrap().eval(&Root::Scope(&scope)).unwrap()
+        Expr::compile(expr)
+            .unwrap()
+            .eval(&Root::Scope(&scope))
+            .unwrap()
     }
 
     #[test]
     fn time_conversions_round_trip_with_milliseconds() {
-        assert_eq!(eval("ms_to_rfc3339(d)", json!(1711572497188u64)), json!("2024-03-27T20:48:17.188Z"));
+        assert_eq!(
+            eval("ms_to_rfc3339(d)", json!(1711572497188u64)),
+            json!("2024-03-27T20:48:17.188Z")
+        );
         assert_eq!(eval("ms_to_rfc3339(d)", json!(null)), json!(null));
-        assert_eq!(eval("rfc3339_to_ms(d)", json!("2024-03-27T20:48:17.188Z")), json!(1711572497188u64));
+        assert_eq!(
+            eval("rfc3339_to_ms(d)", json!("2024-03-27T20:48:17.188Z")),
+            json!(1711572497188u64)
+        );
     }
 
     #[test]
     fn names_hosts_and_coalesce() {
-        assert_eq!(eval("split_name(d)", json!("Ada King Lovelace")), json!({"first": "Ada", "last": "King Lovelace"}));
-        assert_eq!(eval("split_name(d)", json!("Cher")), json!({"first": "Cher", "last": null}));
-        assert_eq!(eval("url_host(d)", json!("https://www.LinkedIn.com/in/ada")), json!("linkedin.com"));
-        assert_eq!(eval("url_host(d)", json!("github.com/ada")), json!("github.com"));
-        assert_eq!(eval("coalesce(d.a, d.b, 'z')", json!({"a": null, "b": false})), json!(false));
+        assert_eq!(
+            eval("split_name(d)", json!("Ada King Lovelace")),
+            json!({"first": "Ada", "last": "King Lovelace"})
+        );
+        assert_eq!(
+            eval("split_name(d)", json!("Cher")),
+            json!({"first": "Cher", "last": null})
+        );
+        assert_eq!(
+            eval("url_host(d)", json!("https://www.LinkedIn.com/in/ada")),
+            json!("linkedin.com")
+        );
+        assert_eq!(
+            eval("url_host(d)", json!("github.com/ada")),
+            json!("github.com")
+        );
+        assert_eq!(
+            eval("coalesce(d.a, d.b, 'z')", json!({"a": null, "b": false})),
+            json!(false)
+        );
     }
 
     #[test]
@@ -288,21 +434,45 @@ mod tests {
             eval("group_by(d, &g)[].{k: key, n: items[].v}", answers),
             json!([{"k": "x", "n": [1, 3]}, {"k": "y", "n": [2]}])
         );
-        assert_eq!(eval("from_entries(d)", json!([{"key": "a", "value": 1}])), json!({"a": 1}));
         assert_eq!(
-            eval("merge_by(d.a, d.b, 'name')", json!({"a": [{"name": "x", "v": 1}], "b": [{"name": "x", "v": 2}, {"name": "y", "v": 3}]})),
+            eval("from_entries(d)", json!([{"key": "a", "value": 1}])),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            eval(
+                "merge_by(d.a, d.b, 'name')",
+                json!({"a": [{"name": "x", "v": 1}], "b": [{"name": "x", "v": 2}, {"name": "y", "v": 3}]})
+            ),
             json!([{"name": "x", "v": 2}, {"name": "y", "v": 3}])
         );
-        assert_eq!(eval("overlay(d.a, d.b)", json!({"a": {"x": 1, "y": 2}, "b": {"y": 3, "z": null}})), json!({"x": 1, "y": 3}));
         assert_eq!(
-            eval("find_by(d.list, &apps[].id, d.want).n", json!({"want": "b", "list": [{"n": 1, "apps": [{"id": "a"}]}, {"n": 2, "apps": [{"id": "b"}]}]})),
+            eval(
+                "overlay(d.a, d.b)",
+                json!({"a": {"x": 1, "y": 2}, "b": {"y": 3, "z": null}})
+            ),
+            json!({"x": 1, "y": 3})
+        );
+        assert_eq!(
+            eval(
+                "find_by(d.list, &apps[].id, d.want).n",
+                json!({"want": "b", "list": [{"n": 1, "apps": [{"id": "a"}]}, {"n": 2, "apps": [{"id": "b"}]}]})
+            ),
             json!(2)
         );
-        assert_eq!(eval("find_by(d.list, &id, 'zz')", json!({"list": [{"id": "a"}]})), json!(null));
         assert_eq!(
-            eval("pair_each(d.a, d.s)[].[item, shared]", json!({"a": [1, 2], "s": "x"})),
+            eval("find_by(d.list, &id, 'zz')", json!({"list": [{"id": "a"}]})),
+            json!(null)
+        );
+        assert_eq!(
+            eval(
+                "pair_each(d.a, d.s)[].[item, shared]",
+                json!({"a": [1, 2], "s": "x"})
+            ),
             json!([[1, "x"], [2, "x"]])
         );
-        assert_eq!(eval("overlay(d.a, d.missing)", json!({"a": {"x": 1}})), json!({"x": 1}));
+        assert_eq!(
+            eval("overlay(d.a, d.missing)", json!({"a": {"x": 1}})),
+            json!({"x": 1})
+        );
     }
 }

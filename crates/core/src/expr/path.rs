@@ -112,7 +112,13 @@ mod tests {
         let p = FieldPath::parse("body.a").unwrap();
         assert_eq!(p.lookup_in(&v), Some(&Value::Null));
         assert_eq!(FieldPath::parse("body.b").unwrap().lookup_in(&v), None);
-        assert_eq!(FieldPath::parse("body.list[0].x").unwrap().lookup_in(&v), Some(&json!(1)));
-        assert_eq!(FieldPath::parse("body.list[3].x").unwrap().lookup_in(&v), None);
+        assert_eq!(
+            FieldPath::parse("body.list[0].x").unwrap().lookup_in(&v),
+            Some(&json!(1))
+        );
+        assert_eq!(
+            FieldPath::parse("body.list[3].x").unwrap().lookup_in(&v),
+            None
+        );
     }
 }

@@ -52,10 +52,12 @@ fn collect_roots(ast: &Ast, found: &mut Vec<Reference>) {
             collect_roots(node, found)
         }
         Ast::MultiList { elements, .. } => elements.iter().for_each(|e| collect_roots(e, found)),
-        Ast::MultiHash { elements, .. } => {
-            elements.iter().for_each(|kv| collect_roots(&kv.value, found))
-        }
-        Ast::Condition { predicate, then, .. } => {
+        Ast::MultiHash { elements, .. } => elements
+            .iter()
+            .for_each(|kv| collect_roots(&kv.value, found)),
+        Ast::Condition {
+            predicate, then, ..
+        } => {
             collect_roots(predicate, found);
             collect_roots(then, found);
         }
@@ -104,7 +106,9 @@ fn visit(ast: &Ast, f: &mut impl FnMut(&Ast)) {
             visit(lhs, f);
             visit(rhs, f);
         }
-        Ast::Condition { predicate, then, .. } => {
+        Ast::Condition {
+            predicate, then, ..
+        } => {
             visit(predicate, f);
             visit(then, f);
         }

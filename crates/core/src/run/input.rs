@@ -29,7 +29,10 @@ pub(crate) struct Validated {
 }
 
 /// Validates `input` against the unified schema and the plan's support and required flags.
-pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated, Scope), (Vec<InputProblem>, Vec<Warning>)> {
+pub(crate) fn validate(
+    plan: &MethodPlan,
+    input: RunInput,
+) -> Result<(Validated, Scope), (Vec<InputProblem>, Vec<Warning>)> {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let schema = plan.schema.method(&plan.method);
@@ -58,28 +61,49 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         let body_value = Value::Object(body.clone());
         problems.extend(schema.body.problems(&body_value, InputLocation::Body));
         let label = &plan.integration_plan.label;
-        let mut unknown = |location, map: &Map<String, Value>, fields: &[FieldSupport], known: &dyn Fn(&str) -> bool| {
+        let mut unknown = |location,
+                           map: &Map<String, Value>,
+                           fields: &[FieldSupport],
+                           known: &dyn Fn(&str) -> bool| {
             for (name, value) in map {
                 if name == "remote_data" || name == "remote_query" || value.is_null() {
                     continue;
                 }
                 let message = if !known(name) {
-                    format!("`{name}` is not a unified field; pass provider fields in `remote_data` / `remote_query`")
-                } else if fields.iter().any(|f| f.name == *name && f.support == Support::Unsupported) {
+                    format!(
+                        "`{name}` is not a unified field; pass provider fields in `remote_data` / `remote_query`"
+                    )
+                } else if fields
+                    .iter()
+                    .any(|f| f.name == *name && f.support == Support::Unsupported)
+                {
                     format!("`{name}` is not supported by {label} and was not sent")
                 } else {
                     continue;
                 };
                 let pointer = format!("/{}", crate::source::escape(name));
                 if input.strict {
-                    problems.push(InputProblem { location, pointer, kind: ProblemKind::Unsupported, message });
+                    problems.push(InputProblem {
+                        location,
+                        pointer,
+                        kind: ProblemKind::Unsupported,
+                        message,
+                    });
                 } else {
-                    warnings.push(Warning { location, pointer, message });
+                    warnings.push(Warning {
+                        location,
+                        pointer,
+                        message,
+                    });
                 }
             }
         };
-        unknown(InputLocation::Query, &query, &plan.query_fields, &|n| schema.query.has(n));
-        unknown(InputLocation::Body, &body, &plan.body_fields, &|n| schema.body.has(n));
+        unknown(InputLocation::Query, &query, &plan.query_fields, &|n| {
+            schema.query.has(n)
+        });
+        unknown(InputLocation::Body, &body, &plan.body_fields, &|n| {
+            schema.body.has(n)
+        });
     }
     for (location, map, fields) in [
         (InputLocation::Query, &query, &plan.query_fields),
@@ -91,7 +115,10 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
                     location,
                     pointer: format!("/{}", crate::source::escape(&field.name)),
                     kind: ProblemKind::Missing,
-                    message: format!("`{}` is required by {}", field.name, plan.integration_plan.label),
+                    message: format!(
+                        "`{}` is required by {}",
+                        field.name, plan.integration_plan.label
+                    ),
                 });
             }
         }
@@ -100,7 +127,10 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
     let mut scope = Scope::default();
     scope.set("query", Value::Object(query.clone()));
     scope.set("body", Value::Object(body.clone()));
-    scope.set("context", Value::Object(plan.integration_plan.public_context(&input.context)));
+    scope.set(
+        "context",
+        Value::Object(plan.integration_plan.public_context(&input.context)),
+    );
     scope.set("constants", plan.constants.clone());
     let root = Root::Scope(&scope);
     let holds = |e: &crate::expr::Expr| e.eval(&root).map(|v| is_truthy(&v)).unwrap_or(false);
@@ -112,7 +142,10 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
             continue;
         }
         let pointer = format!("/{}", crate::source::escape(&rule.name));
-        if problems.iter().any(|p| p.location == rule.location && p.pointer == pointer) {
+        if problems
+            .iter()
+            .any(|p| p.location == rule.location && p.pointer == pointer)
+        {
             continue;
         }
         let condition = rule
@@ -128,7 +161,11 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         });
     }
     for rule in &plan.warns {
-        let map = if rule.location == InputLocation::Query { &query } else { &body };
+        let map = if rule.location == InputLocation::Query {
+            &query
+        } else {
+            &body
+        };
         if map.get(&rule.name).is_some_and(is_truthy) && holds(&rule.when) {
             warnings.push(Warning {
                 location: rule.location,
@@ -138,7 +175,14 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         }
     }
     if problems.is_empty() {
-        Ok((Validated { query, body, warnings }, scope))
+        Ok((
+            Validated {
+                query,
+                body,
+                warnings,
+            },
+            scope,
+        ))
     } else {
         Err((problems, warnings))
     }

@@ -71,14 +71,22 @@ impl MethodPlan {
     /// Validates `input` and starts a run: every input problem is reported at once, before any
     /// request exists.
     pub fn start(self: &Arc<Self>, input: RunInput) -> Result<(Run, Next), RunError> {
-        let (validated, scope) =
-            input::validate(self, input).map_err(|(problems, warnings)| RunError::Input { problems, warnings })?;
+        let (validated, scope) = input::validate(self, input)
+            .map_err(|(problems, warnings)| RunError::Input { problems, warnings })?;
         let mut run = Run {
             plan: self.clone(),
             scope,
             steps: Map::new(),
-            remote_query: validated.query.get("remote_query").cloned().unwrap_or(Value::Null),
-            remote_data: validated.body.get("remote_data").cloned().unwrap_or(Value::Null),
+            remote_query: validated
+                .query
+                .get("remote_query")
+                .cloned()
+                .unwrap_or(Value::Null),
+            remote_data: validated
+                .body
+                .get("remote_data")
+                .cloned()
+                .unwrap_or(Value::Null),
             cursor: 0,
             pending: None,
             warnings: validated.warnings,
@@ -103,12 +111,17 @@ impl Run {
     /// Hands back the provider's answer to the last request.
     pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
         let Some(mut pending) = self.pending.take() else {
-            return Err(RunError::Misuse("resume called with no request pending".to_owned()));
+            return Err(RunError::Misuse(
+                "resume called with no request pending".to_owned(),
+            ));
         };
         let plan = self.plan.clone();
         let step = &plan.steps[pending.step];
         self.check_error(step, &response)?;
-        let item = pending.each.as_ref().map(|e| (e.items[e.index].clone(), e.index));
+        let item = pending
+            .each
+            .as_ref()
+            .map(|e| (e.items[e.index].clone(), e.index));
         let result = self.step_result(step, response, item.as_ref())?;
         if let Some(each) = &mut pending.each {
             each.results.push(result);
@@ -145,7 +158,10 @@ impl Run {
                 }
             }
             if let Some(for_each) = &step.for_each {
-                let items = match for_each.eval(&root).map_err(|m| mapping(step, "for_each", m))? {
+                let items = match for_each
+                    .eval(&root)
+                    .map_err(|m| mapping(step, "for_each", m))?
+                {
                     Value::Array(items) => items,
                     Value::Null => Vec::new(),
                     other => vec![other],
@@ -155,13 +171,24 @@ impl Run {
                     self.cursor += 1;
                     continue;
                 }
-                let each = Each { items, index: 0, results: Vec::new() };
+                let each = Each {
+                    items,
+                    index: 0,
+                    results: Vec::new(),
+                };
                 let request = self.render_item(step, &each)?;
-                self.pending = Some(Pending { step: self.cursor, each: Some(each) });
+                self.pending = Some(Pending {
+                    step: self.cursor,
+                    each: Some(each),
+                });
                 return Ok(Next::Send(request));
             }
-            let request = render::render(step, &self.scope, (&self.remote_query, &self.remote_data))?;
-            self.pending = Some(Pending { step: self.cursor, each: None });
+            let request =
+                render::render(step, &self.scope, (&self.remote_query, &self.remote_data))?;
+            self.pending = Some(Pending {
+                step: self.cursor,
+                each: None,
+            });
             return Ok(Next::Send(request));
         }
         self.finish().map(Next::Done)
@@ -183,26 +210,48 @@ impl Run {
         scope.set("response", response.body.clone());
         let root = Root::Scope(&scope);
         let is_error = match &errors.is_error {
-            Some(expr) => response.status >= 400 || is_truthy(&expr.eval(&root).map_err(|m| mapping(step, "errors.is_error", m))?),
+            Some(expr) => {
+                response.status >= 400
+                    || is_truthy(
+                        &expr
+                            .eval(&root)
+                            .map_err(|m| mapping(step, "errors.is_error", m))?,
+                    )
+            }
             None => !response.is_success(),
         };
         if !is_error {
             return Ok(());
         }
-        let text = |t: &crate::expr::Template| t.render(&root).ok().map(|v| template_text(&v)).filter(|s| !s.is_empty());
-        let message = text(&errors.message).unwrap_or_else(|| format!("{} answered with HTTP {}", self.plan.integration_plan.label, response.status));
-        Err(RunError::Provider(ProviderError {
+        let text = |t: &crate::expr::Template| {
+            t.render(&root)
+                .ok()
+                .map(|v| template_text(&v))
+                .filter(|s| !s.is_empty())
+        };
+        let message = text(&errors.message).unwrap_or_else(|| {
+            format!(
+                "{} answered with HTTP {}",
+                self.plan.integration_plan.label, response.status
+            )
+        });
+        Err(RunError::Provider(Box::new(ProviderError {
             step: step.id.clone(),
             status: response.status,
             message,
             code: errors.code.as_ref().and_then(text),
             body: response.body.clone(),
             retry_after: response.header("retry-after").map(str::to_owned),
-        }))
+        })))
     }
 
     /// `{status, headers, response, selected?, item?}` for one call.
-    fn step_result(&self, step: &StepPlan, response: ProviderResponse, item: Option<&(Value, usize)>) -> Result<Value, RunError> {
+    fn step_result(
+        &self,
+        step: &StepPlan,
+        response: ProviderResponse,
+        item: Option<&(Value, usize)>,
+    ) -> Result<Value, RunError> {
         let mut result = Map::new();
         result.insert("status".into(), Value::from(response.status));
         result.insert("headers".into(), render::header_object(&response.headers));
@@ -213,11 +262,17 @@ impl Run {
                 scope.set("item", value.clone());
                 scope.set("index", Value::from(*index));
             }
-            let selected = select.eval(&Root::Scope(&scope)).map_err(|m| mapping(step, "select", m))?;
+            let selected = select
+                .eval(&Root::Scope(&scope))
+                .map_err(|m| mapping(step, "select", m))?;
             if selected.is_null()
                 && let Some(message) = &step.on_empty
             {
-                return Err(RunError::Upstream { step: step.id.clone(), message: message.clone(), body: response.body });
+                return Err(RunError::Upstream {
+                    step: step.id.clone(),
+                    message: message.clone(),
+                    body: response.body,
+                });
             }
             result.insert("selected".into(), selected);
         }
@@ -231,30 +286,52 @@ impl Run {
     /// Maps the unified record.
     fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
         let response = &self.plan.response;
-        let record = response.from.eval(&Root::Scope(&self.scope)).map_err(|m| RunError::Mapping { field: "response.from".into(), message: m })?;
+        let record =
+            response
+                .from
+                .eval(&Root::Scope(&self.scope))
+                .map_err(|m| RunError::Mapping {
+                    field: "response.from".into(),
+                    message: m,
+                })?;
         if record.is_null() {
             return Err(RunError::Upstream {
-                step: self.plan.step_ids().last().map(|s| (*s).to_owned()).unwrap_or_default(),
+                step: self
+                    .plan
+                    .step_ids()
+                    .last()
+                    .map(|s| (*s).to_owned())
+                    .unwrap_or_default(),
                 message: "the provider's answers hold no record to map".to_owned(),
                 body: Value::Null,
             });
         }
         let jmes = to_jmes(&record);
-        let root = Root::Record { json: &record, jmes: &jmes };
+        let root = Root::Record {
+            json: &record,
+            jmes: &jmes,
+        };
         let mut out = Map::new();
         for (name, template) in &response.fields {
-            let value = template
-                .render(&root)
-                .map_err(|m| RunError::Mapping { field: format!("response.fields.{name}"), message: m })?;
+            let value = template.render(&root).map_err(|m| RunError::Mapping {
+                field: format!("response.fields.{name}"),
+                message: m,
+            })?;
             out.insert(name.clone(), value);
         }
         if !out.contains_key("remote_data") {
             out.insert("remote_data".into(), record.clone());
         }
-        Ok(UnifiedOutput { record: Value::Object(out), warnings: std::mem::take(&mut self.warnings) })
+        Ok(UnifiedOutput {
+            record: Value::Object(out),
+            warnings: std::mem::take(&mut self.warnings),
+        })
     }
 }
 
 fn mapping(step: &StepPlan, part: &str, message: String) -> RunError {
-    RunError::Mapping { field: format!("steps.{}.{part}", step.id), message }
+    RunError::Mapping {
+        field: format!("steps.{}.{part}", step.id),
+        message,
+    }
 }

@@ -3,19 +3,26 @@
 use serde_json::{Map, Value};
 
 use crate::error::RunError;
-use crate::expr::{Root, Scope, Template};
 use crate::expr::template_text;
+use crate::expr::{Root, Scope, Template};
 use crate::http::{MultipartPart, ProviderRequest, RequestBody};
 use crate::plan::{BodyPlan, PartPlan, StepPlan};
 
 /// Renders `step`'s request; `remote` is the caller's `(remote_query, remote_data)` for
 /// passthrough steps.
-pub(crate) fn render(step: &StepPlan, scope: &Scope, remote: (&Value, &Value)) -> Result<ProviderRequest, RunError> {
+pub(crate) fn render(
+    step: &StepPlan,
+    scope: &Scope,
+    remote: (&Value, &Value),
+) -> Result<ProviderRequest, RunError> {
     let root = Root::Scope(scope);
     let field = |part: &str| format!("steps.{}.request.{part}", step.id);
     let fail = |part: &str| {
         let field = field(part);
-        move |message: String| RunError::Mapping { field: field.clone(), message }
+        move |message: String| RunError::Mapping {
+            field: field.clone(),
+            message,
+        }
     };
     let path = step.path.render_path(&root).map_err(fail("path"))?;
     let mut query = pairs(&step.query, &root).map_err(fail("query"))?;
@@ -29,7 +36,9 @@ pub(crate) fn render(step: &StepPlan, scope: &Scope, remote: (&Value, &Value)) -
             }
             RequestBody::Json(body)
         }
-        BodyPlan::Multipart(parts) => RequestBody::Multipart(multipart(parts, &root).map_err(fail("multipart"))?),
+        BodyPlan::Multipart(parts) => {
+            RequestBody::Multipart(multipart(parts, &root).map_err(fail("multipart"))?)
+        }
     };
     if step.passthrough
         && let Value::Object(overrides) = remote.0
@@ -50,7 +59,10 @@ pub(crate) fn render(step: &StepPlan, scope: &Scope, remote: (&Value, &Value)) -
     })
 }
 
-fn pairs(templates: &[(String, Template)], root: &Root<'_>) -> Result<Vec<(String, String)>, String> {
+fn pairs(
+    templates: &[(String, Template)],
+    root: &Root<'_>,
+) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (key, template) in templates {
         let value = template.render(root).map_err(|e| format!("`{key}`: {e}"))?;
@@ -82,13 +94,21 @@ fn push_query(out: &mut Vec<(String, String)>, key: &str, value: &Value) -> Resu
 fn multipart(parts: &[PartPlan], root: &Root<'_>) -> Result<Vec<MultipartPart>, String> {
     let text = |t: &Template| t.render(root).map(|v| template_text(&v));
     let optional = |t: &Option<Template>| -> Result<Option<String>, String> {
-        Ok(t.as_ref().map(|t| text(t)).transpose()?.filter(|s| !s.is_empty()))
+        Ok(t.as_ref().map(&text).transpose()?.filter(|s| !s.is_empty()))
     };
     parts
         .iter()
         .map(|part| match part {
-            PartPlan::Text { name, value } => Ok(MultipartPart::Text { name: name.clone(), value: text(value)? }),
-            PartPlan::File { name, fetch, file_name, content_type } => {
+            PartPlan::Text { name, value } => Ok(MultipartPart::Text {
+                name: name.clone(),
+                value: text(value)?,
+            }),
+            PartPlan::File {
+                name,
+                fetch,
+                file_name,
+                content_type,
+            } => {
                 let url = text(fetch)?;
                 if url.is_empty() {
                     return Err(format!("`{name}`: the file URL is empty"));
@@ -125,7 +145,8 @@ pub(crate) fn deep_merge(target: &mut Value, patch: &Value) {
 pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
     let mut map = Map::new();
     for (k, v) in headers {
-        map.entry(k.to_lowercase()).or_insert_with(|| Value::String(v.clone()));
+        map.entry(k.to_lowercase())
+            .or_insert_with(|| Value::String(v.clone()));
     }
     Value::Object(map)
 }
@@ -138,7 +159,13 @@ mod tests {
     #[test]
     fn deep_merge_keeps_siblings_and_replaces_leaves() {
         let mut body = json!({"a": {"x": 1, "y": 2}, "list": [1], "keep": true});
-        deep_merge(&mut body, &json!({"a": {"y": 3, "z": 4}, "list": [2], "new": "n"}));
-        assert_eq!(body, json!({"a": {"x": 1, "y": 3, "z": 4}, "list": [2], "keep": true, "new": "n"}));
+        deep_merge(
+            &mut body,
+            &json!({"a": {"y": 3, "z": 4}, "list": [2], "new": "n"}),
+        );
+        assert_eq!(
+            body,
+            json!({"a": {"x": 1, "y": 3, "z": 4}, "list": [2], "keep": true, "new": "n"})
+        );
     }
 }
