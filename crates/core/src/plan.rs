@@ -60,11 +60,24 @@ impl IntegrationPlan {
         })?;
         let mut scope = Scope::default();
         scope.set("context", Value::Object(self.public_context(context)));
-        let url = template.render(&Root::Scope(&scope))?;
-        match url.as_str() {
-            Some(u) if !u.is_empty() && !u.contains("//.") => Ok(u.to_owned()),
+        // Context values are percent-encoded like path parameters, so a value cannot add a path,
+        // a port, credentials or another host; what is left must parse as an http(s) URL.
+        let url = template.render_path(&Root::Scope(&scope)).map_err(|e| {
+            format!(
+                "the `{environment}` base URL needs context values the account does not have ({e})"
+            )
+        })?;
+        match url::Url::parse(&url) {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https")
+                    && parsed
+                        .host_str()
+                        .is_some_and(|h| !h.contains('%') && !h.starts_with('.')) =>
+            {
+                Ok(url)
+            }
             _ => Err(format!(
-                "the `{environment}` base URL needs context values the account does not have"
+                "the `{environment}` base URL built from the account's context is not a valid URL: `{url}`"
             )),
         }
     }
@@ -264,5 +277,72 @@ impl MethodPlan {
         self.errors
             .as_ref()
             .unwrap_or(&self.integration_plan.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn integration(base: &str) -> IntegrationPlan {
+        let mut errors = Vec::new();
+        IntegrationPlan {
+            name: "x".into(),
+            label: "X".into(),
+            documentation: None,
+            base_urls: BTreeMap::from([(
+                "production".to_owned(),
+                Template::compile(&json!(base), &mut errors),
+            )]),
+            auth: Vec::new(),
+            secret_keys: vec!["token".into()],
+            context_fields: BTreeMap::new(),
+            rate_limits: BTreeMap::new(),
+            retry: RetrySpec::default(),
+            timeouts: TimeoutSpec::default(),
+            files: FilesSpec::default(),
+            errors: ErrorPlan {
+                is_error: None,
+                message: Template::compile(&json!("x"), &mut errors),
+                code: None,
+            },
+        }
+    }
+
+    fn context(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn base_urls_from_context_cannot_change_the_host() {
+        let plan = integration("https://{{ context.subdomain }}.example.com/v3");
+        assert_eq!(
+            plan.base_url("production", &context(json!({"subdomain": "acme"})))
+                .unwrap(),
+            "https://acme.example.com/v3"
+        );
+        for evil in ["evil.test/x?", "evil.test#", "a@evil.test", "evil.test:1"] {
+            let got = plan.base_url("production", &context(json!({"subdomain": evil})));
+            assert!(
+                got.as_ref().is_err()
+                    || got
+                        .as_ref()
+                        .is_ok_and(|u| u.ends_with(".example.com/v3") && !u.contains("evil.test/")),
+                "{evil}: {got:?}"
+            );
+        }
+        assert!(plan.base_url("production", &context(json!({}))).is_err());
+        assert!(
+            plan.base_url("sandbox", &context(json!({"subdomain": "acme"})))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_never_reach_the_public_context() {
+        let plan = integration("https://example.com");
+        let public = plan.public_context(&context(json!({"token": "s3cret", "user": "u1"})));
+        assert_eq!(Value::Object(public), json!({"user": "u1"}));
     }
 }

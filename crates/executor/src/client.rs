@@ -12,8 +12,9 @@ use crate::files::address::{self, PublicOnlyResolver};
 /// Redirects followed when fetching a file.
 const MAX_FILE_REDIRECTS: usize = 5;
 
-/// Idle pooled connections are closed after this long.
-const POOL_IDLE: Duration = Duration::from_secs(90);
+/// Idle pooled connections are closed after this long: below common server keep-alive limits, so
+/// a create is rarely sent on a connection the server is closing.
+const POOL_IDLE: Duration = Duration::from_secs(30);
 
 /// What a client is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

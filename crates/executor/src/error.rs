@@ -356,7 +356,7 @@ impl ExecError {
                     .map(|exchange| exchange.headers.clone())
                     .unwrap_or_default();
                 ExecError::Provider(Box::new(ProviderFailure {
-                    error,
+                    error: *error,
                     headers,
                     exchanges,
                 }))

@@ -21,9 +21,9 @@
 //! # async fn example() -> Result<(), ExecError> {
 //! let registry = Registry::load_dirs(Path::new("mappings"), Path::new("schemas"))
 //!     .unwrap_or_else(|problems| panic!("{problems}"));
-//! let plan = registry.method("lever", "ats/candidates", "create").expect("mapped");
+//! let plan = registry.method("example", "ats/candidates", "create").expect("mapped");
 //! let executor = Executor::new(ExecutorOptions::default())?;
-//! let account = Account::new("acme-lever").with("api_key", "…").with("perform_as", "user-1");
+//! let account = Account::new("account-1").with("api_key", "…");
 //! let input = RunInput {
 //!     query: serde_json::from_value(serde_json::json!({"job_id": "posting-1"})).expect("object"),
 //!     body: serde_json::json!({"first_name": "Ada", "emails": [{"email": "ada@example.com"}],

@@ -365,12 +365,21 @@ async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure
 }
 
 /// Whether a connect error is a TLS failure: rustls reports handshake and certificate errors as
-/// I/O errors of kind `InvalidData`.
+/// I/O errors of kind `InvalidData`, which the connector may wrap in another I/O error (whose
+/// `source` skips the wrapped one, so it is looked into with `get_ref`).
 fn is_tls(error: &reqwest::Error) -> bool {
+    fn invalid_data(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(invalid_data)
+    }
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = current {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::InvalidData
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(invalid_data)
         {
             return true;
         }

@@ -82,7 +82,9 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Case>> {
 pub fn bless_requested() -> Result<bool, Failure> {
     let asked = std::env::var_os("SWITCHBOARD_BLESS").is_some_and(|v| v != "0" && !v.is_empty());
     if asked && std::env::var_os("CI").is_some() {
-        return Err(Failure("refusing to bless golden files under CI".to_owned()));
+        return Err(Failure(
+            "refusing to bless golden files under CI".to_owned(),
+        ));
     }
     Ok(asked)
 }
@@ -100,7 +102,11 @@ fn sort_keys(value: &Value) -> Value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sort_keys(&map[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sort_keys(&map[k])))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(sort_keys).collect()),
         other => other.clone(),
@@ -108,8 +114,10 @@ fn sort_keys(value: &Value) -> Value {
 }
 
 fn read_json(path: &Path) -> Result<Value, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| Failure(format!("{}: invalid JSON: {e}", path.display())))
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Failure(format!("{}: invalid JSON: {e}", path.display())))
 }
 
 /// What one run of a case produced.
@@ -122,7 +130,12 @@ struct Produced {
 pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), Failure> {
     let plan = registry
         .method(&case.integration, &case.resource, &case.method)
-        .ok_or_else(|| Failure(format!("no mapping for `{}` `{}` `{}`", case.integration, case.resource, case.method)))?;
+        .ok_or_else(|| {
+            Failure(format!(
+                "no mapping for `{}` `{}` `{}`",
+                case.integration, case.resource, case.method
+            ))
+        })?;
     let input = read_json(&case.dir.join("input.json"))?;
     let field = |key: &str| input.get(key).cloned().unwrap_or(Value::Null);
     let as_map = |v: Value| match v {
@@ -142,7 +155,11 @@ pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), Fai
     compare(case, &produced)
 }
 
-fn produce(plan: &std::sync::Arc<switchboard_core::MethodPlan>, input: RunInput, dir: &Path) -> Result<Produced, Failure> {
+fn produce(
+    plan: &std::sync::Arc<switchboard_core::MethodPlan>,
+    input: RunInput,
+    dir: &Path,
+) -> Result<Produced, Failure> {
     let mut files = Vec::new();
     let mut step = 1;
     let result: Result<switchboard_core::UnifiedOutput, RunError> = (|| {
@@ -160,8 +177,10 @@ fn produce(plan: &std::sync::Arc<switchboard_core::MethodPlan>, input: RunInput,
                         )));
                     }
                     let recorded = read_json(&response_path).map_err(|e| RunError::Misuse(e.0))?;
-                    let response: ProviderResponse = serde_json::from_value(recorded)
-                        .map_err(|e| RunError::Misuse(format!("{}: {e}", response_path.display())))?;
+                    let response: ProviderResponse =
+                        serde_json::from_value(recorded).map_err(|e| {
+                            RunError::Misuse(format!("{}: {e}", response_path.display()))
+                        })?;
                     step += 1;
                     next = run.resume(response)?;
                 }
@@ -205,7 +224,9 @@ fn compare(case: &Case, produced: &Produced) -> Result<(), Failure> {
     }
     for name in expected_files(&case.dir)? {
         if !produced.files.iter().any(|(n, _)| *n == name) {
-            problems.push(format!("{name} is expected but the engine did not produce it"));
+            problems.push(format!(
+                "{name} is expected but the engine did not produce it"
+            ));
         }
     }
     if problems.is_empty() {
@@ -228,7 +249,8 @@ fn write_expected(case: &Case, produced: &Produced) -> Result<(), Failure> {
     }
     for (name, value) in &produced.files {
         let path = case.dir.join(name);
-        std::fs::write(&path, canonical(value)).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+        std::fs::write(&path, canonical(value))
+            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
     }
     Ok(())
 }

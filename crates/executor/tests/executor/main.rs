@@ -1,0 +1,12 @@
+//! End-to-end tests of the executor against the fake Lever on loopback, with the repository's
+//! real Lever mapping. One binary; each module is one concern.
+
+mod common;
+
+mod auth;
+mod errors;
+mod files;
+mod lever_paths;
+mod logs;
+mod rate_limit;
+mod retries;

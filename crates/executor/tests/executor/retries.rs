@@ -1,0 +1,198 @@
+//! Retries: statuses the provider says were not processed, `Retry-After`, idempotent reads — and
+//! never a second create.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use switchboard_executor::{ExecError, ExecutorOptions};
+use switchboard_testkit::fake_lever::{FakeLever, Fault};
+
+use crate::common::{account, applicant_input, executor, fast_retry, lead_input, options, plan};
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_then_retried_once() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::status("POST", "/v1/postings/", 429).retry_after("1"));
+    let started = Instant::now();
+    let outcome = executor(options())
+        .run(
+            &plan(),
+            applicant_input("retry@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect("the retry succeeds");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(lever.count("POST", "/v1/postings/"), 2);
+    assert_eq!(outcome.exchanges[0].step, "apply");
+    assert_eq!(outcome.exchanges[0].attempts, 2);
+    assert_eq!(lever.opportunities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_503_on_a_create_is_retried() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::status("POST", "/v1/opportunities", 503));
+    let outcome = executor(options())
+        .run(
+            &plan(),
+            lead_input("busy@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect("the retry succeeds");
+    assert_eq!(lever.count("POST", "/v1/opportunities"), 2);
+    assert_eq!(outcome.exchanges.len(), 1);
+    assert_eq!(outcome.exchanges[0].attempts, 2);
+    assert_eq!(lever.opportunities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_500_on_a_create_is_not_retried() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::status("POST", "/v1/opportunities", 500));
+    let error = executor(options())
+        .run(
+            &plan(),
+            lead_input("boom@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect_err("a provider error");
+    assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
+    assert!(error.is_remote_error());
+    let ExecError::Provider(failure) = &error else {
+        panic!("expected a provider error, got {error:?}");
+    };
+    assert_eq!(failure.error.step, "lead");
+    assert_eq!(failure.error.status, 500);
+    assert_eq!(failure.error.message, "internal server error");
+    assert_eq!(failure.error.code.as_deref(), Some("InternalServerError"));
+    assert_eq!(
+        failure.error.body,
+        json!({"code": "InternalServerError", "message": "internal server error"})
+    );
+    assert_eq!(failure.exchanges.len(), 1);
+    assert_eq!(failure.exchanges[0].attempts, 1);
+    assert_eq!(
+        error.to_string(),
+        "provider error in step `lead`: 500 internal server error"
+    );
+}
+
+#[tokio::test]
+async fn client_errors_on_a_create_are_not_retried() {
+    for status in [400, 401, 403, 404, 409, 422] {
+        let lever = FakeLever::start().await;
+        lever.script(Fault::status("POST", "/v1/opportunities", status));
+        let error = executor(options())
+            .run(
+                &plan(),
+                lead_input("no@example.com", json!({})),
+                &account(&lever),
+            )
+            .await
+            .expect_err("a provider error");
+        assert_eq!(error.provider_error().map(|e| e.status), Some(status));
+        assert_eq!(lever.count("POST", "/v1/opportunities"), 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_is_returned_not_waited() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::status("POST", "/v1/opportunities", 429).retry_after("120"));
+    let started = Instant::now();
+    let error = executor(options())
+        .run(
+            &plan(),
+            lead_input("later@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect_err("rate limited by the provider");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
+    assert_eq!(error.retry_after(), Some("120"));
+    let ExecError::Provider(failure) = &error else {
+        panic!("expected a provider error, got {error:?}");
+    };
+    assert_eq!(failure.error.status, 429);
+    assert!(
+        failure
+            .headers
+            .iter()
+            .any(|(name, value)| name == "retry-after" && value == "120"),
+        "{:?}",
+        failure.headers
+    );
+}
+
+#[tokio::test]
+async fn a_reset_on_a_read_is_retried() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::reset_before_body("GET", "/v1/opportunities"));
+    let outcome = executor(options())
+        .run(
+            &plan(),
+            applicant_input("reset@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect("the read is retried");
+    assert_eq!(lever.count("GET", "/v1/opportunities"), 2);
+    let find = outcome
+        .exchanges
+        .iter()
+        .find(|exchange| exchange.step == "find")
+        .expect("find ran");
+    assert_eq!(find.attempts, 2);
+}
+
+#[tokio::test]
+async fn a_timeout_on_a_read_is_retried() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::delay(
+        "GET",
+        "/v1/opportunities",
+        Duration::from_secs(2),
+    ));
+    let options = ExecutorOptions {
+        request_timeout: Some(Duration::from_millis(500)),
+        ..options()
+    };
+    executor(options)
+        .run(
+            &plan(),
+            applicant_input("slowread@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect("the read is retried");
+    assert_eq!(lever.count("GET", "/v1/opportunities"), 2);
+}
+
+#[tokio::test]
+async fn read_retries_stop_after_max_attempts() {
+    let lever = FakeLever::start().await;
+    lever.script(Fault::status("GET", "/v1/opportunities", 503).times(10));
+    let error = executor(options())
+        .run(
+            &plan(),
+            applicant_input("down@example.com", json!({})),
+            &account(&lever),
+        )
+        .await
+        .expect_err("still unavailable");
+    assert_eq!(
+        lever.count("GET", "/v1/opportunities"),
+        fast_retry().max_attempts as usize
+    );
+    assert_eq!(error.provider_error().map(|e| e.status), Some(503));
+    // The apply before it is among the exchanges; the failed find is last.
+    let steps: Vec<&str> = error.exchanges().iter().map(|e| e.step.as_str()).collect();
+    assert_eq!(steps, vec!["apply", "find"]);
+}
