@@ -17,6 +17,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the unified API over HTTP (mappings ./mappings, database sqlite:switchboard.db).
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and delete integrated accounts.
+    Accounts(commands::accounts::AccountsArgs),
+    /// Create, list and revoke API tokens.
+    Tokens(commands::tokens::TokensArgs),
     /// Load every mapping and print every problem, rustc-style; exit non-zero on any.
     Check(commands::check::CheckArgs),
     /// Dry run: print the provider request(s) a unified call renders, and the unified output for
@@ -33,6 +39,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Accounts(args) => commands::accounts::run(args),
+        Command::Tokens(args) => commands::tokens::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Fields(args) => commands::fields::run(args),

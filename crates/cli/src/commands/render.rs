@@ -45,6 +45,13 @@ pub(crate) struct RenderArgs {
     /// Reject unknown and unsupported fields instead of warning.
     #[arg(long)]
     strict: bool,
+    /// Really perform the call(s) against the provider (`--base-url` or the environment's) with
+    /// the credentials in `--context`, and print the unified output.
+    #[arg(long, conflicts_with = "responses")]
+    execute: bool,
+    /// With `--execute`: allow attachment URLs on loopback or private addresses (local testing).
+    #[arg(long, requires = "execute")]
+    allow_private_file_urls: bool,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -90,6 +97,9 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         context: context.clone(),
         strict: args.strict,
     };
+    if args.execute {
+        return execute(plan, input, &args, context);
+    }
     let show = |request: &ProviderRequest| describe(request, &base_url, integration, &context);
     let (mut run, mut next) = match plan.start(input) {
         Ok(started) => started,
@@ -123,6 +133,46 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
                     Err(error) => return fail(&json!({"requests": requests, "error": error})),
                 };
             }
+        }
+    }
+}
+
+/// Performs the run over HTTP and prints the unified output and each exchange (no credentials).
+fn execute(
+    plan: &std::sync::Arc<switchboard_core::MethodPlan>,
+    input: RunInput,
+    args: &RenderArgs,
+    context: Map<String, Value>,
+) -> anyhow::Result<ExitCode> {
+    use switchboard_executor::{Account, Executor, ExecutorOptions};
+    let executor = Executor::new(ExecutorOptions {
+        allow_private_file_urls: args.allow_private_file_urls,
+        ..ExecutorOptions::default()
+    })?;
+    let account = Account {
+        id: "cli".to_owned(),
+        environment: Some(args.environment.clone()),
+        base_url: args.base_url.clone(),
+        context,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let summary = |exchanges: &[switchboard_executor::Exchange]| -> Vec<Value> {
+        exchanges
+            .iter()
+            .map(|e| json!({"step": e.step, "method": e.method, "url": e.url, "status": e.status, "attempts": e.attempts}))
+            .collect()
+    };
+    match runtime.block_on(executor.run(plan, input, &account)) {
+        Ok(outcome) => {
+            print(&json!({"exchanges": summary(&outcome.exchanges), "output": outcome.output}))
+        }
+        Err(error) => {
+            let provider = error.provider_error().map(|p| json!(p));
+            fail(
+                &json!({"exchanges": summary(error.exchanges()), "error": error.to_string(), "provider": provider}),
+            )
         }
     }
 }

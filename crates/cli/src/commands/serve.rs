@@ -1,0 +1,64 @@
+//! `switchboard serve`: the unified API over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use switchboard_server::{
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, LogFormat, ServeConfig, ServerError,
+};
+
+/// Arguments of `serve`.
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN, env = "SWITCHBOARD_LISTEN")]
+    listen: SocketAddr,
+    /// The database URL (`sqlite:<file>`, created on first start; `sqlite::memory:`).
+    #[arg(long, default_value = DEFAULT_DATABASE, env = "SWITCHBOARD_DATABASE")]
+    database: String,
+    /// The mappings folder.
+    #[arg(long, default_value = "mappings")]
+    mappings: PathBuf,
+    /// The unified schemas folder.
+    #[arg(long, default_value = "schemas")]
+    schemas: PathBuf,
+    /// Log lines as `text` or `json` (filter with `RUST_LOG`).
+    #[arg(long, default_value = "text")]
+    log_format: LogFormat,
+    /// The largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Let file URLs point at loopback and private addresses (for local testing only).
+    #[arg(long)]
+    allow_private_file_urls: bool,
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    switchboard_server::init_tracing(args.log_format);
+    let mut config = ServeConfig {
+        listen: args.listen,
+        database: args.database,
+        mappings: args.mappings,
+        schemas: args.schemas,
+        body_limit: args.body_limit,
+        ..ServeConfig::default()
+    };
+    config.executor.allow_private_file_urls = args.allow_private_file_urls;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(switchboard_server::serve(
+        config,
+        switchboard_server::shutdown_signal(),
+    )) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(ServerError::Mappings(problems)) => {
+            eprintln!("{problems}");
+            Ok(ExitCode::FAILURE)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
