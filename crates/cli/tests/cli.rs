@@ -318,24 +318,62 @@ fn render_execute_creates_a_candidate_at_a_real_endpoint() {
     use switchboard_testkit::fake_lever::FakeLever;
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let fake = runtime.block_on(FakeLever::start());
-    let body_file = std::env::temp_dir().join(format!("switchboard-execute-{}.json", std::process::id()));
+    let body_file =
+        std::env::temp_dir().join(format!("switchboard-execute-{}.json", std::process::id()));
     std::fs::write(
         &body_file,
         r#"{"first_name":"Ada","last_name":"Lovelace","emails":[{"email":"ada@example.com"}],"tags":[{"name":"Math"}],"job_form_field_answers":[]}"#,
     )
     .expect("writable");
-    let context = format!(r#"{{"api_key":"{}","perform_as":"{}"}}"#, FakeLever::API_KEY, FakeLever::USER_ID);
+    let context = format!(
+        r#"{{"api_key":"{}","perform_as":"{}"}}"#,
+        FakeLever::API_KEY,
+        FakeLever::USER_ID
+    );
     let query = format!("job_id={}", FakeLever::POSTING_ID);
     let base_url = fake.base_url();
-    let mut args = vec!["render", "--integration", "lever", "--resource", "ats/candidates", "--execute"];
-    args.extend(["--query", &query, "--body", body_file.to_str().expect("utf-8"), "--context", &context, "--base-url", &base_url]);
+    let mut args = vec![
+        "render",
+        "--integration",
+        "lever",
+        "--resource",
+        "ats/candidates",
+        "--execute",
+    ];
+    args.extend([
+        "--query",
+        &query,
+        "--body",
+        body_file.to_str().expect("utf-8"),
+        "--context",
+        &context,
+        "--base-url",
+        &base_url,
+    ]);
     let out = switchboard(&args, &root());
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let result: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let steps: Vec<&str> = result["exchanges"].as_array().expect("exchanges").iter().filter_map(|e| e["step"].as_str()).collect();
+    let steps: Vec<&str> = result["exchanges"]
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter_map(|e| e["step"].as_str())
+        .collect();
     assert_eq!(steps, ["apply", "find", "tag"]);
     assert_eq!(result["output"]["record"]["name"], "Ada Lovelace");
-    assert_eq!(result["output"]["record"]["tags"], serde_json::json!([{"name": "Math"}]));
+    assert_eq!(
+        result["output"]["record"]["tags"],
+        serde_json::json!([{"name": "Math"}])
+    );
     assert_eq!(fake.opportunities().len(), 1);
-    assert!(!out.stdout.windows(FakeLever::API_KEY.len()).any(|w| w == FakeLever::API_KEY.as_bytes()));
+    assert!(
+        !out.stdout
+            .windows(FakeLever::API_KEY.len())
+            .any(|w| w == FakeLever::API_KEY.as_bytes())
+    );
 }

@@ -47,7 +47,9 @@ pub struct AccountPatch {
     pub context: Option<Map<String, Value>>,
 }
 
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -125,8 +127,17 @@ pub async fn create_account(
         (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
         (env, _) => env.clone(),
     };
-    let context: Map<String, Value> = new.context.into_iter().filter(|(_, v)| !v.is_null()).collect();
-    validate(integration, environment.as_deref(), new.base_url.as_deref(), &context)?;
+    let context: Map<String, Value> = new
+        .context
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .collect();
+    validate(
+        integration,
+        environment.as_deref(),
+        new.base_url.as_deref(),
+        &context,
+    )?;
     let now = clock::now_rfc3339();
     let stored = seal(
         cipher,
@@ -143,13 +154,21 @@ pub async fn create_account(
 
 /// One account's view.
 pub async fn get_account(store: &dyn Store, id: &str) -> Result<AccountView, AccountError> {
-    let stored = store.get_account(id).await?.ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
+    let stored = store
+        .get_account(id)
+        .await?
+        .ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
     Ok(AccountView::from(&stored))
 }
 
 /// Every account's view, oldest first.
 pub async fn list_accounts(store: &dyn Store) -> Result<Vec<AccountView>, AccountError> {
-    Ok(store.list_accounts().await?.iter().map(AccountView::from).collect())
+    Ok(store
+        .list_accounts()
+        .await?
+        .iter()
+        .map(AccountView::from)
+        .collect())
 }
 
 /// Applies a change to an account, validating the result as a whole.
@@ -160,7 +179,10 @@ pub async fn update_account(
     id: &str,
     patch: AccountPatch,
 ) -> Result<AccountView, AccountError> {
-    let stored = store.get_account(id).await?.ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
+    let stored = store
+        .get_account(id)
+        .await?
+        .ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
     let integration = integration(registry, &stored.integration)?;
     let mut context = open(cipher, &stored)?.context;
     for (key, value) in patch.context.unwrap_or_default() {
@@ -176,7 +198,12 @@ pub async fn update_account(
         (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
         (env, _) => env,
     };
-    validate(integration, environment.as_deref(), base_url.as_deref(), &context)?;
+    validate(
+        integration,
+        environment.as_deref(),
+        base_url.as_deref(),
+        &context,
+    )?;
     let updated = seal(
         cipher,
         integration,
@@ -194,23 +221,42 @@ pub async fn update_account(
 
 /// Deletes an account.
 pub async fn delete_account(store: &dyn Store, id: &str) -> Result<(), AccountError> {
-    if store.delete_account(id).await? { Ok(()) } else { Err(AccountError::NotFound(id.to_owned())) }
+    if store.delete_account(id).await? {
+        Ok(())
+    } else {
+        Err(AccountError::NotFound(id.to_owned()))
+    }
 }
 
 /// The account as the executor needs it, credentials opened.
-pub fn open(cipher: &Cipher, stored: &StoredAccount) -> Result<Account, CryptoError> {
+pub(crate) fn open(cipher: &Cipher, stored: &StoredAccount) -> Result<Account, CryptoError> {
     let secrets: Map<String, Value> = serde_json::from_slice(&cipher.open(&stored.sealed_secrets)?)
         .map_err(|_| CryptoError::Open)?;
     let mut context = stored.context.clone();
     context.extend(secrets);
-    Ok(Account { id: stored.id.clone(), environment: stored.environment.clone(), base_url: stored.base_url.clone(), context })
+    Ok(Account {
+        id: stored.id.clone(),
+        environment: stored.environment.clone(),
+        base_url: stored.base_url.clone(),
+        context,
+    })
 }
 
-fn integration<'a>(registry: &'a Registry, name: &str) -> Result<&'a IntegrationPlan, AccountError> {
-    registry.integration(name).map(|i| i.as_ref()).ok_or_else(|| AccountError::UnknownIntegration {
-        name: name.to_owned(),
-        known: registry.integrations().map(|i| format!("`{}`", i.name)).collect::<Vec<_>>().join(", "),
-    })
+fn integration<'a>(
+    registry: &'a Registry,
+    name: &str,
+) -> Result<&'a IntegrationPlan, AccountError> {
+    registry
+        .integration(name)
+        .map(|i| i.as_ref())
+        .ok_or_else(|| AccountError::UnknownIntegration {
+            name: name.to_owned(),
+            known: registry
+                .integrations()
+                .map(|i| format!("`{}`", i.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// Splits the context into public values and sealed credentials.
@@ -223,8 +269,9 @@ fn seal(
     context: Map<String, Value>,
     (created_at, updated_at): (String, String),
 ) -> Result<StoredAccount, AccountError> {
-    let (secrets, public): (Map<String, Value>, Map<String, Value>) =
-        context.into_iter().partition(|(k, _)| integration.is_secret(k));
+    let (secrets, public): (Map<String, Value>, Map<String, Value>) = context
+        .into_iter()
+        .partition(|(k, _)| integration.is_secret(k));
     let plaintext = serde_json::to_vec(&secrets).map_err(|_| CryptoError::Open)?;
     Ok(StoredAccount {
         id,
@@ -232,7 +279,11 @@ fn seal(
         environment,
         base_url,
         context: public,
-        secret_keys: secrets.keys().cloned().collect(),
+        secret_keys: {
+            let mut names: Vec<String> = secrets.keys().cloned().collect();
+            names.sort();
+            names
+        },
         sealed_secrets: cipher.seal(&plaintext)?,
         created_at,
         updated_at,
@@ -258,20 +309,36 @@ fn validate(
             problems.push(format!(
                 "unknown context key `{key}` for `{}` (known: {})",
                 integration.name,
-                known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         } else if integration.is_secret(key) && value.as_str().is_none_or(str::is_empty) {
-            problems.push(format!("context key `{key}` is a credential and must be a non-empty string"));
+            problems.push(format!(
+                "context key `{key}` is a credential and must be a non-empty string"
+            ));
         }
     }
     if integration.auth_for(context).is_none() && !integration.auth.is_empty() {
-        let keys: Vec<String> = integration.auth.iter().map(|a| format!("`{}`", credential_key(a))).collect();
-        problems.push(format!("the context holds no credentials for `{}`: set one of {}", integration.name, keys.join(", ")));
+        let keys: Vec<String> = integration
+            .auth
+            .iter()
+            .map(|a| format!("`{}`", credential_key(a)))
+            .collect();
+        problems.push(format!(
+            "the context holds no credentials for `{}`: set one of {}",
+            integration.name,
+            keys.join(", ")
+        ));
     }
     match base_url {
         Some(url) => match url::Url::parse(url) {
             Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
-            Ok(_) => problems.push(format!("`base_url` `{url}` must be an http or https URL with a host")),
+            Ok(_) => problems.push(format!(
+                "`base_url` `{url}` must be an http or https URL with a host"
+            )),
             Err(e) => problems.push(format!("`base_url` `{url}` is not a URL: {e}")),
         },
         None => {
@@ -286,10 +353,20 @@ fn validate(
         && !integration.environments().any(|e| e == env)
         && base_url.is_some()
     {
-        let known: Vec<String> = integration.environments().map(|e| format!("`{e}`")).collect();
-        problems.push(format!("unknown environment `{env}` (known: {})", known.join(", ")));
+        let known: Vec<String> = integration
+            .environments()
+            .map(|e| format!("`{e}`"))
+            .collect();
+        problems.push(format!(
+            "unknown environment `{env}` (known: {})",
+            known.join(", ")
+        ));
     }
-    if problems.is_empty() { Ok(()) } else { Err(AccountError::Invalid(problems)) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AccountError::Invalid(problems))
+    }
 }
 
 fn credential_key(auth: &AuthSpec) -> &str {

@@ -19,9 +19,14 @@ pub struct Caller {
 }
 
 /// Middleware: rejects requests without a known bearer token (401), and records the [`Caller`].
-pub(crate) async fn require_token(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn require_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
-        return ApiError::unauthorized("missing `Authorization: Bearer <token>` header").into_response();
+        return ApiError::unauthorized("missing `Authorization: Bearer <token>` header")
+            .into_response();
     };
     let token = value
         .to_str()
@@ -31,11 +36,15 @@ pub(crate) async fn require_token(State(state): State<AppState>, mut request: Re
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty());
     let Some(token) = token else {
-        return ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`").into_response();
+        return ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`")
+            .into_response();
     };
     match token::authenticate(state.inner.store.as_ref(), token).await {
         Ok(Some(stored)) => {
-            request.extensions_mut().insert(Caller { token_id: stored.id, token_name: stored.name });
+            request.extensions_mut().insert(Caller {
+                token_id: stored.id,
+                token_name: stored.name,
+            });
             next.run(request).await
         }
         Ok(None) => ApiError::unauthorized("unknown API token").into_response(),

@@ -10,8 +10,11 @@ pub(crate) fn now_rfc3339() -> String {
 
 /// A time as RFC 3339, milliseconds kept.
 pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    let at = at.replace_nanosecond(at.millisecond() as u32 * 1_000_000).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let at = at
+        .replace_nanosecond(at.millisecond() as u32 * 1_000_000)
+        .unwrap_or(at);
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 /// Now, in Unix seconds.

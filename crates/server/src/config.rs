@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use switchboard_executor::ExecutorOptions;
+
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default database URL: a file in the working directory, created on first start.
@@ -29,6 +31,8 @@ pub struct ServeConfig {
     /// How long a request waits for a concurrent one with the same idempotency key before
     /// answering 409.
     pub idempotency_wait: Duration,
+    /// How provider calls are made (timeouts, retries, whether file URLs may be private).
+    pub executor: ExecutorOptions,
 }
 
 impl Default for ServeConfig {
@@ -41,6 +45,7 @@ impl Default for ServeConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             idempotency_wait: Duration::from_secs(120),
+            executor: ExecutorOptions::default(),
         }
     }
 }
@@ -62,7 +67,9 @@ impl std::str::FromStr for LogFormat {
         match text {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format `{other}` (expected `text` or `json`)")),
+            other => Err(format!(
+                "unknown log format `{other}` (expected `text` or `json`)"
+            )),
         }
     }
 }

@@ -41,7 +41,9 @@ pub enum CryptoError {
     #[error("no randomness available: {0}")]
     Random(String),
     /// A sealed value does not open under this key (wrong key, or corrupted).
-    #[error("stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed?)")]
+    #[error(
+        "stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed?)"
+    )]
     Open,
 }
 
@@ -76,9 +78,13 @@ impl SecretKey {
         let Some(path) = key_file else {
             return SecretKey::generate();
         };
-        let io = |source| CryptoError::KeyFile { path: path.to_path_buf(), source };
+        let io = |source| CryptoError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        };
         match std::fs::read_to_string(path) {
-            Ok(text) => SecretKey::from_base64(&text).ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf())),
+            Ok(text) => SecretKey::from_base64(&text)
+                .ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate()?;
                 let mut options = std::fs::OpenOptions::new();
@@ -108,7 +114,9 @@ impl fmt::Debug for Cipher {
 impl Cipher {
     /// A cipher under `key`.
     pub fn new(key: &SecretKey) -> Cipher {
-        Cipher { aead: XChaCha20Poly1305::new((&key.0).into()) }
+        Cipher {
+            aead: XChaCha20Poly1305::new((&key.0).into()),
+        }
     }
 
     /// Encrypts `plaintext`: version byte, 24-byte random nonce, ciphertext with its tag.
@@ -130,7 +138,9 @@ impl Cipher {
         match sealed {
             [SEALED_V1, rest @ ..] if rest.len() >= 24 => {
                 let (nonce, ciphertext) = rest.split_at(24);
-                self.aead.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Open)
+                self.aead
+                    .decrypt(XNonce::from_slice(nonce), ciphertext)
+                    .map_err(|_| CryptoError::Open)
             }
             _ => Err(CryptoError::Open),
         }
@@ -138,18 +148,18 @@ impl Cipher {
 }
 
 /// A new API token (`sb_` + 43 URL-safe characters): shown once, never stored.
-pub fn generate_token() -> Result<String, CryptoError> {
+pub(crate) fn generate_token() -> Result<String, CryptoError> {
     let bytes: [u8; 32] = random_bytes()?;
     Ok(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// The stored form of an API token: lower-case hex SHA-256.
-pub fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Lower-case hex SHA-256 of several parts, each length-prefixed so parts cannot run together.
-pub fn fingerprint(parts: &[&[u8]]) -> String {
+pub(crate) fn fingerprint(parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_be_bytes());

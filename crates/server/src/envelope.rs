@@ -7,9 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use switchboard_core::{InputLocation, InputProblem, ProblemKind, Warning};
 
-/// An error response.
+/// An error response. Boxed inside, so `Result<_, ApiError>` stays small.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -20,46 +23,55 @@ pub struct ApiError {
 impl ApiError {
     /// An error with `status`, a machine-readable `code` and a human message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), fields: Map::new(), headers: Vec::new() }
+        ApiError(Box::new(Inner {
+            status,
+            code,
+            message: message.into(),
+            fields: Map::new(),
+            headers: Vec::new(),
+        }))
     }
 
     /// Adds a top-level field to the body (`details`, `raw_response`, …).
     pub fn with(mut self, key: &str, value: Value) -> ApiError {
-        self.fields.insert(key.to_owned(), value);
+        self.0.fields.insert(key.to_owned(), value);
         self
     }
 
     /// Adds a response header; values that cannot be a header are dropped.
     pub fn header(mut self, name: HeaderName, value: &str) -> ApiError {
         if let Ok(value) = HeaderValue::from_str(value) {
-            self.headers.push((name, value));
+            self.0.headers.push((name, value));
         }
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The machine-readable code (`invalid_input`, `remote_error`, …).
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     /// The human message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The body as JSON.
     pub fn body(&self) -> Value {
         let mut body = Map::new();
-        body.insert("statusCode".into(), Value::from(self.status.as_u16()));
-        body.insert("error".into(), Value::from(self.status.canonical_reason().unwrap_or("Error")));
-        body.insert("code".into(), Value::from(self.code));
-        body.insert("message".into(), Value::from(self.message.clone()));
-        for (key, value) in &self.fields {
+        body.insert("statusCode".into(), Value::from(self.0.status.as_u16()));
+        body.insert(
+            "error".into(),
+            Value::from(self.0.status.canonical_reason().unwrap_or("Error")),
+        );
+        body.insert("code".into(), Value::from(self.0.code));
+        body.insert("message".into(), Value::from(self.0.message.clone()));
+        for (key, value) in &self.0.fields {
             body.insert(key.clone(), value.clone());
         }
         Value::Object(body)
@@ -74,22 +86,25 @@ impl ApiError {
     pub fn missing_query(names: &[&str]) -> ApiError {
         let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
         let names: Vec<Value> = names.iter().map(|n| Value::from(*n)).collect();
-        ApiError::bad_request("invalid_input", format!("missing required query parameter {}", list.join(", ")))
-            .with(
-                "details",
-                json!({
-                    "missing_required_query_parameters": names,
-                    "missing_required_body_fields": [],
-                    "invalid": [],
-                }),
-            )
-            .with(
-                "truto_error_insight",
-                json!({"missing_required_query_parameters": {
-                    "description": "Required query parameters that were not sent",
-                    "value": names,
-                }}),
-            )
+        ApiError::bad_request(
+            "invalid_input",
+            format!("missing required query parameter {}", list.join(", ")),
+        )
+        .with(
+            "details",
+            json!({
+                "missing_required_query_parameters": names,
+                "missing_required_body_fields": [],
+                "invalid": [],
+            }),
+        )
+        .with(
+            "truto_error_insight",
+            json!({"missing_required_query_parameters": {
+                "description": "Required query parameters that were not sent",
+                "value": names,
+            }}),
+        )
     }
 
     /// 400: the unified input is invalid; every problem is listed.
@@ -101,8 +116,11 @@ impl ApiError {
                 .map(|p| Value::from(pointer_name(&p.pointer)))
                 .collect()
         };
-        let (query, body, context) =
-            (names(InputLocation::Query), names(InputLocation::Body), names(InputLocation::Context));
+        let (query, body, context) = (
+            names(InputLocation::Query),
+            names(InputLocation::Body),
+            names(InputLocation::Context),
+        );
         let invalid: Vec<Value> = problems
             .iter()
             .filter(|p| p.kind != ProblemKind::Missing)
@@ -147,14 +165,18 @@ impl ApiError {
         if !warnings.is_empty() {
             details["warnings"] = json!(warnings);
         }
-        ApiError::bad_request("invalid_input", format!("invalid input: {}", summary.join("; ")))
-            .with("details", details)
-            .with("truto_error_insight", Value::Object(insight))
+        ApiError::bad_request(
+            "invalid_input",
+            format!("invalid input: {}", summary.join("; ")),
+        )
+        .with("details", details)
+        .with("truto_error_insight", Value::Object(insight))
     }
 
     /// 401: no bearer token, or an unknown one.
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).header(header::WWW_AUTHENTICATE, "Bearer")
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+            .header(header::WWW_AUTHENTICATE, "Bearer")
     }
 
     /// 404: nothing with that id, or no such route.
@@ -175,27 +197,43 @@ impl ApiError {
     /// 500: something broke inside; the detail is logged, not sent.
     pub fn internal(detail: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "internal error; see the server log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error; see the server log",
+        )
     }
 
     /// 503: the store is unreachable.
     pub fn unavailable(detail: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "store unavailable");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the store is unavailable; retry later")
-            .header(header::RETRY_AFTER, "1")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the store is unavailable; retry later",
+        )
+        .header(header::RETRY_AFTER, "1")
     }
 }
 
 /// `/a~1b` → `a/b`: the field name a one-segment JSON pointer names.
 fn pointer_name(pointer: &str) -> String {
-    pointer.trim_start_matches('/').replace("~1", "/").replace("~0", "~")
+    pointer
+        .trim_start_matches('/')
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body().to_string();
-        let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-        for (name, value) in self.headers {
+        let mut response = (
+            self.0.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response();
+        for (name, value) in self.0.headers {
             response.headers_mut().append(name, value);
         }
         response
@@ -231,8 +269,14 @@ mod tests {
         let body = ApiError::invalid_input(&problems, &[]).body();
         assert_eq!(body["statusCode"], 400);
         assert_eq!(body["error"], "Bad Request");
-        assert_eq!(body["details"]["missing_required_query_parameters"], json!(["job_id"]));
+        assert_eq!(
+            body["details"]["missing_required_query_parameters"],
+            json!(["job_id"])
+        );
         assert_eq!(body["details"]["invalid"][0]["pointer"], "/emails/0/email");
-        assert_eq!(body["truto_error_insight"]["missing_required_query_parameters"]["value"], json!(["job_id"]));
+        assert_eq!(
+            body["truto_error_insight"]["missing_required_query_parameters"]["value"],
+            json!(["job_id"])
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::envelope::ApiError;
 /// The envelope for `error`, and whether the provider may have been contacted.
 pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
     match error {
-        ExecError::Input { problems, warnings } => (ApiError::invalid_input(problems, warnings), false),
+        ExecError::Input { problems, warnings } => {
+            (ApiError::invalid_input(problems, warnings), false)
+        }
         ExecError::Provider(failure) => {
             let remote = failure.error.status;
             let status = remote_status(remote);
@@ -41,7 +43,9 @@ pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
                 api = api.with("remote_code", Value::from(code.clone()));
             }
             if let Some(retry_after) = &failure.error.retry_after {
-                api = api.header(header::RETRY_AFTER, retry_after);
+                api = api
+                    .with("retry_after", Value::from(retry_after.clone()))
+                    .header(header::RETRY_AFTER, retry_after);
             }
             for (name, value) in &failure.headers {
                 let name = name.to_ascii_lowercase();
@@ -53,15 +57,26 @@ pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
             }
             (api, true)
         }
-        ExecError::Upstream { step, message, body, .. } => (
-            ApiError::new(StatusCode::BAD_GATEWAY, "upstream_error", format!("step `{step}`: {message}"))
-                .with("is_remote_error", Value::Bool(true))
-                .with("truto_is_remote_error", Value::Bool(true))
-                .with("remote_step", Value::from(step.clone()))
-                .with("raw_response", body.clone()),
+        ExecError::Upstream {
+            step,
+            message,
+            body,
+            ..
+        } => (
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_error",
+                format!("step `{step}`: {message}"),
+            )
+            .with("is_remote_error", Value::Bool(true))
+            .with("truto_is_remote_error", Value::Bool(true))
+            .with("remote_step", Value::from(step.clone()))
+            .with("raw_response", body.clone()),
             true,
         ),
-        ExecError::Mapping { exchanges, .. } if exchanges.is_empty() => (ApiError::internal(error), false),
+        ExecError::Mapping { exchanges, .. } if exchanges.is_empty() => {
+            (ApiError::internal(error), false)
+        }
         ExecError::Mapping { field, message, .. } => (
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
@@ -78,13 +93,21 @@ pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
             let api = ApiError::new(status, code, transport.to_string())
                 .with("transport_error", Value::from(transport.kind.as_str()))
                 .with("remote_step", Value::from(transport.step.clone()))
-                .with("may_have_reached_provider", Value::Bool(transport.may_have_reached_provider));
-            (api, transport.may_have_reached_provider || !transport.exchanges.is_empty())
+                .with(
+                    "may_have_reached_provider",
+                    Value::Bool(transport.may_have_reached_provider),
+                );
+            (
+                api,
+                transport.may_have_reached_provider || !transport.exchanges.is_empty(),
+            )
         }
         ExecError::File(file) => {
             let status = match &file.kind {
                 FileErrorKind::Fetch { status: None, .. } => StatusCode::BAD_GATEWAY,
-                FileErrorKind::Fetch { status: Some(s), .. } if *s >= 500 => StatusCode::BAD_GATEWAY,
+                FileErrorKind::Fetch {
+                    status: Some(s), ..
+                } if *s >= 500 => StatusCode::BAD_GATEWAY,
                 _ => StatusCode::BAD_REQUEST,
             };
             let api = ApiError::new(status, "file_error", file.to_string())
@@ -93,13 +116,21 @@ pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
             (api, !file.exchanges.is_empty())
         }
         ExecError::NoCredentials { .. } | ExecError::Account { .. } => (
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "account_misconfigured", error.to_string()),
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account_misconfigured",
+                error.to_string(),
+            ),
             false,
         ),
         ExecError::RateLimited { exchanges, .. } => (
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", error.to_string())
-                .with("is_remote_error", Value::Bool(false))
-                .header(header::RETRY_AFTER, "1"),
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                error.to_string(),
+            )
+            .with("is_remote_error", Value::Bool(false))
+            .header(header::RETRY_AFTER, "1"),
             !exchanges.is_empty(),
         ),
         other => (ApiError::internal(other), false),

@@ -18,11 +18,11 @@ use crate::envelope::ApiError;
 use crate::query;
 
 /// The query parameter naming the format.
-pub const FORMAT_PARAM: &str = "truto_response_format";
+pub(crate) const FORMAT_PARAM: &str = "truto_response_format";
 /// The query parameter that drops `remote_data`.
-pub const IGNORE_REMOTE_DATA_PARAM: &str = "truto_ignore_remote_data";
+pub(crate) const IGNORE_REMOTE_DATA_PARAM: &str = "truto_ignore_remote_data";
 /// The query parameter listing fields to remove.
-pub const EXCLUDE_FIELDS_PARAM: &str = "truto_exclude_fields";
+pub(crate) const EXCLUDE_FIELDS_PARAM: &str = "truto_exclude_fields";
 
 /// How the unified answer is shaped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -81,7 +81,9 @@ impl ResponseOptions {
         if let Some(value) = query.remove(IGNORE_REMOTE_DATA_PARAM) {
             match query::boolean(&value) {
                 Some(b) => options.ignore_remote_data = b,
-                None => invalid.push(format!("`{IGNORE_REMOTE_DATA_PARAM}` must be `true` or `false`")),
+                None => invalid.push(format!(
+                    "`{IGNORE_REMOTE_DATA_PARAM}` must be `true` or `false`"
+                )),
             }
         }
         if let Some(value) = query.remove(EXCLUDE_FIELDS_PARAM) {
@@ -103,10 +105,10 @@ impl ResponseOptions {
 
     /// Shapes a unified record for `unified` or `normalized`.
     pub fn shape(&self, mut record: Value) -> Value {
-        if self.ignore_remote_data || self.format == ResponseFormat::Normalized {
-            if let Value::Object(map) = &mut record {
-                map.remove("remote_data");
-            }
+        if (self.ignore_remote_data || self.format == ResponseFormat::Normalized)
+            && let Value::Object(map) = &mut record
+        {
+            map.remove("remote_data");
         }
         if self.format == ResponseFormat::Normalized {
             drop_nulls(&mut record);
@@ -175,7 +177,9 @@ mod tests {
 
     #[test]
     fn bad_options_are_400() {
-        let mut query = crate::query::parse("truto_response_format=xml&truto_ignore_remote_data=maybe").expect("parses");
+        let mut query =
+            crate::query::parse("truto_response_format=xml&truto_ignore_remote_data=maybe")
+                .expect("parses");
         let error = ResponseOptions::take(&mut query).expect_err("invalid");
         assert_eq!(error.status().as_u16(), 400);
         assert!(error.message().contains("truto_response_format"));
@@ -189,8 +193,14 @@ mod tests {
 
     #[test]
     fn normalized_drops_remote_data_and_nulls() {
-        let options = ResponseOptions { format: ResponseFormat::Normalized, ..Default::default() };
-        assert_eq!(options.shape(record()), json!({"id": "o1", "emails": [{"email": "a@x"}]}));
+        let options = ResponseOptions {
+            format: ResponseFormat::Normalized,
+            ..Default::default()
+        };
+        assert_eq!(
+            options.shape(record()),
+            json!({"id": "o1", "emails": [{"email": "a@x"}]})
+        );
     }
 
     #[test]
@@ -200,6 +210,9 @@ mod tests {
             exclude_fields: vec!["emails.email".into(), "name".into()],
             ..Default::default()
         };
-        assert_eq!(options.shape(record()), json!({"id": "o1", "emails": [{"type": null}]}));
+        assert_eq!(
+            options.shape(record()),
+            json!({"id": "o1", "emails": [{"type": null}]})
+        );
     }
 }

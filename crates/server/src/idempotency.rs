@@ -70,7 +70,11 @@ impl KeyLocks {
 }
 
 /// Middleware over authenticated routes; only POSTs with an `Idempotency-Key` are affected.
-pub(crate) async fn idempotency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn idempotency(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
     }
@@ -87,7 +91,11 @@ pub(crate) async fn idempotency(State(state): State<AppState>, request: Request,
             .into_response();
         }
     };
-    let scope = request.extensions().get::<Caller>().map(|c| c.token_id.clone()).unwrap_or_default();
+    let scope = request
+        .extensions()
+        .get::<Caller>()
+        .map(|c| c.token_id.clone())
+        .unwrap_or_default();
     let (parts, body) = request.into_parts();
     let limit = state.inner.body_limit;
     let bytes = match read_body(body, limit).await {
@@ -95,7 +103,12 @@ pub(crate) async fn idempotency(State(state): State<AppState>, request: Request,
         Err(error) => return error.into_response(),
     };
     let query = parts.uri.query().unwrap_or_default();
-    let print = fingerprint(&[parts.method.as_str().as_bytes(), parts.uri.path().as_bytes(), query.as_bytes(), &bytes]);
+    let print = fingerprint(&[
+        parts.method.as_str().as_bytes(),
+        parts.uri.path().as_bytes(),
+        query.as_bytes(),
+        &bytes,
+    ]);
 
     let lock_key = format!("{scope}\n{key}");
     let lock = state.inner.locks.get(&lock_key);
@@ -111,15 +124,26 @@ pub(crate) async fn idempotency(State(state): State<AppState>, request: Request,
 }
 
 /// With the key's lock held: replay, refuse, or run and keep.
-async fn guarded(state: &AppState, scope: &str, key: &str, print: &str, request: Request, next: Next) -> Response {
+async fn guarded(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    print: &str,
+    request: Request,
+    next: Next,
+) -> Response {
     let store = state.inner.store.as_ref();
     let now = unix_now();
-    let begin = match store.idempotency_begin(scope, key, print, now, now + IN_PROGRESS_SECS).await {
+    let begin = match store
+        .idempotency_begin(scope, key, print, now, now + IN_PROGRESS_SECS)
+        .await
+    {
         Ok(begin) => begin,
         Err(error) => return ApiError::from(error).into_response(),
     };
     match begin {
-        IdempotencyBegin::Completed { fingerprint, .. } | IdempotencyBegin::InProgress { fingerprint }
+        IdempotencyBegin::Completed { fingerprint, .. }
+        | IdempotencyBegin::InProgress { fingerprint }
             if fingerprint != print =>
         {
             reused()
@@ -129,7 +153,10 @@ async fn guarded(state: &AppState, scope: &str, key: &str, print: &str, request:
         IdempotencyBegin::Started => {
             let response = next.run(request).await;
             let status = response.status();
-            let remember = response.extensions().get::<Remember>().map_or(!status.is_client_error(), |r| r.0);
+            let remember = response
+                .extensions()
+                .get::<Remember>()
+                .map_or(!status.is_client_error(), |r| r.0);
             let streamed = response.extensions().get::<Streamed>().is_some();
             let (mut parts, body) = response.into_parts();
             let body = match axum::body::to_bytes(body, usize::MAX).await {
@@ -145,8 +172,11 @@ async fn guarded(state: &AppState, scope: &str, key: &str, print: &str, request:
                     headers: kept_headers(&parts.headers, streamed),
                     body: body.to_vec(),
                 };
-                let expires = unix_now() + i64::try_from(state.inner.idempotency_ttl.as_secs()).unwrap_or(i64::MAX / 2);
-                store.idempotency_complete(scope, key, &stored, expires).await
+                let expires = unix_now()
+                    + i64::try_from(state.inner.idempotency_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+                store
+                    .idempotency_complete(scope, key, &stored, expires)
+                    .await
             } else {
                 store.idempotency_abandon(scope, key).await
             };
@@ -173,7 +203,11 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 
 /// A body, chunked when the original was streamed.
 fn body_of(bytes: Bytes, streamed: bool) -> Body {
-    if streamed { crate::routes::unified::chunked(bytes) } else { Body::from(bytes) }
+    if streamed {
+        crate::routes::unified::chunked(bytes)
+    } else {
+        Body::from(bytes)
+    }
 }
 
 /// The headers a replay repeats.
@@ -182,12 +216,16 @@ fn kept_headers(headers: &axum::http::HeaderMap, streamed: bool) -> Vec<(String,
         .iter()
         .filter(|(name, _)| {
             let name = name.as_str();
-            matches!(name, "content-type" | "retry-after" | "location" | "www-authenticate")
-                || name.starts_with("x-switchboard-")
+            matches!(
+                name,
+                "content-type" | "retry-after" | "location" | "www-authenticate"
+            ) || name.starts_with("x-switchboard-")
                 || name.starts_with("x-ratelimit-")
                 || name.starts_with("ratelimit")
         })
-        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
         .collect();
     if streamed {
         kept.push((STREAM_MARKER.to_owned(), "1".to_owned()));
@@ -201,12 +239,22 @@ fn replay(stored: StoredResponse) -> Response {
     let mut response = Response::new(body_of(Bytes::from(stored.body), streamed));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    for (name, value) in stored.headers.iter().filter(|(name, _)| name != STREAM_MARKER) {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+    for (name, value) in stored
+        .headers
+        .iter()
+        .filter(|(name, _)| name != STREAM_MARKER)
+    {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
             headers.append(name, value);
         }
     }
-    headers.insert(HeaderName::from_static(REPLAYED), HeaderValue::from_static("true"));
+    headers.insert(
+        HeaderName::from_static(REPLAYED),
+        HeaderValue::from_static("true"),
+    );
     response
 }
 

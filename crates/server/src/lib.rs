@@ -1,1 +1,69 @@
-//! tmp
+//! Switchboard's unified HTTP API (axum) over the core's plans and the executor: integrated
+//! accounts with credentials encrypted at rest, hashed API tokens, idempotency keys, meta
+//! endpoints, an OpenAPI document, a request log, and one error envelope.
+//!
+//! Routes:
+//! - `POST /unified/{model}/{resource}` — `create`; `POST /unified/{model}/{resource}/{method}` —
+//!   custom methods. Query: `integrated_account_id` (required), `truto_response_format`
+//!   (`unified` | `raw` | `normalized` | `stream`), `truto_ignore_remote_data`,
+//!   `truto_exclude_fields[]`, `remote_query[...]`, and the method's unified parameters.
+//! - `GET /unified/{model}/{resource}/{integration}/meta/{method}`,
+//!   `GET /unified/{model}/{resource}/meta/{method}?integrated_account_id=…`
+//! - `POST|GET /integrated-account`, `GET|PATCH|DELETE /integrated-account/{id}`
+//! - `GET /log`, `GET /openapi.json`; `GET /health`, `GET /ready` (no token needed)
+//!
+//! ```no_run
+//! use switchboard_server::{ServeConfig, serve, shutdown_signal};
+//!
+//! # async fn run() -> Result<(), switchboard_server::ServerError> {
+//! // mappings ./mappings, schemas ./schemas, database sqlite:switchboard.db, 127.0.0.1:8080
+//! serve(ServeConfig::default(), shutdown_signal()).await
+//! # }
+//! ```
+
+mod account;
+mod auth;
+mod clock;
+mod config;
+mod crypto;
+mod envelope;
+mod error;
+mod failure;
+mod format;
+mod idempotency;
+mod query;
+mod routes;
+mod server;
+mod state;
+mod store;
+mod telemetry;
+mod token;
+
+pub use account::{
+    AccountError, AccountPatch, AccountView, DEFAULT_ENVIRONMENT, NewAccount, create_account,
+    delete_account, get_account, list_accounts, update_account,
+};
+pub use auth::Caller;
+pub use config::{DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, LogFormat, ServeConfig};
+pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
+pub use envelope::ApiError;
+pub use error::ServerError;
+pub use format::{ResponseFormat, ResponseOptions};
+pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
+pub use routes::meta::method_meta;
+pub use routes::openapi::openapi;
+pub use routes::router;
+pub use routes::unified::{ACCOUNT_PARAM, REMOTE_STATUS_HEADER, WARNINGS_HEADER};
+pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown_signal};
+pub use state::AppState;
+pub use store::{
+    IdempotencyBegin, LogEntry, LogExchange, LogFilter, SqliteStore, Store, StoreError,
+    StoredAccount, StoredResponse, StoredToken,
+};
+pub use telemetry::{REQUEST_ID, init_tracing};
+pub use token::{CreatedToken, TokenError, create_token, delete_token, list_tokens};
+
+/// Bracket-notation query parsing, as the unified routes read query strings.
+pub mod query_string {
+    pub use crate::query::{boolean, coerce, list, parse};
+}

@@ -14,7 +14,13 @@ pub fn parse(raw: &str) -> Result<Map<String, Value>, String> {
             continue;
         }
         let (name, path) = split_key(&key)?;
-        insert(&mut root, &name, &path, Value::String(value.into_owned()), &key)?;
+        insert(
+            &mut root,
+            &name,
+            &path,
+            Value::String(value.into_owned()),
+            &key,
+        )?;
     }
     Ok(root)
 }
@@ -44,17 +50,30 @@ fn split_key(key: &str) -> Result<(String, Vec<Segment>), String> {
             return Err(format!("query parameter `{key}` has an unclosed `[`"));
         };
         let segment = &inner[..close];
-        path.push(if segment.is_empty() { Segment::Push } else { Segment::Key(segment.to_owned()) });
+        path.push(if segment.is_empty() {
+            Segment::Push
+        } else {
+            Segment::Key(segment.to_owned())
+        });
         rest = &inner[close + 1..];
     }
     if !rest.is_empty() {
-        return Err(format!("query parameter `{key}` has text after its last `]`"));
+        return Err(format!(
+            "query parameter `{key}` has text after its last `]`"
+        ));
     }
     Ok((name.to_owned(), path))
 }
 
-fn insert(map: &mut Map<String, Value>, name: &str, path: &[Segment], value: Value, key: &str) -> Result<(), String> {
-    let conflict = || format!("query parameter `{key}` conflicts with another parameter of the same name");
+fn insert(
+    map: &mut Map<String, Value>,
+    name: &str,
+    path: &[Segment],
+    value: Value,
+    key: &str,
+) -> Result<(), String> {
+    let conflict =
+        || format!("query parameter `{key}` conflicts with another parameter of the same name");
     match path.split_first() {
         None => {
             match map.get_mut(name) {
@@ -63,7 +82,10 @@ fn insert(map: &mut Map<String, Value>, name: &str, path: &[Segment], value: Val
                 }
                 Some(Value::String(first)) => {
                     let first = std::mem::take(first);
-                    map.insert(name.to_owned(), Value::Array(vec![Value::String(first), value]));
+                    map.insert(
+                        name.to_owned(),
+                        Value::Array(vec![Value::String(first), value]),
+                    );
                 }
                 Some(Value::Array(items)) => items.push(value),
                 Some(_) => return Err(conflict()),
@@ -71,11 +93,15 @@ fn insert(map: &mut Map<String, Value>, name: &str, path: &[Segment], value: Val
             Ok(())
         }
         Some((Segment::Push, rest)) => {
-            let slot = map.entry(name.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+            let slot = map
+                .entry(name.to_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
             if let Value::String(first) = slot {
                 *slot = Value::Array(vec![Value::String(std::mem::take(first))]);
             }
-            let Value::Array(items) = slot else { return Err(conflict()) };
+            let Value::Array(items) = slot else {
+                return Err(conflict());
+            };
             if rest.is_empty() {
                 items.push(value);
                 return Ok(());
@@ -91,8 +117,12 @@ fn insert(map: &mut Map<String, Value>, name: &str, path: &[Segment], value: Val
             Ok(())
         }
         Some((Segment::Key(child), rest)) => {
-            let slot = map.entry(name.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-            let Value::Object(object) = slot else { return Err(conflict()) };
+            let slot = map
+                .entry(name.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(object) = slot else {
+                return Err(conflict());
+            };
             insert(object, child, rest, value, key)
         }
     }
@@ -114,7 +144,12 @@ pub fn boolean(value: &Value) -> Option<bool> {
 /// Reads a list parameter: `a[]=x&a[]=y`, `a=x&a=y`, `a[0]=x`, or `a=x,y`.
 pub fn list(value: &Value) -> Vec<String> {
     match value {
-        Value::String(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Value::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
         Value::Array(items) => items.iter().flat_map(list).collect(),
         Value::Object(map) => map.values().flat_map(list).collect(),
         _ => Vec::new(),
@@ -126,14 +161,19 @@ pub fn list(value: &Value) -> Vec<String> {
 /// expected. Values that do not convert stay strings, so schema validation reports them with
 /// their pointer. `remote_query` is never touched: it goes to the provider as sent.
 pub fn coerce(query: &mut Map<String, Value>, schema: Option<&Value>) {
-    let Some(properties) = schema.and_then(|s| s.get("properties")).and_then(Value::as_object) else {
+    let Some(properties) = schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+    else {
         return;
     };
     for (name, value) in query.iter_mut() {
         if name == "remote_query" {
             continue;
         }
-        let Some(field) = properties.get(name) else { continue };
+        let Some(field) = properties.get(name) else {
+            continue;
+        };
         let types = declared_types(field);
         let Value::String(text) = value else { continue };
         if types.contains(&"string") {
@@ -148,7 +188,10 @@ pub fn coerce(query: &mut Map<String, Value>, schema: Option<&Value>) {
         {
             *value = Value::from(n);
         } else if types.contains(&"number")
-            && let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+            && let Some(n) = text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
         {
             *value = Value::Number(n);
         } else if types.contains(&"array") {
@@ -186,7 +229,10 @@ mod tests {
             json!({"truto_exclude_fields": ["id", "name"]})
         );
         assert_eq!(parsed("a=1&a=2&a[]=3"), json!({"a": ["1", "2", "3"]}));
-        assert_eq!(parsed("a[][b]=1&a[][b]=2"), json!({"a": [{"b": "1"}, {"b": "2"}]}));
+        assert_eq!(
+            parsed("a[][b]=1&a[][b]=2"),
+            json!({"a": [{"b": "1"}, {"b": "2"}]})
+        );
     }
 
     #[test]
@@ -210,7 +256,10 @@ mod tests {
         assert_eq!(boolean(&json!("true")), Some(true));
         assert_eq!(boolean(&json!("FALSE")), Some(false));
         assert_eq!(boolean(&json!("maybe")), None);
-        assert_eq!(list(&json!(["id", "emails.email"])), vec!["id", "emails.email"]);
+        assert_eq!(
+            list(&json!(["id", "emails.email"])),
+            vec!["id", "emails.email"]
+        );
         assert_eq!(list(&json!("id,name")), vec!["id", "name"]);
         assert_eq!(list(&json!({"0": "id"})), vec!["id"]);
     }
@@ -220,7 +269,8 @@ mod tests {
         let schema = json!({"properties": {
             "flag": {"type": "boolean"}, "n": {"type": ["integer", "null"]}, "s": {"type": "string"},
             "tags": {"type": "array"}, "remote_query": {"type": "object"}}});
-        let mut query = parse("flag=true&n=5&s=true&tags=a&remote_query[flag]=true&other=1").expect("parses");
+        let mut query =
+            parse("flag=true&n=5&s=true&tags=a&remote_query[flag]=true&other=1").expect("parses");
         coerce(&mut query, Some(&schema));
         assert_eq!(
             Value::Object(query),

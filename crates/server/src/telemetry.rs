@@ -22,16 +22,18 @@ pub const REQUEST_ID: &str = "x-request-id";
 /// when one is installed already.
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
     };
 }
-
-/// The request's id (a request extension).
-#[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub(crate) String);
 
 /// What a unified handler tells the request log (a response extension).
 #[derive(Debug, Clone, Default)]
@@ -53,11 +55,14 @@ fn request_id(request: &Request) -> String {
 }
 
 /// Middleware (outermost): request id, span, access log line, request-log entry.
-pub(crate) async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn observe(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let time = clock::now_rfc3339();
     let id = request_id(&request);
-    request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
@@ -72,10 +77,16 @@ pub(crate) async fn observe(State(state): State<AppState>, mut request: Request,
         }
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID), value);
     }
     if path.starts_with("/unified/") {
-        let details = response.extensions().get::<LogDetails>().cloned().unwrap_or_default();
+        let details = response
+            .extensions()
+            .get::<LogDetails>()
+            .cloned()
+            .unwrap_or_default();
         let entry = LogEntry {
             id: 0,
             time,

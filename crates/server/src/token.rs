@@ -47,7 +47,12 @@ pub async fn create_token(store: &dyn Store, name: &str) -> Result<CreatedToken,
         created_at: clock::now_rfc3339(),
     };
     store.insert_token(&stored).await?;
-    Ok(CreatedToken { id: stored.id, name: stored.name, token, created_at: stored.created_at })
+    Ok(CreatedToken {
+        id: stored.id,
+        name: stored.name,
+        token,
+        created_at: stored.created_at,
+    })
 }
 
 /// Every token (without secrets), oldest first.
@@ -61,6 +66,9 @@ pub async fn delete_token(store: &dyn Store, id: &str) -> Result<bool, TokenErro
 }
 
 /// The stored token a bearer token is, if any.
-pub async fn authenticate(store: &dyn Store, token: &str) -> Result<Option<StoredToken>, StoreError> {
+pub(crate) async fn authenticate(
+    store: &dyn Store,
+    token: &str,
+) -> Result<Option<StoredToken>, StoreError> {
     store.find_token(&crypto::hash_token(token)).await
 }

@@ -112,7 +112,7 @@ impl Expr {
     pub(crate) fn eval(&self, root: &Root<'_>) -> Result<Value, String> {
         match self {
             Expr::Path(path) => Ok(match root {
-                Root::Scope(scope) => scope.get(path.root()).and_then(|v| path.lookup_from(v)),
+                Root::Scope(scope) => scope.lookup(path),
                 Root::Record { json, .. } => path.lookup_in(json),
             }
             .cloned()

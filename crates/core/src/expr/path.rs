@@ -75,6 +75,19 @@ impl FieldPath {
         Some(current)
     }
 
+    /// Walks the path from the value bound to its second key (for namespaced bindings).
+    pub(crate) fn lookup_from_member<'v>(&self, member: &'v Value) -> Option<&'v Value> {
+        let mut current = member;
+        for segment in self.segments.get(2..)? {
+            current = match (segment, current) {
+                (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+                (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
     /// Walks the whole path from an object (all segments, the first included).
     pub(crate) fn lookup_in<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         let first = match (self.segments.first()?, value) {

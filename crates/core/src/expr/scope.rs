@@ -6,11 +6,55 @@ use std::sync::{Arc, OnceLock};
 use jmespath::{Rcvar, Variable};
 use serde_json::Value;
 
+use super::FieldPath;
+
+/// A value with its JMESPath form, made on first use and shared by every clone of the scope.
+struct Cached {
+    json: Value,
+    jmes: OnceLock<Rcvar>,
+}
+
 /// One named value in a scope.
 #[derive(Clone)]
-struct Binding {
-    json: Arc<Value>,
-    jmes: OnceLock<Rcvar>,
+enum Binding {
+    /// A value.
+    Value(Arc<Cached>),
+    /// An object whose members are bound one by one (`steps`), so adding a member does not
+    /// copy or convert the others.
+    Namespace(BTreeMap<String, Binding>),
+}
+
+impl Binding {
+    fn value(value: Value) -> Binding {
+        Binding::Value(Arc::new(Cached {
+            json: value,
+            jmes: OnceLock::new(),
+        }))
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Binding::Value(cached) => cached.json.clone(),
+            Binding::Namespace(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, b)| (k.clone(), b.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn to_jmes(&self) -> Rcvar {
+        match self {
+            Binding::Value(cached) => cached.jmes.get_or_init(|| to_jmes(&cached.json)).clone(),
+            Binding::Namespace(members) => Rcvar::new(Variable::Object(
+                members
+                    .iter()
+                    .map(|(k, b)| (k.clone(), b.to_jmes()))
+                    .collect(),
+            )),
+        }
+    }
 }
 
 /// Named values (`query`, `body`, `context`, `steps`, `item`, …) that expressions read.
@@ -25,18 +69,38 @@ pub(crate) struct Scope {
 impl Scope {
     /// Binds `name` to `value`, replacing an earlier binding.
     pub(crate) fn set(&mut self, name: &str, value: Value) {
-        self.vars.insert(
-            name.to_owned(),
-            Binding {
-                json: Arc::new(value),
-                jmes: OnceLock::new(),
-            },
-        );
+        self.vars.insert(name.to_owned(), Binding::value(value));
     }
 
-    /// The value bound to `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.vars.get(name).map(|b| b.json.as_ref())
+    /// Binds `namespace.member` to `value`; the namespace is created when absent.
+    pub(crate) fn set_member(&mut self, namespace: &str, member: &str, value: Value) {
+        let entry = self
+            .vars
+            .entry(namespace.to_owned())
+            .or_insert_with(|| Binding::Namespace(BTreeMap::new()));
+        if !matches!(entry, Binding::Namespace(_)) {
+            *entry = Binding::Namespace(BTreeMap::new());
+        }
+        if let Binding::Namespace(members) = entry {
+            members.insert(member.to_owned(), Binding::value(value));
+        }
+    }
+
+    /// Walks a plain path from the scope; `None` when absent.
+    pub(crate) fn lookup(&self, path: &FieldPath) -> Option<&Value> {
+        match self.vars.get(path.root())? {
+            Binding::Value(cached) => path.lookup_from(&cached.json),
+            Binding::Namespace(members) => match members.get(path.second_key()?)? {
+                Binding::Value(cached) => path.lookup_from_member(&cached.json),
+                Binding::Namespace(_) => None,
+            },
+        }
+    }
+
+    /// The value bound to `name` (a namespace is assembled).
+    #[cfg(test)]
+    pub(crate) fn get(&self, name: &str) -> Option<Value> {
+        self.vars.get(name).map(Binding::to_json)
     }
 
     /// The whole scope as one JSON object (for JSONPath).
@@ -44,7 +108,7 @@ impl Scope {
         Value::Object(
             self.vars
                 .iter()
-                .map(|(k, b)| (k.clone(), b.json.as_ref().clone()))
+                .map(|(k, b)| (k.clone(), b.to_json()))
                 .collect(),
         )
     }
@@ -54,18 +118,66 @@ impl Scope {
         let map = self
             .vars
             .iter()
-            .map(|(k, b)| (k.clone(), b.jmes.get_or_init(|| to_jmes(&b.json)).clone()))
+            .map(|(k, b)| (k.clone(), b.to_jmes()))
             .collect();
         Rcvar::new(Variable::Object(map))
     }
 }
 
-/// Converts JSON to JMESPath's value type.
+/// Converts JSON to JMESPath's value type, directly (the crate's own conversion goes through
+/// serde for every nested value).
 pub(crate) fn to_jmes(value: &Value) -> Rcvar {
-    Rcvar::new(Variable::try_from(value).unwrap_or(Variable::Null))
+    Rcvar::new(match value {
+        Value::Null => Variable::Null,
+        Value::Bool(b) => Variable::Bool(*b),
+        Value::Number(n) => Variable::Number(n.clone()),
+        Value::String(s) => Variable::String(s.clone()),
+        Value::Array(items) => Variable::Array(items.iter().map(to_jmes).collect()),
+        Value::Object(map) => {
+            Variable::Object(map.iter().map(|(k, v)| (k.clone(), to_jmes(v))).collect())
+        }
+    })
 }
 
-/// Converts JMESPath's value type back to JSON.
+/// Converts JMESPath's value type back to JSON, directly; an expression reference becomes null.
 pub(crate) fn from_jmes(value: &Rcvar) -> Value {
-    serde_json::to_value(value.as_ref()).unwrap_or(Value::Null)
+    match value.as_ref() {
+        Variable::Null | Variable::Expref(_) => Value::Null,
+        Variable::Bool(b) => Value::Bool(*b),
+        Variable::Number(n) => Value::Number(n.clone()),
+        Variable::String(s) => Value::String(s.clone()),
+        Variable::Array(items) => Value::Array(items.iter().map(from_jmes).collect()),
+        Variable::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), from_jmes(v))).collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::{Expr, Root};
+    use serde_json::json;
+
+    #[test]
+    fn namespace_members_read_like_one_object() {
+        let mut scope = Scope::default();
+        scope.set_member("steps", "a", json!({"response": {"id": 1}}));
+        scope.set_member("steps", "b", json!([{"n": 2}]));
+        let eval = |text: &str| {
+            Expr::compile(text)
+                .unwrap()
+                .eval(&Root::Scope(&scope))
+                .unwrap()
+        };
+        assert_eq!(eval("steps.a.response.id"), json!(1));
+        assert_eq!(eval("steps.b[0].n"), json!(2));
+        assert_eq!(eval("steps.b[0].n || steps.a.response.id"), json!(2));
+        assert_eq!(eval("$.steps.a.response.id"), json!(1));
+        assert_eq!(eval("steps.c"), json!(null));
+        assert_eq!(
+            scope.get("steps"),
+            Some(json!({"a": {"response": {"id": 1}}, "b": [{"n": 2}]}))
+        );
+    }
 }

@@ -46,7 +46,6 @@ pub struct UnifiedOutput {
 pub struct Run {
     plan: Arc<MethodPlan>,
     scope: Scope,
-    steps: Map<String, Value>,
     remote_query: Value,
     remote_data: Value,
     cursor: usize,
@@ -76,7 +75,6 @@ impl MethodPlan {
         let mut run = Run {
             plan: self.clone(),
             scope,
-            steps: Map::new(),
             remote_query: validated
                 .query
                 .get("remote_query")
@@ -141,8 +139,7 @@ impl Run {
     }
 
     fn record(&mut self, step: &StepPlan, result: Value) {
-        self.steps.insert(step.id.clone(), result);
-        self.scope.set("steps", Value::Object(self.steps.clone()));
+        self.scope.set_member("steps", &step.id, result);
     }
 
     /// Runs forward to the next request, or to the end.

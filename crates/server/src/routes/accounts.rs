@@ -17,19 +17,27 @@ use crate::state::AppState;
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> ApiError {
         match error {
-            AccountError::UnknownIntegration { .. } => ApiError::bad_request("unknown_integration", error.to_string()),
+            AccountError::UnknownIntegration { .. } => {
+                ApiError::bad_request("unknown_integration", error.to_string())
+            }
             AccountError::Invalid(problems) => {
                 let message = format!("invalid integrated account: {}", problems.join("; "));
-                ApiError::bad_request("invalid_account", message).with("details", json!({"failures": problems}))
+                ApiError::bad_request("invalid_account", message)
+                    .with("details", json!({"failures": problems}))
             }
-            AccountError::NotFound(_) => ApiError::not_found("account_not_found", error.to_string()),
+            AccountError::NotFound(_) => {
+                ApiError::not_found("account_not_found", error.to_string())
+            }
             AccountError::Store(e) => ApiError::from(e),
             AccountError::Crypto(e) => ApiError::internal(&e),
         }
     }
 }
 
-fn body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<T, ApiError> {
+fn body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(limit)
@@ -38,8 +46,12 @@ fn body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>, limit: usize) 
         }
     })?;
     let value = parse_json(&bytes)?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::bad_request("invalid_account", format!("invalid integrated account: {e}")))
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_account",
+            format!("invalid integrated account: {e}"),
+        )
+    })
 }
 
 /// `POST /integrated-account`.
@@ -62,8 +74,13 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Value>, A
 }
 
 /// `GET /integrated-account/{id}`.
-pub(crate) async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AccountView>, ApiError> {
-    Ok(Json(account::get_account(state.inner.store.as_ref(), &id).await?))
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AccountView>, ApiError> {
+    Ok(Json(
+        account::get_account(state.inner.store.as_ref(), &id).await?,
+    ))
 }
 
 /// `PATCH /integrated-account/{id}`.
@@ -74,11 +91,16 @@ pub(crate) async fn update(
 ) -> Result<Json<AccountView>, ApiError> {
     let patch: AccountPatch = body(payload, state.inner.body_limit)?;
     let s = &state.inner;
-    Ok(Json(account::update_account(s.store.as_ref(), &s.registry, &s.cipher, &id, patch).await?))
+    Ok(Json(
+        account::update_account(s.store.as_ref(), &s.registry, &s.cipher, &id, patch).await?,
+    ))
 }
 
 /// `DELETE /integrated-account/{id}`: `{id}`.
-pub(crate) async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     account::delete_account(state.inner.store.as_ref(), &id).await?;
     Ok(Json(json!({"id": id})))
 }

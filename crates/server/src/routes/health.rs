@@ -19,7 +19,11 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Result<Json<Value>, 
     let registry = &state.inner.registry;
     if let Err(error) = state.inner.store.ping().await {
         tracing::warn!(%error, "not ready: store unreachable");
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "the store is unreachable"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the store is unreachable",
+        ));
     }
     let integrations: Vec<&str> = registry.integrations().map(|i| i.name.as_str()).collect();
     Ok(Json(json!({

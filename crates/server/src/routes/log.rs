@@ -25,21 +25,34 @@ pub(crate) async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json
     let number = |name: &str| -> Result<Option<i64>, ApiError> {
         match query.get(name) {
             None => Ok(None),
-            Some(Value::String(text)) => text
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| ApiError::bad_request("invalid_query", format!("`{name}` must be an integer"))),
-            Some(_) => Err(ApiError::bad_request("invalid_query", format!("`{name}` must be an integer"))),
+            Some(Value::String(text)) => text.parse::<i64>().map(Some).map_err(|_| {
+                ApiError::bad_request("invalid_query", format!("`{name}` must be an integer"))
+            }),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_query",
+                format!("`{name}` must be an integer"),
+            )),
         }
     };
-    let limit = number("limit")?.map_or(DEFAULT_LIMIT, |n| u32::try_from(n.clamp(1, 100)).unwrap_or(DEFAULT_LIMIT));
+    let limit = number("limit")?.map_or(DEFAULT_LIMIT, |n| {
+        u32::try_from(n.clamp(1, 100)).unwrap_or(DEFAULT_LIMIT)
+    });
     let filter = LogFilter {
         limit,
         before: number("next_cursor")?,
-        integrated_account_id: query.get("integrated_account_id").and_then(Value::as_str).map(str::to_owned),
+        integrated_account_id: query
+            .get("integrated_account_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     };
     let entries = state.inner.store.list_log(&filter).await?;
-    let next = if entries.len() == limit as usize { entries.last().map(|e| e.id.to_string()) } else { None };
+    let next = if entries.len() == limit as usize {
+        entries.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
     let count = entries.len();
-    Ok(Json(json!({"result": entries, "result_count": count, "next_cursor": next})))
+    Ok(Json(
+        json!({"result": entries, "result_count": count, "next_cursor": next}),
+    ))
 }

@@ -27,7 +27,12 @@ pub(crate) async fn by_integration(
     State(state): State<AppState>,
     Path((model, resource, integration, method)): Path<(String, String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let plan = find(&state.inner.registry, &integration, &format!("{model}/{resource}"), &method)?;
+    let plan = find(
+        &state.inner.registry,
+        &integration,
+        &format!("{model}/{resource}"),
+        &method,
+    )?;
     Ok(Json(method_meta(plan)))
 }
 
@@ -42,31 +47,47 @@ pub(crate) async fn by_account(
     let Some(Value::String(id)) = query.get(ACCOUNT_PARAM) else {
         return Err(ApiError::missing_query(&[ACCOUNT_PARAM]));
     };
-    let account = state
-        .inner
-        .store
-        .get_account(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("account_not_found", format!("no integrated account `{id}`")))?;
-    let plan = find(&state.inner.registry, &account.integration, &format!("{model}/{resource}"), &method)?;
+    let account = state.inner.store.get_account(id).await?.ok_or_else(|| {
+        ApiError::not_found("account_not_found", format!("no integrated account `{id}`"))
+    })?;
+    let plan = find(
+        &state.inner.registry,
+        &account.integration,
+        &format!("{model}/{resource}"),
+        &method,
+    )?;
     let mut meta = method_meta(plan);
     meta["integrated_account_id"] = Value::from(id.clone());
     Ok(Json(meta))
 }
 
-fn find<'a>(registry: &'a Registry, integration: &str, resource: &str, method: &str) -> Result<&'a MethodPlan, ApiError> {
+fn find<'a>(
+    registry: &'a Registry,
+    integration: &str,
+    resource: &str,
+    method: &str,
+) -> Result<&'a MethodPlan, ApiError> {
     if registry.integration(integration).is_none() {
-        return Err(ApiError::not_found("unknown_integration", format!("no integration `{integration}`")));
+        return Err(ApiError::not_found(
+            "unknown_integration",
+            format!("no integration `{integration}`"),
+        ));
     }
     if registry.schema(resource).is_none() {
-        return Err(ApiError::not_found("unknown_resource", format!("no unified resource `{resource}`")));
+        return Err(ApiError::not_found(
+            "unknown_resource",
+            format!("no unified resource `{resource}`"),
+        ));
     }
-    registry.method(integration, resource, method).map(|p| p.as_ref()).ok_or_else(|| {
-        ApiError::not_found(
-            "method_not_mapped",
-            format!("`{integration}` has no mapping for `{resource}` method `{method}`"),
-        )
-    })
+    registry
+        .method(integration, resource, method)
+        .map(|p| p.as_ref())
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "method_not_mapped",
+                format!("`{integration}` has no mapping for `{resource}` method `{method}`"),
+            )
+        })
 }
 
 /// The meta document of one method plan.
@@ -85,7 +106,10 @@ pub fn method_meta(plan: &MethodPlan) -> Value {
     let query_schema = input("query", plan.query_fields(), "remote_query");
     let body_schema = input("body", plan.body_fields(), "remote_data");
     let defaults = |fields: &[FieldSupport]| -> Map<String, Value> {
-        fields.iter().filter_map(|f| Some((f.name.clone(), f.default.clone()?))).collect()
+        fields
+            .iter()
+            .filter_map(|f| Some((f.name.clone(), f.default.clone()?)))
+            .collect()
     };
     let mut response = Map::new();
     for name in plan.response_fields() {
@@ -121,7 +145,12 @@ fn shared_defs(defs: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn input_schema(declared: &Map<String, Value>, fields: &[FieldSupport], passthrough: &str, defs: &Map<String, Value>) -> Value {
+fn input_schema(
+    declared: &Map<String, Value>,
+    fields: &[FieldSupport],
+    passthrough: &str,
+    defs: &Map<String, Value>,
+) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in fields {
@@ -129,9 +158,16 @@ fn input_schema(declared: &Map<String, Value>, fields: &[FieldSupport], passthro
         if field.support == Support::Unsupported && !passes {
             continue;
         }
-        let mut schema = declared.get(&field.name).cloned().unwrap_or_else(|| json!({}));
+        let mut schema = declared
+            .get(&field.name)
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         if let Value::Object(map) = &mut schema {
-            let support = if field.support == Support::Unsupported { "passthrough" } else { support_name(field.support) };
+            let support = if field.support == Support::Unsupported {
+                "passthrough"
+            } else {
+                support_name(field.support)
+            };
             map.insert("x-switchboard-support".into(), Value::from(support));
             if let Some(default) = &field.default {
                 map.insert("default".into(), default.clone());

@@ -17,6 +17,9 @@ pub(crate) async fn document(State(state): State<AppState>) -> Json<Value> {
     Json(openapi(&state.inner.registry))
 }
 
+/// (resource, method) → the integrations that map it, each with its query fields' support.
+type Operations = BTreeMap<(String, String), Vec<(String, Vec<(String, Support)>)>>;
+
 /// The component name prefix of a unified resource: `ats/candidates` → `ats.candidates`.
 fn prefix(resource: &str) -> String {
     resource.replace('/', ".")
@@ -62,10 +65,13 @@ pub fn openapi(registry: &Registry) -> Value {
     }
     schemas.extend(server_components());
 
-    // (resource, method) → integrations that map it, with each query field's support.
-    let mut operations: BTreeMap<(String, String), Vec<(String, Vec<(String, Support)>)>> = BTreeMap::new();
+    let mut operations = Operations::new();
     for plan in registry.methods() {
-        let support = plan.query_fields().iter().map(|f| (f.name.clone(), f.support)).collect();
+        let support = plan
+            .query_fields()
+            .iter()
+            .map(|f| (f.name.clone(), f.support))
+            .collect();
         operations
             .entry((plan.resource.clone(), plan.method.clone()))
             .or_default()
@@ -73,7 +79,9 @@ pub fn openapi(registry: &Registry) -> Value {
     }
     let mut paths = Map::new();
     for ((resource, method), integrations) in &operations {
-        let Some(schema) = registry.schema(resource) else { continue };
+        let Some(schema) = registry.schema(resource) else {
+            continue;
+        };
         let prefix = prefix(resource);
         let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
         let path = if method == "create" {
@@ -101,7 +109,11 @@ pub fn openapi(registry: &Registry) -> Value {
                     _ => {}
                 }
             }
-            let description = field.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let description = field
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             parameters.push(json!({
                 "name": name,
                 "in": "query",
@@ -130,7 +142,11 @@ pub fn openapi(registry: &Registry) -> Value {
             "parameters": parameters,
             "responses": responses,
         });
-        if schema.document.pointer(&format!("/$defs/{method}_body")).is_some() {
+        if schema
+            .document
+            .pointer(&format!("/$defs/{method}_body"))
+            .is_some()
+        {
             operation["requestBody"] = json!({
                 "required": true,
                 "content": {"application/json": {"schema": component(&format!("{prefix}.{method}_body"))}},
@@ -144,15 +160,25 @@ pub fn openapi(registry: &Registry) -> Value {
                 "content": {"application/json": {"schema": component("MethodMeta")}}}},
         });
         let mut by_integration = meta.clone();
-        by_integration["operationId"] = Value::from(format!("{}_{method}_meta", prefix.replace('.', "_")));
+        by_integration["operationId"] =
+            Value::from(format!("{}_{method}_meta", prefix.replace('.', "_")));
         by_integration["parameters"] = json!([{"name": "integration", "in": "path", "required": true,
             "schema": {"type": "string", "enum": names}}]);
-        paths.insert(format!("/unified/{resource}/{{integration}}/meta/{method}"), json!({"get": by_integration}));
+        paths.insert(
+            format!("/unified/{resource}/{{integration}}/meta/{method}"),
+            json!({"get": by_integration}),
+        );
         let mut by_account = meta;
-        by_account["operationId"] = Value::from(format!("{}_{method}_account_meta", prefix.replace('.', "_")));
+        by_account["operationId"] = Value::from(format!(
+            "{}_{method}_account_meta",
+            prefix.replace('.', "_")
+        ));
         by_account["parameters"] = json!([{"name": "integrated_account_id", "in": "query", "required": true,
             "schema": {"type": "string"}}]);
-        paths.insert(format!("/unified/{resource}/meta/{method}"), json!({"get": by_account}));
+        paths.insert(
+            format!("/unified/{resource}/meta/{method}"),
+            json!({"get": by_account}),
+        );
     }
     paths.extend(server_paths());
 
@@ -195,14 +221,26 @@ fn unified_parameters() -> Vec<Value> {
 
 fn error_responses() -> Map<String, Value> {
     let describe = [
-        ("400", "Invalid input: every missing or invalid query parameter and body field is listed"),
+        (
+            "400",
+            "Invalid input: every missing or invalid query parameter and body field is listed",
+        ),
         ("401", "Missing or unknown API token"),
         ("404", "Unknown integrated account, resource or method"),
         ("409", "A request with this Idempotency-Key is in progress"),
         ("413", "Request body over the size limit"),
-        ("422", "Idempotency-Key reused with another request, or a provider validation error"),
-        ("429", "Rate limited (by the provider when `is_remote_error`)"),
-        ("502", "The provider answered with an error, or an answer that could not be used"),
+        (
+            "422",
+            "Idempotency-Key reused with another request, or a provider validation error",
+        ),
+        (
+            "429",
+            "Rate limited (by the provider when `is_remote_error`)",
+        ),
+        (
+            "502",
+            "The provider answered with an error, or an answer that could not be used",
+        ),
         ("504", "The provider did not answer in time"),
     ];
     describe
@@ -263,37 +301,55 @@ fn server_paths() -> Map<String, Value> {
     let account = json_of(component("IntegratedAccount"));
     let id = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
     let paths = [
-        ("/integrated-account", json!({
-            "get": {"operationId": "list_integrated_accounts", "tags": ["integrated accounts"],
-                "responses": {"200": {"description": "`{result: [...]}`", "content": json_of(json!({"type": "object",
-                    "properties": {"result": {"type": "array", "items": component("IntegratedAccount")}}}))}}},
-            "post": {"operationId": "create_integrated_account", "tags": ["integrated accounts"],
-                "requestBody": {"required": true, "content": json_of(component("NewIntegratedAccount"))},
-                "responses": {"201": {"description": "Created", "content": account}, "400": error}},
-        })),
-        ("/integrated-account/{id}", json!({
-            "parameters": id,
-            "get": {"operationId": "get_integrated_account", "tags": ["integrated accounts"],
-                "responses": {"200": {"description": "The account, without credentials", "content": account}, "404": error}},
-            "patch": {"operationId": "update_integrated_account", "tags": ["integrated accounts"],
-                "requestBody": {"required": true, "content": json_of(component("IntegratedAccountPatch"))},
-                "responses": {"200": {"description": "Updated", "content": account}, "400": error, "404": error}},
-            "delete": {"operationId": "delete_integrated_account", "tags": ["integrated accounts"],
-                "responses": {"200": {"description": "`{id}`"}, "404": error}},
-        })),
-        ("/log", json!({"get": {"operationId": "list_log", "tags": ["operations"],
+        (
+            "/integrated-account",
+            json!({
+                "get": {"operationId": "list_integrated_accounts", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "`{result: [...]}`", "content": json_of(json!({"type": "object",
+                        "properties": {"result": {"type": "array", "items": component("IntegratedAccount")}}}))}}},
+                "post": {"operationId": "create_integrated_account", "tags": ["integrated accounts"],
+                    "requestBody": {"required": true, "content": json_of(component("NewIntegratedAccount"))},
+                    "responses": {"201": {"description": "Created", "content": account}, "400": error}},
+            }),
+        ),
+        (
+            "/integrated-account/{id}",
+            json!({
+                "parameters": id,
+                "get": {"operationId": "get_integrated_account", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "The account, without credentials", "content": account}, "404": error}},
+                "patch": {"operationId": "update_integrated_account", "tags": ["integrated accounts"],
+                    "requestBody": {"required": true, "content": json_of(component("IntegratedAccountPatch"))},
+                    "responses": {"200": {"description": "Updated", "content": account}, "400": error, "404": error}},
+                "delete": {"operationId": "delete_integrated_account", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "`{id}`"}, "404": error}},
+            }),
+        ),
+        (
+            "/log",
+            json!({"get": {"operationId": "list_log", "tags": ["operations"],
             "parameters": [
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
                 {"name": "next_cursor", "in": "query", "schema": {"type": "string"}},
                 {"name": "integrated_account_id", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "Newest first", "content": json_of(json!({"type": "object", "properties": {
-                "result": {"type": "array", "items": component("LogEntry")}, "next_cursor": {"type": ["string", "null"]}}}))}}}})),
-        ("/health", json!({"get": {"operationId": "health", "tags": ["operations"], "security": [],
-            "responses": {"200": {"description": "The process answers"}}}})),
-        ("/ready", json!({"get": {"operationId": "ready", "tags": ["operations"], "security": [],
-            "responses": {"200": {"description": "Mappings loaded and store reachable"}, "503": error}}})),
-        ("/openapi.json", json!({"get": {"operationId": "openapi", "tags": ["operations"],
-            "responses": {"200": {"description": "This document"}}}})),
+                "result": {"type": "array", "items": component("LogEntry")}, "next_cursor": {"type": ["string", "null"]}}}))}}}}),
+        ),
+        (
+            "/health",
+            json!({"get": {"operationId": "health", "tags": ["operations"], "security": [],
+            "responses": {"200": {"description": "The process answers"}}}}),
+        ),
+        (
+            "/ready",
+            json!({"get": {"operationId": "ready", "tags": ["operations"], "security": [],
+            "responses": {"200": {"description": "Mappings loaded and store reachable"}, "503": error}}}),
+        ),
+        (
+            "/openapi.json",
+            json!({"get": {"operationId": "openapi", "tags": ["operations"],
+            "responses": {"200": {"description": "This document"}}}}),
+        ),
     ];
     paths.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }

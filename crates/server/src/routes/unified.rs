@@ -66,10 +66,11 @@ async fn handle(
         method: Some(method.to_owned()),
         ..LogDetails::default()
     };
-    let (mut response, remember) = match run(state, model, resource, method, uri, body, &mut details).await {
-        Ok(response) => (response, true),
-        Err((error, remember)) => (error.into_response(), remember),
-    };
+    let (mut response, remember) =
+        match run(state, model, resource, method, uri, body, &mut details).await {
+            Ok(response) => (response, true),
+            Err((error, remember)) => (error.into_response(), remember),
+        };
     response.extensions_mut().insert(Remember(remember));
     response.extensions_mut().insert(details);
     response
@@ -90,7 +91,8 @@ async fn run(
     body: Result<Bytes, BytesRejection>,
     details: &mut LogDetails,
 ) -> Result<Response, Failure> {
-    let body = body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
+    let body =
+        body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::parse(uri.query().unwrap_or_default())
         .map_err(|message| early(ApiError::bad_request("invalid_query", message)))?;
     let options = ResponseOptions::take(&mut query).map_err(early)?;
@@ -106,27 +108,55 @@ async fn run(
         .get_account(&account_id)
         .await
         .map_err(|e| early(e.into()))?
-        .ok_or_else(|| early(ApiError::not_found("account_not_found", format!("no integrated account `{account_id}`"))))?;
+        .ok_or_else(|| {
+            early(ApiError::not_found(
+                "account_not_found",
+                format!("no integrated account `{account_id}`"),
+            ))
+        })?;
     details.integration = Some(stored.integration.clone());
     let registry = &state.inner.registry;
     let name = format!("{model}/{resource}");
     if registry.schema(&name).is_none() {
-        return Err(early(ApiError::not_found("unknown_resource", format!("no unified resource `{name}`"))));
+        return Err(early(ApiError::not_found(
+            "unknown_resource",
+            format!("no unified resource `{name}`"),
+        )));
     }
-    let plan = registry.method(&stored.integration, &name, method).ok_or_else(|| {
-        early(ApiError::not_found(
-            "method_not_mapped",
-            format!("`{}` has no mapping for `{name}` method `{method}`", stored.integration),
-        ))
-    })?;
-    let account = account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    query::coerce(&mut query, plan.schema().document.pointer(&format!("/$defs/{method}_query")));
-    let input = RunInput { query, body, context: Map::new(), strict: false };
+    let plan = registry
+        .method(&stored.integration, &name, method)
+        .ok_or_else(|| {
+            early(ApiError::not_found(
+                "method_not_mapped",
+                format!(
+                    "`{}` has no mapping for `{name}` method `{method}`",
+                    stored.integration
+                ),
+            ))
+        })?;
+    let account =
+        account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
+    query::coerce(
+        &mut query,
+        plan.schema()
+            .document
+            .pointer(&format!("/$defs/{method}_query")),
+    );
+    let input = RunInput {
+        query,
+        body,
+        context: Map::new(),
+        strict: false,
+    };
 
     match state.inner.executor.run(plan, input, &account).await {
         Ok(outcome) => {
             details.exchanges = log_exchanges(&outcome.exchanges);
-            let status = if method == "create" { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if method == "create" {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok(success(status, &options, outcome))
         }
         Err(error) => {
@@ -160,7 +190,10 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
             "malformed_json",
             format!("the request body is not valid JSON: {e}"),
         )
-        .with("details", serde_json::json!({"line": e.line(), "column": e.column()}))
+        .with(
+            "details",
+            serde_json::json!({"line": e.line(), "column": e.column()}),
+        )
     })
 }
 
@@ -176,22 +209,34 @@ fn success(status: StatusCode, options: &ResponseOptions, outcome: Outcome) -> R
         }
     };
     if let Some(value) = warnings_header(&output.warnings) {
-        response.headers_mut().insert(HeaderName::from_static(WARNINGS_HEADER), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(WARNINGS_HEADER), value);
     }
     response
 }
 
 /// The provider's last body as it came, with its content type; chunked when `stream`.
 fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
-    let content_type = exchange.content_type.as_deref().unwrap_or("application/octet-stream");
-    let body = if stream { chunked(exchange.body.clone()) } else { Body::from(exchange.body.clone()) };
+    let content_type = exchange
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    let body = if stream {
+        chunked(exchange.body.clone())
+    } else {
+        Body::from(exchange.body.clone())
+    };
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    headers.insert(HeaderName::from_static(REMOTE_STATUS_HEADER), HeaderValue::from(exchange.status));
+    headers.insert(
+        HeaderName::from_static(REMOTE_STATUS_HEADER),
+        HeaderValue::from(exchange.status),
+    );
     if stream {
         response.extensions_mut().insert(Streamed);
     }
@@ -200,8 +245,10 @@ fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
 
 /// A body sent in chunks, with no `Content-Length` (chunked transfer encoding on HTTP/1.1).
 pub(crate) fn chunked(bytes: Bytes) -> Body {
-    let chunks: Vec<Result<Bytes, Infallible>> =
-        (0..bytes.len()).step_by(CHUNK).map(|at| Ok(bytes.slice(at..bytes.len().min(at + CHUNK)))).collect();
+    let chunks: Vec<Result<Bytes, Infallible>> = (0..bytes.len())
+        .step_by(CHUNK)
+        .map(|at| Ok(bytes.slice(at..bytes.len().min(at + CHUNK))))
+        .collect();
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
@@ -255,7 +302,10 @@ mod tests {
         let text = value.to_str().expect("ascii");
         let parsed: Value = serde_json::from_str(text).expect("json");
         assert_eq!(parsed[0]["pointer"], "/title");
-        assert_eq!(parsed[0]["message"], "`title` was not sent: no field — “none”");
+        assert_eq!(
+            parsed[0]["message"],
+            "`title` was not sent: no field — “none”"
+        );
     }
 
     #[test]

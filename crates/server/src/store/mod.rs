@@ -17,7 +17,9 @@ pub use sqlite::SqliteStore;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database URL names a backend this build does not have.
-    #[error("unsupported database URL `{0}` (this build supports `sqlite:<path>` and `sqlite::memory:`)")]
+    #[error(
+        "unsupported database URL `{0}` (this build supports `sqlite:<path>` and `sqlite::memory:`)"
+    )]
     UnsupportedUrl(String),
     /// The database refused an operation.
     #[error("database error while {action}: {message}")]
@@ -165,6 +167,9 @@ pub trait Store: Send + Sync + 'static {
     /// Checks the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Closes connections cleanly (on shutdown). The default does nothing.
+    async fn close(&self) {}
+
     /// Inserts a new account.
     async fn insert_account(&self, account: &StoredAccount) -> Result<(), StoreError>;
     /// One account.
@@ -216,7 +221,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the store a database URL names (`sqlite:switchboard.db`, `sqlite::memory:`), creating
 /// and migrating it as needed.
-pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+pub(crate) async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
     } else {
@@ -226,6 +231,6 @@ pub async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
 
 /// The file a database URL keeps its data in, when it is a file (`None` for memory databases
 /// and non-file backends). The key file lives next to it.
-pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     sqlite::database_file(url)
 }

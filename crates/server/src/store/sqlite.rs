@@ -6,15 +6,22 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::{Row, SqliteConnection};
 
 use super::{
-    IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse, StoredToken,
+    IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse,
+    StoredToken,
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../../migrations/sqlite/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+)];
 
 /// The most log entries one listing returns.
 const MAX_LOG_LIMIT: u32 = 100;
@@ -26,11 +33,17 @@ pub struct SqliteStore {
 }
 
 fn db(action: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Database { action, message: e.to_string() }
+    move |e| StoreError::Database {
+        action,
+        message: e.to_string(),
+    }
 }
 
 fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
-    move |e| StoreError::Corrupt { what, message: e.to_string() }
+    move |e| StoreError::Corrupt {
+        what,
+        message: e.to_string(),
+    }
 }
 
 /// The file behind a `sqlite:` URL, or `None` for a memory database.
@@ -83,10 +96,11 @@ impl SqliteStore {
         .execute(&mut *conn)
         .await
         .map_err(db("migrating"))?;
-        let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM switchboard_migrations")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db("migrating"))?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM switchboard_migrations")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db("migrating"))?;
         for (version, name, sql) in MIGRATIONS.iter().filter(|(v, _, _)| *v > applied) {
             apply(&mut conn, *version, name, sql).await?;
         }
@@ -94,46 +108,75 @@ impl SqliteStore {
     }
 }
 
-async fn apply(conn: &mut SqliteConnection, version: i64, name: &str, sql: &str) -> Result<(), StoreError> {
+async fn apply(
+    conn: &mut SqliteConnection,
+    version: i64,
+    name: &str,
+    sql: &str,
+) -> Result<(), StoreError> {
     let action = "applying a migration";
-    sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(db(action))?;
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *conn)
+        .await
+        .map_err(db(action))?;
     let result = async {
         sqlx::raw_sql(sql).execute(&mut *conn).await?;
-        sqlx::query("INSERT INTO switchboard_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-            .bind(version)
-            .bind(name)
-            .bind(crate::clock::now_rfc3339())
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO switchboard_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        )
+        .bind(version)
+        .bind(name)
+        .bind(crate::clock::now_rfc3339())
+        .execute(&mut *conn)
+        .await?;
         Ok::<_, sqlx::Error>(())
     }
     .await;
     let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    sqlx::raw_sql(end).execute(&mut *conn).await.map_err(db(action))?;
+    sqlx::raw_sql(end)
+        .execute(&mut *conn)
+        .await
+        .map_err(db(action))?;
     result.map_err(db(action))
 }
 
 fn account_from_row(row: &SqliteRow) -> Result<StoredAccount, StoreError> {
-    let get = |name: &str| row.try_get::<String, _>(name).map_err(db("reading an account"));
-    let context: Map<String, Value> = serde_json::from_str(&get("context")?).map_err(corrupt("account context"))?;
+    let get = |name: &str| {
+        row.try_get::<String, _>(name)
+            .map_err(db("reading an account"))
+    };
+    let context: Map<String, Value> =
+        serde_json::from_str(&get("context")?).map_err(corrupt("account context"))?;
     let secret_keys: Vec<String> =
         serde_json::from_str(&get("secret_keys")?).map_err(corrupt("account secret names"))?;
     Ok(StoredAccount {
         id: get("id")?,
         integration: get("integration")?,
-        environment: row.try_get("environment").map_err(db("reading an account"))?,
+        environment: row
+            .try_get("environment")
+            .map_err(db("reading an account"))?,
         base_url: row.try_get("base_url").map_err(db("reading an account"))?,
         context,
         secret_keys,
-        sealed_secrets: row.try_get("sealed_secrets").map_err(db("reading an account"))?,
+        sealed_secrets: row
+            .try_get("sealed_secrets")
+            .map_err(db("reading an account"))?,
         created_at: get("created_at")?,
         updated_at: get("updated_at")?,
     })
 }
 
 fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {
-    let get = |name: &str| row.try_get::<String, _>(name).map_err(db("reading a token"));
-    Ok(StoredToken { id: get("id")?, name: get("name")?, hash: get("hash")?, created_at: get("created_at")? })
+    let get = |name: &str| {
+        row.try_get::<String, _>(name)
+            .map_err(db("reading a token"))
+    };
+    Ok(StoredToken {
+        id: get("id")?,
+        name: get("name")?,
+        hash: get("hash")?,
+        created_at: get("created_at")?,
+    })
 }
 
 fn log_from_row(row: &SqliteRow) -> Result<LogEntry, StoreError> {
@@ -150,7 +193,8 @@ fn log_from_row(row: &SqliteRow) -> Result<LogEntry, StoreError> {
         resource: row.try_get("resource").map_err(db(action))?,
         unified_method: row.try_get("unified_method").map_err(db(action))?,
         status: u16::try_from(row.try_get::<i64, _>("status").map_err(db(action))?).unwrap_or(0),
-        duration_ms: u64::try_from(row.try_get::<i64, _>("duration_ms").map_err(db(action))?).unwrap_or(0),
+        duration_ms: u64::try_from(row.try_get::<i64, _>("duration_ms").map_err(db(action))?)
+            .unwrap_or(0),
         exchanges: serde_json::from_str(&exchanges).map_err(corrupt("log exchanges"))?,
     })
 }
@@ -162,8 +206,15 @@ fn json(value: &impl serde::Serialize) -> String {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(db("pinging"))?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(db("pinging"))?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn insert_account(&self, a: &StoredAccount) -> Result<(), StoreError> {
@@ -313,16 +364,23 @@ impl Store for SqliteStore {
                 return Ok(IdempotencyBegin::InProgress { fingerprint });
             };
             let headers: Option<String> = row.try_get("headers").map_err(db(action))?;
-            let headers = serde_json::from_str(headers.as_deref().unwrap_or("[]")).map_err(corrupt("idempotency headers"))?;
+            let headers = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
+                .map_err(corrupt("idempotency headers"))?;
             let body: Option<Vec<u8>> = row.try_get("body").map_err(db(action))?;
             let response = StoredResponse {
                 status: u16::try_from(status).unwrap_or(500),
                 headers,
                 body: body.unwrap_or_default(),
             };
-            return Ok(IdempotencyBegin::Completed { fingerprint, response });
+            return Ok(IdempotencyBegin::Completed {
+                fingerprint,
+                response,
+            });
         }
-        Err(StoreError::Database { action, message: "the record changed under us three times".to_owned() })
+        Err(StoreError::Database {
+            action,
+            message: "the record changed under us three times".to_owned(),
+        })
     }
 
     async fn idempotency_complete(
@@ -399,9 +457,18 @@ mod tests {
 
     #[test]
     fn database_files_are_found_in_urls() {
-        assert_eq!(database_file("sqlite:switchboard.db"), Some(PathBuf::from("switchboard.db")));
-        assert_eq!(database_file("sqlite://data/s.db?mode=rwc"), Some(PathBuf::from("data/s.db")));
-        assert_eq!(database_file("sqlite:///abs/s.db"), Some(PathBuf::from("/abs/s.db")));
+        assert_eq!(
+            database_file("sqlite:switchboard.db"),
+            Some(PathBuf::from("switchboard.db"))
+        );
+        assert_eq!(
+            database_file("sqlite://data/s.db?mode=rwc"),
+            Some(PathBuf::from("data/s.db"))
+        );
+        assert_eq!(
+            database_file("sqlite:///abs/s.db"),
+            Some(PathBuf::from("/abs/s.db"))
+        );
         assert_eq!(database_file("sqlite::memory:"), None);
         assert_eq!(database_file("postgres://x"), None);
     }
@@ -409,16 +476,55 @@ mod tests {
     #[tokio::test]
     async fn idempotency_records_start_once_and_replay() {
         let store = SqliteStore::open("sqlite::memory:").await.expect("open");
-        let begin = store.idempotency_begin("t", "k", "f1", 100, 200).await.expect("begin");
+        let begin = store
+            .idempotency_begin("t", "k", "f1", 100, 200)
+            .await
+            .expect("begin");
         assert_eq!(begin, IdempotencyBegin::Started);
-        let again = store.idempotency_begin("t", "k", "f1", 101, 201).await.expect("begin");
-        assert_eq!(again, IdempotencyBegin::InProgress { fingerprint: "f1".into() });
-        let response = StoredResponse { status: 201, headers: vec![("a".into(), "b".into())], body: b"{}".to_vec() };
-        store.idempotency_complete("t", "k", &response, 200).await.expect("complete");
-        let replay = store.idempotency_begin("t", "k", "f1", 102, 202).await.expect("begin");
-        assert_eq!(replay, IdempotencyBegin::Completed { fingerprint: "f1".into(), response });
+        let again = store
+            .idempotency_begin("t", "k", "f1", 101, 201)
+            .await
+            .expect("begin");
+        assert_eq!(
+            again,
+            IdempotencyBegin::InProgress {
+                fingerprint: "f1".into()
+            }
+        );
+        let response = StoredResponse {
+            status: 201,
+            headers: vec![("a".into(), "b".into())],
+            body: b"{}".to_vec(),
+        };
+        store
+            .idempotency_complete("t", "k", &response, 200)
+            .await
+            .expect("complete");
+        let replay = store
+            .idempotency_begin("t", "k", "f1", 102, 202)
+            .await
+            .expect("begin");
+        assert_eq!(
+            replay,
+            IdempotencyBegin::Completed {
+                fingerprint: "f1".into(),
+                response
+            }
+        );
         // Another scope is another key; an expired record is gone.
-        assert_eq!(store.idempotency_begin("u", "k", "f1", 102, 202).await.expect("b"), IdempotencyBegin::Started);
-        assert_eq!(store.idempotency_begin("t", "k", "f2", 300, 400).await.expect("b"), IdempotencyBegin::Started);
+        assert_eq!(
+            store
+                .idempotency_begin("u", "k", "f1", 102, 202)
+                .await
+                .expect("b"),
+            IdempotencyBegin::Started
+        );
+        assert_eq!(
+            store
+                .idempotency_begin("t", "k", "f2", 300, 400)
+                .await
+                .expect("b"),
+            IdempotencyBegin::Started
+        );
     }
 }

@@ -1,0 +1,75 @@
+//! The router: every route, its middleware, and the 404 / 405 envelopes.
+
+pub(crate) mod accounts;
+pub(crate) mod health;
+pub(crate) mod log;
+pub(crate) mod meta;
+pub(crate) mod openapi;
+pub(crate) mod unified;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::envelope::ApiError;
+use crate::state::AppState;
+use crate::{auth, idempotency, telemetry};
+
+/// The whole HTTP API over `state`. `/health` and `/ready` are open; everything else needs a
+/// bearer token.
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/unified/{model}/{resource}", post(unified::create))
+        .route(
+            "/unified/{model}/{resource}/{method}",
+            post(unified::custom),
+        )
+        .route(
+            "/unified/{model}/{resource}/{integration}/meta/{method}",
+            get(meta::by_integration),
+        )
+        .route(
+            "/unified/{model}/{resource}/meta/{method}",
+            get(meta::by_account),
+        )
+        .route(
+            "/integrated-account",
+            get(accounts::list).post(accounts::create),
+        )
+        .route(
+            "/integrated-account/{id}",
+            get(accounts::get)
+                .patch(accounts::update)
+                .delete(accounts::delete),
+        )
+        .route("/log", get(log::list))
+        .route("/openapi.json", get(openapi::document))
+        // Later layers wrap earlier ones: auth runs first, then idempotency.
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
+        .route_layer(from_fn_with_state(state.clone(), auth::require_token));
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .merge(protected)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.inner.body_limit))
+        .layer(from_fn_with_state(state.clone(), telemetry::observe))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    ApiError::not_found("route_not_found", format!("no route for `{}`", uri.path())).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("`{method}` is not allowed on `{}`", uri.path()),
+    )
+    .into_response()
+}

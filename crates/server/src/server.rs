@@ -1,0 +1,135 @@
+//! Starting and stopping: load and check every mapping (refusing to start with the core's
+//! diagnostics), open the store, load the key, bind, serve until the shutdown future resolves,
+//! then finish in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use switchboard_core::Registry;
+use switchboard_executor::Executor;
+use tokio::net::TcpListener;
+
+use crate::config::ServeConfig;
+use crate::crypto::{Cipher, SecretKey};
+use crate::error::ServerError;
+use crate::routes::router;
+use crate::state::AppState;
+use crate::store::{self, Store};
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Loads the mappings, opens the store and the key, builds the executor, and binds
+    /// `config.listen`.
+    pub async fn bind(config: ServeConfig) -> Result<Server, ServerError> {
+        let registry = Arc::new(load_registry(&config.mappings, &config.schemas)?);
+        let store = open_store(&config.database).await?;
+        let cipher = load_cipher(&config.database)?;
+        let executor = Executor::new(config.executor.clone())
+            .map_err(|e| ServerError::Executor(e.to_string()))?;
+        let state = AppState::new(registry, store, executor, cipher, &config);
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr()?;
+        Ok(Server {
+            listener,
+            state,
+            addr,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (registry, store, …).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let registry = self.state.registry();
+        tracing::info!(
+            addr = %self.addr,
+            integrations = registry.integrations().count(),
+            methods = registry.methods().count(),
+            "switchboard listening"
+        );
+        let store = self.state.store().clone();
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        store.close().await;
+        tracing::info!("switchboard stopped");
+        Ok(())
+    }
+}
+
+/// Binds and serves `config` until `shutdown` resolves (see [`shutdown_signal`]).
+pub async fn serve(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    Server::bind(config).await?.run(shutdown).await
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Loads every mapping and schema; the error's `Display` is the core's rustc-style report.
+pub fn load_registry(mappings: &Path, schemas: &Path) -> Result<Registry, ServerError> {
+    Registry::load_dirs(mappings, schemas).map_err(ServerError::Mappings)
+}
+
+/// Opens (creating and migrating) the store a database URL names.
+pub async fn open_store(database: &str) -> Result<Arc<dyn Store>, ServerError> {
+    Ok(store::open(database).await?)
+}
+
+/// The credential cipher for a database: the key from `SWITCHBOARD_SECRET_KEY`, else from the
+/// key file next to the database file (`switchboard.db` → `switchboard.key`, created with mode
+/// 0600 on first use), else — for a memory database — an ephemeral key.
+pub fn load_cipher(database: &str) -> Result<Cipher, ServerError> {
+    let key_file = store::database_file(database).map(|db| db.with_extension("key"));
+    let key = SecretKey::load(key_file.as_deref())?;
+    Ok(Cipher::new(&key))
+}

@@ -1,0 +1,189 @@
+//! `/integrated-account`: validation, secrets never returned, encryption at rest.
+
+use serde_json::{Value, json};
+use switchboard_testkit::fake_lever::FakeLever;
+
+use crate::common::{TestServer, config_for, envelope, json_of, person};
+
+/// A second API token on the same server.
+pub(crate) async fn second_token(server: &TestServer) -> String {
+    server.extra_token().await
+}
+
+#[tokio::test]
+async fn secrets_are_never_returned() {
+    let server = TestServer::start().await;
+    let (status, view) = json_of(
+        server
+            .get(&format!("/integrated-account/{}", server.account))
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(view["integration"], "lever");
+    assert_eq!(view["context"], json!({"perform_as": FakeLever::USER_ID}));
+    assert_eq!(view["secret_keys"], json!(["api_key"]));
+    assert_eq!(view["base_url"], server.lever.base_url());
+    let text = view.to_string();
+    assert!(!text.contains(FakeLever::API_KEY), "{text}");
+
+    let (_, list) = json_of(
+        server
+            .get("/integrated-account")
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert!(!list.to_string().contains(FakeLever::API_KEY));
+    assert_eq!(list["result"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn invalid_accounts_are_400_with_every_problem() {
+    let server = TestServer::start().await;
+    let post = |body: Value| server.post("/integrated-account").json(&body).send();
+    let (status, body) = json_of(
+        post(json!({"integration": "nope", "context": {}}))
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    envelope(400, &body);
+    assert_eq!(body["code"], "unknown_integration");
+
+    let (status, body) = json_of(
+        post(
+            json!({"integration": "lever", "environment": "staging", "context": {"colour": "red"}}),
+        )
+        .await
+        .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let failures = body["details"]["failures"].as_array().expect("failures");
+    let text = Value::Array(failures.clone()).to_string();
+    assert!(text.contains("staging"), "{text}");
+    assert!(text.contains("colour"), "{text}");
+    assert!(text.contains("no credentials"), "{text}");
+
+    let (status, _) = json_of(
+        post(
+            json!({"integration": "lever", "environment": "sandbox", "context": {"api_key": "k"}}),
+        )
+        .await
+        .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 201, "sandbox is one of Lever's environments");
+
+    let (status, body) = json_of(
+        post(json!({"integration": "lever", "extra": 1}))
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().expect("message").contains("extra"));
+}
+
+#[tokio::test]
+async fn accounts_can_be_changed_and_deleted() {
+    let server = TestServer::start().await;
+    let path = format!("/integrated-account/{}", server.account);
+    let response = server
+        .client
+        .patch(server.url(&path))
+        .bearer_auth(&server.token)
+        .json(&json!({"context": {"perform_as": null, "access_token": "t0k3n"}}))
+        .send()
+        .await
+        .expect("sent");
+    let (status, view) = json_of(response).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["context"], json!({}));
+    assert_eq!(view["secret_keys"], json!(["access_token", "api_key"]));
+    assert!(!view.to_string().contains("t0k3n"));
+
+    let (status, body) = json_of(
+        server
+            .client
+            .delete(server.url(&path))
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], server.account);
+    let (status, body) = json_of(server.get(&path).send().await.expect("sent")).await;
+    assert_eq!(status, 404);
+    envelope(404, &body);
+}
+
+#[tokio::test]
+async fn credentials_are_encrypted_at_rest_and_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("switchboard-test-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("switchboard.db");
+    let first = TestServer::start_with(config_for(&db)).await;
+    let account = first.account.clone();
+    first.stop().await;
+    let mut key_file = false;
+    for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("read");
+        let key = FakeLever::API_KEY.as_bytes();
+        assert!(
+            !bytes.windows(key.len()).any(|w| w == key),
+            "{:?} holds the credential",
+            entry.path()
+        );
+        key_file |= entry.file_name() == "switchboard.key";
+    }
+    assert!(key_file, "a key file is created next to the database");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("switchboard.key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Restart on the same database and key: the old account's credential still opens.
+    let second = TestServer::start_with(config_for(&db)).await;
+    let response = second
+        .client
+        .patch(second.url(&format!("/integrated-account/{account}")))
+        .bearer_auth(&second.token)
+        .json(&json!({"base_url": second.lever.base_url()}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let path = format!(
+        "/unified/ats/candidates?integrated_account_id={account}&{}",
+        crate::common::lead()
+    );
+    let response = second
+        .post(&path)
+        .json(&person("Re", "re@x.io"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{}-{nanos}", std::process::id())
+}

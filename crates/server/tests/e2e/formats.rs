@@ -1,0 +1,169 @@
+//! `truto_response_format`, `truto_ignore_remote_data`, `truto_exclude_fields[]`.
+
+use serde_json::Value;
+
+use crate::common::{TestServer, applicant, candidate, json_of};
+
+#[tokio::test]
+async fn unified_is_the_default_and_keeps_remote_data() {
+    let server = TestServer::start().await;
+    let explicit = server
+        .create(
+            &format!("{}&truto_response_format=unified", applicant()),
+            &candidate("u@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (status, record) = json_of(explicit).await;
+    assert_eq!(status, 201);
+    assert!(record["remote_data"].is_object());
+    assert!(
+        record
+            .as_object()
+            .expect("object")
+            .values()
+            .any(Value::is_null),
+        "unified keeps nulls: {record}"
+    );
+}
+
+#[tokio::test]
+async fn normalized_drops_remote_data_and_nulls() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_response_format=normalized", applicant()),
+            &candidate("n@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (status, record) = json_of(response).await;
+    assert_eq!(status, 201);
+    assert!(record.get("remote_data").is_none());
+    assert!(
+        !record
+            .as_object()
+            .expect("object")
+            .values()
+            .any(Value::is_null),
+        "{record}"
+    );
+    assert!(record["id"].is_string());
+}
+
+#[tokio::test]
+async fn raw_answers_the_providers_last_body_as_it_came() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_response_format=raw", applicant()),
+            &candidate("r@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("application/json")
+    );
+    assert_eq!(response.headers()["x-switchboard-remote-status"], "200");
+    assert!(response.headers().contains_key("content-length"));
+    let body: Value = response.json().await.expect("json");
+    // The last call of the applicant path with tags is Lever's addTags: `{"data": opportunity}`.
+    assert!(body["data"]["id"].is_string(), "{body}");
+    assert!(body.get("first_name").is_none(), "not mapped: {body}");
+}
+
+#[tokio::test]
+async fn stream_sends_the_providers_last_body_chunked() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_response_format=stream", applicant()),
+            &candidate("s@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 201);
+    assert!(!response.headers().contains_key("content-length"));
+    assert_eq!(response.headers()["transfer-encoding"], "chunked");
+    let body: Value = response.json().await.expect("json");
+    assert!(body["data"]["id"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn an_unknown_format_is_a_400() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_response_format=xml", applicant()),
+            &candidate("x@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("truto_response_format")
+    );
+    assert_eq!(server.lever.calls().len(), 0, "nothing sent");
+}
+
+#[tokio::test]
+async fn ignore_remote_data_drops_it() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_ignore_remote_data=true", applicant()),
+            &candidate("i@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (status, record) = json_of(response).await;
+    assert_eq!(status, 201);
+    assert!(record.get("remote_data").is_none());
+    assert!(record.get("emails").is_some());
+
+    let kept = server
+        .create(
+            &format!("{}&truto_ignore_remote_data=false", applicant()),
+            &candidate("k@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (_, record) = json_of(kept).await;
+    assert!(record["remote_data"].is_object());
+}
+
+#[tokio::test]
+async fn exclude_fields_removes_top_level_and_nested_fields() {
+    let server = TestServer::start().await;
+    let response = server
+        .create(
+            &format!("{}&truto_exclude_fields[]=id&truto_exclude_fields[]=emails.email&truto_exclude_fields[]=remote_data", applicant()),
+            &candidate("e@example.com"),
+        )
+        .send()
+        .await
+        .expect("sent");
+    let (status, record) = json_of(response).await;
+    assert_eq!(status, 201);
+    assert!(record.get("id").is_none(), "{record}");
+    assert!(record.get("remote_data").is_none());
+    let emails = record["emails"].as_array().expect("emails kept");
+    assert!(!emails.is_empty());
+    assert!(emails.iter().all(|e| e.get("email").is_none()), "{record}");
+    assert!(record["first_name"].is_string());
+}

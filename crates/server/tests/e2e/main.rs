@@ -1,0 +1,11 @@
+//! End-to-end tests: the server on 127.0.0.1:0 in-process, the real executor, and the testkit's
+//! fake Lever. One binary, one module per concern.
+
+mod accounts;
+mod common;
+mod contract;
+mod errors;
+mod formats;
+mod idempotency;
+mod lever;
+mod operations;
