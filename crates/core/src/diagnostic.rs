@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn renders_rustc_style() {
         let d = Diagnostic {
-            file: "mappings/lever/ats/candidates.yaml".into(),
+            file: "mappings/acme/ats/candidates.yaml".into(),
             line: 41,
             column: 9,
             field: "methods.create.body.emial".into(),
@@ -247,11 +247,11 @@ mod tests {
         };
         assert_eq!(
             d.to_string(),
-            "error: unknown unified field `emial`\n  --> mappings/lever/ats/candidates.yaml:41:9\n   |\n41 |         emial: { support: supported }\n   |         ^^^^^ did you mean `emails`?\n   = field: methods.create.body.emial\n"
+            "error: unknown unified field `emial`\n  --> mappings/acme/ats/candidates.yaml:41:9\n   |\n41 |         emial: { support: supported }\n   |         ^^^^^ did you mean `emails`?\n   = field: methods.create.body.emial\n"
         );
         assert_eq!(
             d.one_line(),
-            "mappings/lever/ats/candidates.yaml:41:9: unknown unified field `emial`; did you mean `emails`? (field `methods.create.body.emial`)"
+            "mappings/acme/ats/candidates.yaml:41:9: unknown unified field `emial`; did you mean `emails`? (field `methods.create.body.emial`)"
         );
     }
 

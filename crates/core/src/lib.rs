@@ -8,7 +8,7 @@
 //!
 //! let registry = Registry::load_dirs(Path::new("mappings"), Path::new("schemas"))
 //!     .unwrap_or_else(|problems| panic!("{problems}"));
-//! let plan = registry.method("lever", "ats/candidates", "create").expect("mapped");
+//! let plan = registry.method("acme", "ats/candidates", "create").expect("mapped");
 //! let input = RunInput {
 //!     query: serde_json::from_value(serde_json::json!({"job_id": "posting-1"})).unwrap(),
 //!     body: serde_json::json!({"first_name": "Ada", "emails": [{"email": "ada@example.com"}],

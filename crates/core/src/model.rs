@@ -226,7 +226,7 @@ pub struct ErrorSpec {
 pub struct IntegrationFile {
     /// The format version; `1`.
     pub version: u32,
-    /// A display name (`Lever`).
+    /// A display name.
     pub label: String,
     /// A link to the provider's API documentation.
     #[serde(default)]

@@ -11,7 +11,7 @@ pub struct SourceFile {
     /// The path shown in diagnostics.
     pub path: PathBuf,
     /// The path below its root (`mappings/` or `schemas/`), `/`-separated:
-    /// `lever/ats/candidates.yaml`, `ats/candidates.json`.
+    /// `acme/ats/candidates.yaml`, `ats/candidates.json`.
     pub name: String,
     /// The file's text.
     pub text: String,

@@ -18,7 +18,7 @@ pub const DEFAULT_ENVIRONMENT: &str = "production";
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
-    /// The integration's name (`lever`).
+    /// The integration's name (as named by its folder under `mappings/`).
     pub integration: String,
     /// One of the integration's environments; `production` when neither this nor `base_url` is set.
     #[serde(default)]

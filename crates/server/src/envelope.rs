@@ -257,7 +257,7 @@ mod tests {
                 location: InputLocation::Query,
                 pointer: "/job_id".into(),
                 kind: ProblemKind::Missing,
-                message: "`job_id` is required by Lever".into(),
+                message: "`job_id` is required by Acme ATS".into(),
             },
             InputProblem {
                 location: InputLocation::Body,

@@ -22,7 +22,7 @@ pub(crate) struct AccountsArgs {
 enum AccountsCommand {
     /// Create an account; prints its id as the last line.
     Create {
-        /// The integration (`lever`).
+        /// The integration (as named by its folder under `mappings/`).
         #[arg(long)]
         integration: String,
         /// One of the integration's environments (default `production`).

@@ -14,7 +14,7 @@ use crate::paths::SourceArgs;
 /// Arguments of `render`.
 #[derive(Args)]
 pub(crate) struct RenderArgs {
-    /// The integration (`lever`).
+    /// The integration (as named by its folder under `mappings/`).
     #[arg(long)]
     integration: String,
     /// The unified resource (`ats/candidates`).
