@@ -38,9 +38,16 @@ fn engine_sources_name_no_integration() {
         .collect();
     while let Some(path) = pending.pop() {
         if path.is_dir() {
-            pending.extend(std::fs::read_dir(&path).expect("readable").filter_map(|e| e.ok()).map(|e| e.path()));
+            pending.extend(
+                std::fs::read_dir(&path)
+                    .expect("readable")
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path()),
+            );
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let text = std::fs::read_to_string(&path).expect("readable").to_lowercase();
+            let text = std::fs::read_to_string(&path)
+                .expect("readable")
+                .to_lowercase();
             for name in &integrations {
                 if text.contains(name.as_str()) {
                     offenders.push(format!("{} names `{name}`", path.display()));
@@ -48,5 +55,8 @@ fn engine_sources_name_no_integration() {
             }
         }
     }
-    assert!(offenders.is_empty(), "provider facts belong in mappings/: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "provider facts belong in mappings/: {offenders:?}"
+    );
 }
