@@ -123,10 +123,7 @@ pub async fn create_account(
     new: NewAccount,
 ) -> Result<AccountView, AccountError> {
     let integration = integration(registry, &new.integration)?;
-    let environment = match (&new.environment, &new.base_url) {
-        (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
-        (env, _) => env.clone(),
-    };
+    let environment = or_default_environment(new.environment, new.base_url.as_deref());
     let context: Map<String, Value> = new
         .context
         .into_iter()
@@ -154,10 +151,7 @@ pub async fn create_account(
 
 /// One account's view.
 pub async fn get_account(store: &dyn Store, id: &str) -> Result<AccountView, AccountError> {
-    let stored = store
-        .get_account(id)
-        .await?
-        .ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
+    let stored = find(store, id).await?;
     Ok(AccountView::from(&stored))
 }
 
@@ -179,10 +173,7 @@ pub async fn update_account(
     id: &str,
     patch: AccountPatch,
 ) -> Result<AccountView, AccountError> {
-    let stored = store
-        .get_account(id)
-        .await?
-        .ok_or_else(|| AccountError::NotFound(id.to_owned()))?;
+    let stored = find(store, id).await?;
     let integration = integration(registry, &stored.integration)?;
     let mut context = open(cipher, &stored)?.context;
     for (key, value) in patch.context.unwrap_or_default() {
@@ -194,10 +185,7 @@ pub async fn update_account(
     }
     let environment = patch.environment.unwrap_or(stored.environment);
     let base_url = patch.base_url.unwrap_or(stored.base_url);
-    let environment = match (environment, &base_url) {
-        (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
-        (env, _) => env,
-    };
+    let environment = or_default_environment(environment, base_url.as_deref());
     validate(
         integration,
         environment.as_deref(),
@@ -228,6 +216,31 @@ pub async fn delete_account(store: &dyn Store, id: &str) -> Result<(), AccountEr
     }
 }
 
+/// The stored account with this id, or [`AccountError::NotFound`].
+async fn find(store: &dyn Store, id: &str) -> Result<StoredAccount, AccountError> {
+    store
+        .get_account(id)
+        .await?
+        .ok_or_else(|| AccountError::NotFound(id.to_owned()))
+}
+
+/// [`DEFAULT_ENVIRONMENT`] when an account names neither an environment nor a base URL.
+fn or_default_environment(environment: Option<String>, base_url: Option<&str>) -> Option<String> {
+    match (environment, base_url) {
+        (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
+        (env, _) => env,
+    }
+}
+
+/// `` `a`, `b`, `c` ``: names in backticks, comma-separated (for messages).
+fn backticked<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
+    names
+        .into_iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The account as the executor needs it, credentials opened.
 pub(crate) fn open(cipher: &Cipher, stored: &StoredAccount) -> Result<Account, CryptoError> {
     let secrets: Map<String, Value> = serde_json::from_slice(&cipher.open(&stored.sealed_secrets)?)
@@ -251,11 +264,7 @@ fn integration<'a>(
         .map(|i| i.as_ref())
         .ok_or_else(|| AccountError::UnknownIntegration {
             name: name.to_owned(),
-            known: registry
-                .integrations()
-                .map(|i| format!("`{}`", i.name))
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: backticked(registry.integrations().map(|i| &i.name)),
         })
 }
 
@@ -309,11 +318,7 @@ fn validate(
             problems.push(format!(
                 "unknown context key `{key}` for `{}` (known: {})",
                 integration.name,
-                known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                backticked(&known)
             ));
         } else if integration.is_secret(key) && value.as_str().is_none_or(str::is_empty) {
             problems.push(format!(
@@ -322,15 +327,10 @@ fn validate(
         }
     }
     if integration.auth_for(context).is_none() && !integration.auth.is_empty() {
-        let keys: Vec<String> = integration
-            .auth
-            .iter()
-            .map(|a| format!("`{}`", credential_key(a)))
-            .collect();
         problems.push(format!(
             "the context holds no credentials for `{}`: set one of {}",
             integration.name,
-            keys.join(", ")
+            backticked(integration.auth.iter().map(credential_key))
         ));
     }
     match base_url {
@@ -353,13 +353,9 @@ fn validate(
         && !integration.environments().any(|e| e == env)
         && base_url.is_some()
     {
-        let known: Vec<String> = integration
-            .environments()
-            .map(|e| format!("`{e}`"))
-            .collect();
         problems.push(format!(
             "unknown environment `{env}` (known: {})",
-            known.join(", ")
+            backticked(integration.environments())
         ));
     }
     if problems.is_empty() {

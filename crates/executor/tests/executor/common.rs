@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use switchboard_core::{
     HttpMethod, MethodPlan, ProviderRequest, Registry, RequestBody, RetrySpec, RunInput,
 };
-use switchboard_executor::{Account, Executor, ExecutorOptions};
+use switchboard_executor::{Account, ExecError, Executor, ExecutorOptions, Outcome};
 use switchboard_testkit::fake_lever::FakeLever;
 
 /// The repository's mappings and schemas, loaded once.
@@ -71,6 +71,15 @@ pub(crate) fn options() -> ExecutorOptions {
 
 pub(crate) fn executor(options: ExecutorOptions) -> Executor {
     Executor::new(options).expect("the executor builds")
+}
+
+/// Runs Lever's `create` [`plan`] with `input` as [`account`] on `lever`, on a new executor.
+pub(crate) async fn run_create(
+    options: ExecutorOptions,
+    input: RunInput,
+    lever: &FakeLever,
+) -> Result<Outcome, ExecError> {
+    executor(options).run(&plan(), input, &account(lever)).await
 }
 
 fn query(pairs: Value) -> Map<String, Value> {

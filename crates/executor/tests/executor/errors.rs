@@ -8,15 +8,16 @@ use switchboard_core::HttpMethod;
 use switchboard_executor::{ExecError, ExecutorOptions, TransportKind};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
-use crate::common::{account, closed_port, executor, fast_retry, get, lead_input, options, plan};
+use crate::common::{
+    account, closed_port, executor, fast_retry, get, lead_input, options, plan, run_create,
+};
 
 #[tokio::test]
 async fn invalid_input_is_refused_before_any_call() {
     let lever = FakeLever::start().await;
     let mut input = lead_input("x@example.com", json!({}));
     input.query.remove("job_id");
-    let error = executor(options())
-        .run(&plan(), input, &account(&lever))
+    let error = run_create(options(), input, &lever)
         .await
         .expect_err("invalid input");
     let ExecError::Input { problems, .. } = &error else {
@@ -33,12 +34,7 @@ async fn invalid_input_is_refused_before_any_call() {
 async fn a_create_whose_answer_is_lost_is_not_sent_again() {
     let lever = FakeLever::start().await;
     lever.script(Fault::drop_after_body("POST", "/v1/opportunities"));
-    let error = executor(options())
-        .run(
-            &plan(),
-            lead_input("lost@example.com", json!({})),
-            &account(&lever),
-        )
+    let error = run_create(options(), lead_input("lost@example.com", json!({})), &lever)
         .await
         .expect_err("the answer was lost");
     let ExecError::Transport(transport) = &error else {
@@ -62,14 +58,13 @@ async fn a_create_whose_answer_is_lost_is_not_sent_again() {
 async fn a_create_reset_mid_request_is_not_sent_again() {
     let lever = FakeLever::start().await;
     lever.script(Fault::reset_before_body("POST", "/v1/opportunities"));
-    let error = executor(options())
-        .run(
-            &plan(),
-            lead_input("reset@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect_err("the connection was reset");
+    let error = run_create(
+        options(),
+        lead_input("reset@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect_err("the connection was reset");
     let ExecError::Transport(transport) = &error else {
         panic!("expected a transport error, got {error:?}");
     };
@@ -90,12 +85,7 @@ async fn a_create_that_times_out_is_a_clear_error_and_not_retried() {
         request_timeout: Some(Duration::from_millis(300)),
         ..options()
     };
-    let error = executor(options)
-        .run(
-            &plan(),
-            lead_input("slow@example.com", json!({})),
-            &account(&lever),
-        )
+    let error = run_create(options, lead_input("slow@example.com", json!({})), &lever)
         .await
         .expect_err("timed out");
     let ExecError::Transport(transport) = &error else {

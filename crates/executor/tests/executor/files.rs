@@ -4,12 +4,20 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::json;
-use switchboard_executor::{ExecError, ExecutorOptions, FileErrorKind};
+use switchboard_executor::{ExecError, ExecutorOptions, FileError, FileErrorKind};
 use switchboard_testkit::fake_lever::FakeLever;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::common::{account, applicant_input, executor, lead_input, options, plan};
+use crate::common::{applicant_input, lead_input, options, run_create};
+
+/// The file error inside `error`; panics on any other error.
+fn file_error(error: &ExecError) -> &FileError {
+    let ExecError::File(file) = error else {
+        panic!("expected a file error, got {error:?}");
+    };
+    file
+}
 
 fn pdf(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
@@ -29,14 +37,13 @@ async fn applicant_resume_is_uploaded_then_named_in_the_application() {
     let lever = FakeLever::start().await;
     let bytes = pdf(200_000);
     let url = lever.serve_file("ada-cv.pdf", "application/pdf", bytes.clone());
-    let outcome = executor(options())
-        .run(
-            &plan(),
-            applicant_input("cv@example.com", attachments(&[("ada-cv.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect("the applicant path with a resume succeeds");
+    let outcome = run_create(
+        options(),
+        applicant_input("cv@example.com", attachments(&[("ada-cv.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect("the applicant path with a resume succeeds");
     let steps: Vec<&str> = outcome.exchanges.iter().map(|e| e.step.as_str()).collect();
     assert_eq!(steps, vec!["upload", "apply", "find", "tag"]);
 
@@ -68,17 +75,16 @@ async fn lead_files_are_attached_to_the_new_opportunity() {
     let lever = FakeLever::start().await;
     let cv = lever.serve_file("cv.pdf", "application/pdf", pdf(3000));
     let letter = lever.serve_file("letter.txt", "text/plain", b"Dear Lever".to_vec());
-    let outcome = executor(options())
-        .run(
-            &plan(),
-            lead_input(
-                "files@example.com",
-                attachments(&[("cv.pdf", &cv), ("letter.txt", &letter)]),
-            ),
-            &account(&lever),
-        )
-        .await
-        .expect("the lead path with files succeeds");
+    let outcome = run_create(
+        options(),
+        lead_input(
+            "files@example.com",
+            attachments(&[("cv.pdf", &cv), ("letter.txt", &letter)]),
+        ),
+        &lever,
+    )
+    .await
+    .expect("the lead path with files succeeds");
     let id = outcome.output.record["id"]
         .as_str()
         .expect("an id")
@@ -106,17 +112,14 @@ async fn a_file_over_the_limit_is_refused_on_its_content_length() {
         max_file_bytes: Some(1024),
         ..options()
     };
-    let error = executor(options)
-        .run(
-            &plan(),
-            applicant_input("big@example.com", attachments(&[("big.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect_err("too large");
-    let ExecError::File(file) = &error else {
-        panic!("expected a file error, got {error:?}");
-    };
+    let error = run_create(
+        options,
+        applicant_input("big@example.com", attachments(&[("big.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect_err("too large");
+    let file = file_error(&error);
     assert_eq!(file.kind, FileErrorKind::TooLarge { max_bytes: 1024 });
     assert_eq!(file.step, "upload");
     assert_eq!(
@@ -172,17 +175,14 @@ async fn a_file_without_a_length_is_cut_off_at_the_limit() {
         max_file_bytes: Some(10 * 1024),
         ..options()
     };
-    let error = executor(options)
-        .run(
-            &plan(),
-            applicant_input("stream@example.com", attachments(&[("stream.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect_err("too large");
-    let ExecError::File(file) = &error else {
-        panic!("expected a file error, got {error:?}");
-    };
+    let error = run_create(
+        options,
+        applicant_input("stream@example.com", attachments(&[("stream.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect_err("too large");
+    let file = file_error(&error);
     assert_eq!(
         file.kind,
         FileErrorKind::TooLarge {
@@ -198,14 +198,13 @@ async fn a_file_without_a_length_is_cut_off_at_the_limit() {
 async fn a_file_without_a_length_under_the_limit_streams_through() {
     let lever = FakeLever::start().await;
     let url = chunked_file_server(8).await;
-    executor(options())
-        .run(
-            &plan(),
-            lead_input("chunks@example.com", attachments(&[("stream.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect("uploaded");
+    run_create(
+        options(),
+        lead_input("chunks@example.com", attachments(&[("stream.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect("uploaded");
     let uploads = lever.uploads();
     assert_eq!(uploads.len(), 1);
     assert_eq!(uploads[0].len, 8 * 1024);
@@ -219,17 +218,14 @@ async fn loopback_file_urls_are_refused_unless_allowed() {
         allow_private_file_urls: false,
         ..options()
     };
-    let error = executor(strict.clone())
-        .run(
-            &plan(),
-            applicant_input("ssrf@example.com", attachments(&[("cv.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect_err("loopback refused");
-    let ExecError::File(file) = &error else {
-        panic!("expected a file error, got {error:?}");
-    };
+    let error = run_create(
+        strict.clone(),
+        applicant_input("ssrf@example.com", attachments(&[("cv.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect_err("loopback refused");
+    let file = file_error(&error);
     assert_eq!(
         file.kind,
         FileErrorKind::ForbiddenAddress {
@@ -240,17 +236,14 @@ async fn loopback_file_urls_are_refused_unless_allowed() {
 
     // A host name that resolves to loopback is refused too (checked at resolution).
     let by_name = url.replacen("127.0.0.1", "localhost", 1);
-    let error = executor(strict)
-        .run(
-            &plan(),
-            lead_input("ssrf2@example.com", attachments(&[("cv.pdf", &by_name)])),
-            &account(&lever),
-        )
-        .await
-        .expect_err("localhost refused");
-    let ExecError::File(file) = &error else {
-        panic!("expected a file error, got {error:?}");
-    };
+    let error = run_create(
+        strict,
+        lead_input("ssrf2@example.com", attachments(&[("cv.pdf", &by_name)])),
+        &lever,
+    )
+    .await
+    .expect_err("localhost refused");
+    let file = file_error(&error);
     match file.kind {
         FileErrorKind::ForbiddenAddress { address } => assert!(address.is_loopback()),
         ref other => panic!("expected a forbidden address, got {other:?}"),
@@ -271,17 +264,16 @@ async fn loopback_file_urls_are_refused_unless_allowed() {
 #[tokio::test]
 async fn only_http_file_urls_are_fetched_and_errors_say_why() {
     let lever = FakeLever::start().await;
-    let error = executor(options())
-        .run(
-            &plan(),
-            applicant_input(
-                "ftp@example.com",
-                attachments(&[("cv.pdf", "ftp://example.com/cv.pdf")]),
-            ),
-            &account(&lever),
-        )
-        .await
-        .expect_err("ftp refused");
+    let error = run_create(
+        options(),
+        applicant_input(
+            "ftp@example.com",
+            attachments(&[("cv.pdf", "ftp://example.com/cv.pdf")]),
+        ),
+        &lever,
+    )
+    .await
+    .expect_err("ftp refused");
     assert!(matches!(
         &error,
         ExecError::File(file) if file.kind == FileErrorKind::UnsupportedScheme { scheme: "ftp".into() }
@@ -291,17 +283,14 @@ async fn only_http_file_urls_are_fetched_and_errors_say_why() {
         "{}/files/missing.pdf?token=s3cr3t",
         lever.base_url().trim_end_matches("/v1")
     );
-    let error = executor(options())
-        .run(
-            &plan(),
-            applicant_input("404@example.com", attachments(&[("cv.pdf", &missing)])),
-            &account(&lever),
-        )
-        .await
-        .expect_err("not found");
-    let ExecError::File(file) = &error else {
-        panic!("expected a file error, got {error:?}");
-    };
+    let error = run_create(
+        options(),
+        applicant_input("404@example.com", attachments(&[("cv.pdf", &missing)])),
+        &lever,
+    )
+    .await
+    .expect_err("not found");
+    let file = file_error(&error);
     assert!(
         matches!(
             file.kind,
@@ -329,14 +318,13 @@ async fn an_upload_retried_after_a_429_fetches_the_file_again() {
         "/v1/uploads",
         429,
     ));
-    executor(options())
-        .run(
-            &plan(),
-            applicant_input("again@example.com", attachments(&[("again.pdf", &url)])),
-            &account(&lever),
-        )
-        .await
-        .expect("the upload is retried");
+    run_create(
+        options(),
+        applicant_input("again@example.com", attachments(&[("again.pdf", &url)])),
+        &lever,
+    )
+    .await
+    .expect("the upload is retried");
     assert_eq!(lever.count("POST", "/v1/uploads"), 2);
     assert_eq!(
         lever.count("GET", "/files/again.pdf"),

@@ -7,21 +7,20 @@ use serde_json::json;
 use switchboard_executor::{ExecError, ExecutorOptions};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
-use crate::common::{account, applicant_input, executor, fast_retry, lead_input, options, plan};
+use crate::common::{applicant_input, fast_retry, lead_input, options, run_create};
 
 #[tokio::test]
 async fn a_429_with_retry_after_is_waited_out_then_retried_once() {
     let lever = FakeLever::start().await;
     lever.script(Fault::status("POST", "/v1/postings/", 429).retry_after("1"));
     let started = Instant::now();
-    let outcome = executor(options())
-        .run(
-            &plan(),
-            applicant_input("retry@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect("the retry succeeds");
+    let outcome = run_create(
+        options(),
+        applicant_input("retry@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect("the retry succeeds");
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After was honoured"
@@ -36,12 +35,7 @@ async fn a_429_with_retry_after_is_waited_out_then_retried_once() {
 async fn a_503_on_a_create_is_retried() {
     let lever = FakeLever::start().await;
     lever.script(Fault::status("POST", "/v1/opportunities", 503));
-    let outcome = executor(options())
-        .run(
-            &plan(),
-            lead_input("busy@example.com", json!({})),
-            &account(&lever),
-        )
+    let outcome = run_create(options(), lead_input("busy@example.com", json!({})), &lever)
         .await
         .expect("the retry succeeds");
     assert_eq!(lever.count("POST", "/v1/opportunities"), 2);
@@ -54,12 +48,7 @@ async fn a_503_on_a_create_is_retried() {
 async fn a_500_on_a_create_is_not_retried() {
     let lever = FakeLever::start().await;
     lever.script(Fault::status("POST", "/v1/opportunities", 500));
-    let error = executor(options())
-        .run(
-            &plan(),
-            lead_input("boom@example.com", json!({})),
-            &account(&lever),
-        )
+    let error = run_create(options(), lead_input("boom@example.com", json!({})), &lever)
         .await
         .expect_err("a provider error");
     assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
@@ -88,12 +77,7 @@ async fn client_errors_on_a_create_are_not_retried() {
     for status in [400, 401, 403, 404, 409, 422] {
         let lever = FakeLever::start().await;
         lever.script(Fault::status("POST", "/v1/opportunities", status));
-        let error = executor(options())
-            .run(
-                &plan(),
-                lead_input("no@example.com", json!({})),
-                &account(&lever),
-            )
+        let error = run_create(options(), lead_input("no@example.com", json!({})), &lever)
             .await
             .expect_err("a provider error");
         assert_eq!(error.provider_error().map(|e| e.status), Some(status));
@@ -106,14 +90,13 @@ async fn a_retry_after_beyond_the_cap_is_returned_not_waited() {
     let lever = FakeLever::start().await;
     lever.script(Fault::status("POST", "/v1/opportunities", 429).retry_after("120"));
     let started = Instant::now();
-    let error = executor(options())
-        .run(
-            &plan(),
-            lead_input("later@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect_err("rate limited by the provider");
+    let error = run_create(
+        options(),
+        lead_input("later@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect_err("rate limited by the provider");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
     assert_eq!(error.retry_after(), Some("120"));
@@ -135,14 +118,13 @@ async fn a_retry_after_beyond_the_cap_is_returned_not_waited() {
 async fn a_reset_on_a_read_is_retried() {
     let lever = FakeLever::start().await;
     lever.script(Fault::reset_before_body("GET", "/v1/opportunities"));
-    let outcome = executor(options())
-        .run(
-            &plan(),
-            applicant_input("reset@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect("the read is retried");
+    let outcome = run_create(
+        options(),
+        applicant_input("reset@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect("the read is retried");
     assert_eq!(lever.count("GET", "/v1/opportunities"), 2);
     let find = outcome
         .exchanges
@@ -164,14 +146,13 @@ async fn a_timeout_on_a_read_is_retried() {
         request_timeout: Some(Duration::from_millis(500)),
         ..options()
     };
-    executor(options)
-        .run(
-            &plan(),
-            applicant_input("slowread@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect("the read is retried");
+    run_create(
+        options,
+        applicant_input("slowread@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect("the read is retried");
     assert_eq!(lever.count("GET", "/v1/opportunities"), 2);
 }
 
@@ -179,14 +160,13 @@ async fn a_timeout_on_a_read_is_retried() {
 async fn read_retries_stop_after_max_attempts() {
     let lever = FakeLever::start().await;
     lever.script(Fault::status("GET", "/v1/opportunities", 503).times(10));
-    let error = executor(options())
-        .run(
-            &plan(),
-            applicant_input("down@example.com", json!({})),
-            &account(&lever),
-        )
-        .await
-        .expect_err("still unavailable");
+    let error = run_create(
+        options(),
+        applicant_input("down@example.com", json!({})),
+        &lever,
+    )
+    .await
+    .expect_err("still unavailable");
     assert_eq!(
         lever.count("GET", "/v1/opportunities"),
         fast_retry().max_attempts as usize

@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::FakeLever;
 
-use crate::common::{TestServer, config_for, envelope, json_of, person};
+use crate::common::{
+    TestServer, candidates_path, config_for, envelope, lead, person, send, send_json,
+};
 
 /// A second API token on the same server.
 pub(crate) async fn second_token(server: &TestServer) -> String {
@@ -13,14 +15,8 @@ pub(crate) async fn second_token(server: &TestServer) -> String {
 #[tokio::test]
 async fn secrets_are_never_returned() {
     let server = TestServer::start().await;
-    let (status, view) = json_of(
-        server
-            .get(&format!("/integrated-account/{}", server.account))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, view) =
+        send_json(server.get(&format!("/integrated-account/{}", server.account))).await;
     assert_eq!(status, 200);
     assert_eq!(view["integration"], "lever");
     assert_eq!(view["context"], json!({"perform_as": FakeLever::USER_ID}));
@@ -29,14 +25,7 @@ async fn secrets_are_never_returned() {
     let text = view.to_string();
     assert!(!text.contains(FakeLever::API_KEY), "{text}");
 
-    let (_, list) = json_of(
-        server
-            .get("/integrated-account")
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (_, list) = send_json(server.get("/integrated-account")).await;
     assert!(!list.to_string().contains(FakeLever::API_KEY));
     assert_eq!(list["result"].as_array().map(Vec::len), Some(1));
 }
@@ -44,23 +33,14 @@ async fn secrets_are_never_returned() {
 #[tokio::test]
 async fn invalid_accounts_are_400_with_every_problem() {
     let server = TestServer::start().await;
-    let post = |body: Value| server.post("/integrated-account").json(&body).send();
-    let (status, body) = json_of(
-        post(json!({"integration": "nope", "context": {}}))
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let post = |body: Value| send_json(server.post("/integrated-account").json(&body));
+    let (status, body) = post(json!({"integration": "nope", "context": {}})).await;
     assert_eq!(status, 400);
     envelope(400, &body);
     assert_eq!(body["code"], "unknown_integration");
 
-    let (status, body) = json_of(
-        post(
-            json!({"integration": "lever", "environment": "staging", "context": {"colour": "red"}}),
-        )
-        .await
-        .expect("sent"),
+    let (status, body) = post(
+        json!({"integration": "lever", "environment": "staging", "context": {"colour": "red"}}),
     )
     .await;
     assert_eq!(status, 400);
@@ -70,22 +50,13 @@ async fn invalid_accounts_are_400_with_every_problem() {
     assert!(text.contains("colour"), "{text}");
     assert!(text.contains("no credentials"), "{text}");
 
-    let (status, _) = json_of(
-        post(
-            json!({"integration": "lever", "environment": "sandbox", "context": {"api_key": "k"}}),
-        )
-        .await
-        .expect("sent"),
+    let (status, _) = post(
+        json!({"integration": "lever", "environment": "sandbox", "context": {"api_key": "k"}}),
     )
     .await;
     assert_eq!(status, 201, "sandbox is one of Lever's environments");
 
-    let (status, body) = json_of(
-        post(json!({"integration": "lever", "extra": 1}))
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = post(json!({"integration": "lever", "extra": 1})).await;
     assert_eq!(status, 400);
     assert!(body["message"].as_str().expect("message").contains("extra"));
 }
@@ -94,33 +65,21 @@ async fn invalid_accounts_are_400_with_every_problem() {
 async fn accounts_can_be_changed_and_deleted() {
     let server = TestServer::start().await;
     let path = format!("/integrated-account/{}", server.account);
-    let response = server
-        .client
-        .patch(server.url(&path))
-        .bearer_auth(&server.token)
-        .json(&json!({"context": {"perform_as": null, "access_token": "t0k3n"}}))
-        .send()
-        .await
-        .expect("sent");
-    let (status, view) = json_of(response).await;
+    let (status, view) = send_json(
+        server
+            .patch(&path)
+            .json(&json!({"context": {"perform_as": null, "access_token": "t0k3n"}})),
+    )
+    .await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["context"], json!({}));
     assert_eq!(view["secret_keys"], json!(["access_token", "api_key"]));
     assert!(!view.to_string().contains("t0k3n"));
 
-    let (status, body) = json_of(
-        server
-            .client
-            .delete(server.url(&path))
-            .bearer_auth(&server.token)
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.delete(&path)).await;
     assert_eq!(status, 200);
     assert_eq!(body["id"], server.account);
-    let (status, body) = json_of(server.get(&path).send().await.expect("sent")).await;
+    let (status, body) = send_json(server.get(&path)).await;
     assert_eq!(status, 404);
     envelope(404, &body);
 }
@@ -156,25 +115,15 @@ async fn credentials_are_encrypted_at_rest_and_survive_a_restart() {
     }
     // Restart on the same database and key: the old account's credential still opens.
     let second = TestServer::start_with(config_for(&db)).await;
-    let response = second
-        .client
-        .patch(second.url(&format!("/integrated-account/{account}")))
-        .bearer_auth(&second.token)
-        .json(&json!({"base_url": second.lever.base_url()}))
-        .send()
-        .await
-        .expect("sent");
+    let response = send(
+        second
+            .patch(&format!("/integrated-account/{account}"))
+            .json(&json!({"base_url": second.lever.base_url()})),
+    )
+    .await;
     assert_eq!(response.status(), 200);
-    let path = format!(
-        "/unified/ats/candidates?integrated_account_id={account}&{}",
-        crate::common::lead()
-    );
-    let response = second
-        .post(&path)
-        .json(&person("Re", "re@x.io"))
-        .send()
-        .await
-        .expect("sent");
+    let path = candidates_path(&account, &lead());
+    let response = send(second.post(&path).json(&person("Re", "re@x.io"))).await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     second.stop().await;
     let _ = std::fs::remove_dir_all(&dir);

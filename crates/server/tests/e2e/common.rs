@@ -134,14 +134,17 @@ impl TestServer {
         self.client.post(self.url(path)).bearer_auth(&self.token)
     }
 
+    pub(crate) fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(self.url(path)).bearer_auth(&self.token)
+    }
+
+    pub(crate) fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(&self.token)
+    }
+
     /// `POST /unified/ats/candidates?integrated_account_id=…&{extra}` with `body`.
     pub(crate) fn create(&self, extra: &str, body: &Value) -> RequestBuilder {
-        let sep = if extra.is_empty() { "" } else { "&" };
-        self.post(&format!(
-            "/unified/ats/candidates?integrated_account_id={}{sep}{extra}",
-            self.account
-        ))
-        .json(body)
+        self.post(&candidates_path(&self.account, extra)).json(body)
     }
 
     /// Stops the server gracefully and waits for it.
@@ -161,6 +164,13 @@ impl Drop for TestServer {
             task.abort();
         }
     }
+}
+
+/// `/unified/ats/candidates?integrated_account_id={account}&{extra}` (no `&` when `extra` is
+/// empty).
+pub(crate) fn candidates_path(account: &str, extra: &str) -> String {
+    let sep = if extra.is_empty() { "" } else { "&" };
+    format!("/unified/ats/candidates?integrated_account_id={account}{sep}{extra}")
 }
 
 /// The query for the applicant path to the fake's posting.
@@ -191,6 +201,16 @@ pub(crate) fn candidate(email: &str) -> Value {
 /// on both paths).
 pub(crate) fn person(first_name: &str, email: &str) -> Value {
     json!({"first_name": first_name, "emails": [{"email": email}], "job_form_field_answers": []})
+}
+
+/// Sends a request; panics when it gets no answer.
+pub(crate) async fn send(request: RequestBuilder) -> Response {
+    request.send().await.expect("sent")
+}
+
+/// Sends a request and answers its status and JSON body (see [`json_of`]).
+pub(crate) async fn send_json(request: RequestBuilder) -> (u16, Value) {
+    json_of(send(request).await).await
 }
 
 /// The status and JSON body of a response.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::FakeLever;
 
-use crate::common::{TestServer, json_of};
+use crate::common::{TestServer, json_of, send};
 
 /// The payload of the contract's examples, verbatim.
 fn payload() -> Value {
@@ -24,16 +24,16 @@ fn payload() -> Value {
 }
 
 async fn post(server: &TestServer, params: &[(&str, &str)], payload: &Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url("/unified/ats/candidates"))
-        .header("Authorization", format!("Bearer {}", server.token))
-        .header("Content-Type", "application/json")
-        .query(params)
-        .json(payload)
-        .send()
-        .await
-        .expect("sent")
+    send(
+        server
+            .client
+            .post(server.url("/unified/ats/candidates"))
+            .header("Authorization", format!("Bearer {}", server.token))
+            .header("Content-Type", "application/json")
+            .query(params)
+            .json(payload),
+    )
+    .await
 }
 
 #[tokio::test]

@@ -5,7 +5,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
-use crate::common::{TestServer, applicant, candidate, config, envelope, json_of, lead, person};
+use crate::common::{
+    TestServer, applicant, candidate, candidates_path, config, envelope, json_of, lead, person,
+    send, send_json,
+};
 
 fn apply_path() -> String {
     format!("/v1/postings/{}/apply", FakeLever::POSTING_ID)
@@ -15,8 +18,7 @@ fn apply_path() -> String {
 async fn every_missing_and_invalid_input_is_listed_and_nothing_is_sent() {
     let server = TestServer::start().await;
     let body = json!({"first_name": 5, "emails": [{"email": 7}]});
-    let response = server.create("", &body).send().await.expect("sent");
-    let (status, body) = json_of(response).await;
+    let (status, body) = send_json(server.create("", &body)).await;
     envelope(400, &body);
     assert_eq!(status, 400);
     assert_eq!(body["code"], "invalid_input");
@@ -50,13 +52,12 @@ async fn every_missing_and_invalid_input_is_listed_and_nothing_is_sent() {
 #[tokio::test]
 async fn a_missing_integrated_account_id_is_a_400() {
     let server = TestServer::start().await;
-    let response = server
-        .post(&format!("/unified/ats/candidates?{}", applicant()))
-        .json(&candidate("a@x.io"))
-        .send()
-        .await
-        .expect("sent");
-    let (status, body) = json_of(response).await;
+    let (status, body) = send_json(
+        server
+            .post(&format!("/unified/ats/candidates?{}", applicant()))
+            .json(&candidate("a@x.io")),
+    )
+    .await;
     assert_eq!(status, 400);
     envelope(400, &body);
     assert_eq!(
@@ -68,16 +69,12 @@ async fn a_missing_integrated_account_id_is_a_400() {
 #[tokio::test]
 async fn an_unknown_account_is_a_404() {
     let server = TestServer::start().await;
-    let response = server
-        .post(&format!(
-            "/unified/ats/candidates?integrated_account_id=nope&{}",
-            applicant()
-        ))
-        .json(&candidate("a@x.io"))
-        .send()
-        .await
-        .expect("sent");
-    let (status, body) = json_of(response).await;
+    let (status, body) = send_json(
+        server
+            .post(&candidates_path("nope", &applicant()))
+            .json(&candidate("a@x.io")),
+    )
+    .await;
     assert_eq!(status, 404);
     envelope(404, &body);
     assert_eq!(body["code"], "account_not_found");
@@ -87,30 +84,14 @@ async fn an_unknown_account_is_a_404() {
 async fn an_unmapped_resource_or_method_is_a_404() {
     let server = TestServer::start().await;
     let path = format!("/unified/ats/jobs?integrated_account_id={}", server.account);
-    let (status, body) = json_of(
-        server
-            .post(&path)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.post(&path).json(&json!({}))).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "unknown_resource");
     let path = format!(
         "/unified/ats/candidates/merge?integrated_account_id={}",
         server.account
     );
-    let (status, body) = json_of(
-        server
-            .post(&path)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.post(&path).json(&json!({}))).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "method_not_mapped");
 }
@@ -118,18 +99,13 @@ async fn an_unmapped_resource_or_method_is_a_404() {
 #[tokio::test]
 async fn malformed_json_is_a_400() {
     let server = TestServer::start().await;
-    let response = server
-        .post(&format!(
-            "/unified/ats/candidates?integrated_account_id={}&{}",
-            server.account,
-            applicant()
-        ))
-        .header("content-type", "application/json")
-        .body("{\"first_name\": ")
-        .send()
-        .await
-        .expect("sent");
-    let (status, body) = json_of(response).await;
+    let (status, body) = send_json(
+        server
+            .post(&candidates_path(&server.account, &applicant()))
+            .header("content-type", "application/json")
+            .body("{\"first_name\": "),
+    )
+    .await;
     assert_eq!(status, 400);
     envelope(400, &body);
     assert_eq!(body["code"], "malformed_json");
@@ -142,24 +118,16 @@ async fn a_body_over_the_limit_is_a_413() {
     let server = TestServer::start_with(config).await;
     let mut body = candidate("big@example.com");
     body["company"] = Value::from("x".repeat(4096));
-    let (status, envelope_body) = json_of(
-        server
-            .create(&applicant(), &body)
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, envelope_body) = send_json(server.create(&applicant(), &body)).await;
     assert_eq!(status, 413);
     envelope(413, &envelope_body);
     // The same through the idempotency path, which reads the body itself.
-    let response = server
-        .create(&applicant(), &body)
-        .header("idempotency-key", "big")
-        .send()
-        .await
-        .expect("sent");
-    let (status, _) = json_of(response).await;
+    let (status, _) = send_json(
+        server
+            .create(&applicant(), &body)
+            .header("idempotency-key", "big"),
+    )
+    .await;
     assert_eq!(status, 413);
     assert!(server.lever.calls().is_empty());
 }
@@ -167,17 +135,10 @@ async fn a_body_over_the_limit_is_a_413() {
 #[tokio::test]
 async fn unknown_routes_and_methods_get_the_envelope() {
     let server = TestServer::start().await;
-    let (status, body) = json_of(server.get("/nowhere").send().await.expect("sent")).await;
+    let (status, body) = send_json(server.get("/nowhere")).await;
     assert_eq!(status, 404);
     envelope(404, &body);
-    let (status, body) = json_of(
-        server
-            .get("/unified/ats/candidates")
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.get("/unified/ats/candidates")).await;
     assert_eq!(status, 405);
     envelope(405, &body);
     assert_eq!(body["code"], "method_not_allowed");
@@ -190,14 +151,7 @@ async fn a_provider_error_keeps_its_status_and_body() {
     server
         .lever
         .script(Fault::status("POST", &apply_path(), 400).body(lever_body.clone()));
-    let (status, body) = json_of(
-        server
-            .create(&applicant(), &candidate("p@example.com"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.create(&applicant(), &candidate("p@example.com"))).await;
     assert_eq!(status, 400);
     envelope(400, &body);
     assert_eq!(body["is_remote_error"], true);
@@ -214,11 +168,7 @@ async fn a_provider_rate_limit_carries_retry_after() {
     server
         .lever
         .script(Fault::status("POST", "/v1/opportunities", 429).retry_after("7"));
-    let response = server
-        .create(&crate::common::lead(), &person("R", "r@x.io"))
-        .send()
-        .await
-        .expect("sent");
+    let response = send(server.create(&lead(), &person("R", "r@x.io"))).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "7");
     let (_, body) = json_of(response).await;
@@ -237,28 +187,14 @@ async fn provider_server_errors_are_502_or_kept_when_gateway_statuses() {
     server
         .lever
         .script(Fault::status("POST", &apply_path(), 500));
-    let (status, body) = json_of(
-        server
-            .create(&applicant(), &candidate("e1@example.com"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.create(&applicant(), &candidate("e1@example.com"))).await;
     assert_eq!(status, 502);
     assert_eq!(body["remote_status"], 500);
     assert_eq!(body["is_remote_error"], true);
     server
         .lever
         .script(Fault::status("POST", &apply_path(), 503));
-    let (status, body) = json_of(
-        server
-            .create(&applicant(), &candidate("e2@example.com"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.create(&applicant(), &candidate("e2@example.com"))).await;
     assert_eq!(status, 503);
     assert_eq!(body["remote_status"], 503);
 }
@@ -270,14 +206,8 @@ async fn an_unusable_answer_is_a_502() {
     server.lever.script(
         Fault::status("GET", "/v1/opportunities", 200).body(json!({"data": [], "hasNext": false})),
     );
-    let (status, body) = json_of(
-        server
-            .create(&applicant(), &candidate("gone@example.com"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) =
+        send_json(server.create(&applicant(), &candidate("gone@example.com"))).await;
     assert_eq!(status, 502);
     envelope(502, &body);
     assert_eq!(body["code"], "upstream_error");
@@ -294,14 +224,7 @@ async fn a_provider_timeout_is_a_504() {
         "/v1/opportunities",
         Duration::from_secs(2),
     ));
-    let (status, body) = json_of(
-        server
-            .create(&lead(), &person("T", "t@x.io"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.create(&lead(), &person("T", "t@x.io"))).await;
     assert_eq!(status, 504);
     envelope(504, &body);
     assert_eq!(body["code"], "upstream_timeout");
@@ -313,14 +236,7 @@ async fn a_reset_connection_is_a_502() {
     server
         .lever
         .script(Fault::reset_before_body("POST", "/v1/opportunities"));
-    let (status, body) = json_of(
-        server
-            .create(&lead(), &person("C", "c@x.io"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.create(&lead(), &person("C", "c@x.io"))).await;
     assert_eq!(status, 502);
     envelope(502, &body);
     assert_eq!(body["code"], "upstream_unreachable");
@@ -332,11 +248,7 @@ async fn errors_never_leak_credentials() {
     server
         .lever
         .script(Fault::status("POST", &apply_path(), 401));
-    let response = server
-        .create(&applicant(), &candidate("leak@example.com"))
-        .send()
-        .await
-        .expect("sent");
+    let response = send(server.create(&applicant(), &candidate("leak@example.com"))).await;
     let text = response.text().await.expect("body");
     assert!(!text.contains(FakeLever::API_KEY), "{text}");
     assert!(!text.contains("stack"), "{text}");

@@ -1,20 +1,20 @@
 //! `truto_response_format`, `truto_ignore_remote_data`, `truto_exclude_fields[]`.
 
+use reqwest::Response;
 use serde_json::Value;
 
-use crate::common::{TestServer, applicant, candidate, json_of};
+use crate::common::{TestServer, applicant, candidate, json_of, send};
+
+/// Creates `candidate(email)` on the applicant path with `params` added to the query.
+async fn create_applicant(server: &TestServer, params: &str, email: &str) -> Response {
+    send(server.create(&format!("{}&{params}", applicant()), &candidate(email))).await
+}
 
 #[tokio::test]
 async fn unified_is_the_default_and_keeps_remote_data() {
     let server = TestServer::start().await;
-    let explicit = server
-        .create(
-            &format!("{}&truto_response_format=unified", applicant()),
-            &candidate("u@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let explicit =
+        create_applicant(&server, "truto_response_format=unified", "u@example.com").await;
     let (status, record) = json_of(explicit).await;
     assert_eq!(status, 201);
     assert!(record["remote_data"].is_object());
@@ -31,14 +31,8 @@ async fn unified_is_the_default_and_keeps_remote_data() {
 #[tokio::test]
 async fn normalized_drops_remote_data_and_nulls() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_response_format=normalized", applicant()),
-            &candidate("n@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        create_applicant(&server, "truto_response_format=normalized", "n@example.com").await;
     let (status, record) = json_of(response).await;
     assert_eq!(status, 201);
     assert!(record.get("remote_data").is_none());
@@ -56,14 +50,7 @@ async fn normalized_drops_remote_data_and_nulls() {
 #[tokio::test]
 async fn raw_answers_the_providers_last_body_as_it_came() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_response_format=raw", applicant()),
-            &candidate("r@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response = create_applicant(&server, "truto_response_format=raw", "r@example.com").await;
     assert_eq!(response.status(), 201);
     assert!(
         response.headers()["content-type"]
@@ -82,14 +69,7 @@ async fn raw_answers_the_providers_last_body_as_it_came() {
 #[tokio::test]
 async fn stream_sends_the_providers_last_body_chunked() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_response_format=stream", applicant()),
-            &candidate("s@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response = create_applicant(&server, "truto_response_format=stream", "s@example.com").await;
     assert_eq!(response.status(), 201);
     assert!(!response.headers().contains_key("content-length"));
     assert_eq!(response.headers()["transfer-encoding"], "chunked");
@@ -100,14 +80,7 @@ async fn stream_sends_the_providers_last_body_chunked() {
 #[tokio::test]
 async fn an_unknown_format_is_a_400() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_response_format=xml", applicant()),
-            &candidate("x@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response = create_applicant(&server, "truto_response_format=xml", "x@example.com").await;
     let (status, body) = json_of(response).await;
     assert_eq!(status, 400);
     assert!(
@@ -122,27 +95,14 @@ async fn an_unknown_format_is_a_400() {
 #[tokio::test]
 async fn ignore_remote_data_drops_it() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_ignore_remote_data=true", applicant()),
-            &candidate("i@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let response =
+        create_applicant(&server, "truto_ignore_remote_data=true", "i@example.com").await;
     let (status, record) = json_of(response).await;
     assert_eq!(status, 201);
     assert!(record.get("remote_data").is_none());
     assert!(record.get("emails").is_some());
 
-    let kept = server
-        .create(
-            &format!("{}&truto_ignore_remote_data=false", applicant()),
-            &candidate("k@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let kept = create_applicant(&server, "truto_ignore_remote_data=false", "k@example.com").await;
     let (_, record) = json_of(kept).await;
     assert!(record["remote_data"].is_object());
 }
@@ -150,14 +110,9 @@ async fn ignore_remote_data_drops_it() {
 #[tokio::test]
 async fn exclude_fields_removes_top_level_and_nested_fields() {
     let server = TestServer::start().await;
-    let response = server
-        .create(
-            &format!("{}&truto_exclude_fields[]=id&truto_exclude_fields[]=emails.email&truto_exclude_fields[]=remote_data", applicant()),
-            &candidate("e@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
+    let exclude = "truto_exclude_fields[]=id&truto_exclude_fields[]=emails.email\
+                   &truto_exclude_fields[]=remote_data";
+    let response = create_applicant(&server, exclude, "e@example.com").await;
     let (status, record) = json_of(response).await;
     assert_eq!(status, 201);
     assert!(record.get("id").is_none(), "{record}");

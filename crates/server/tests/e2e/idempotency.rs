@@ -2,34 +2,30 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use reqwest::RequestBuilder;
+use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::Fault;
 
-use crate::common::{TestServer, json_of, lead};
+use crate::common::{TestServer, candidates_path, json_of, lead, send, send_json};
 
-fn body(email: &str) -> serde_json::Value {
+fn body(email: &str) -> Value {
     json!({"first_name": "Idem", "last_name": "Potent", "emails": [{"email": email}], "job_form_field_answers": []})
+}
+
+/// `server.create(query, body)` with an `Idempotency-Key`.
+fn keyed(server: &TestServer, query: &str, body: &Value, key: &str) -> RequestBuilder {
+    server.create(query, body).header("idempotency-key", key)
 }
 
 #[tokio::test]
 async fn the_first_response_is_replayed() {
     let server = TestServer::start().await;
-    let first = server
-        .create(&lead(), &body("i1@example.com"))
-        .header("idempotency-key", "k-1")
-        .send()
-        .await
-        .expect("sent");
+    let first = send(keyed(&server, &lead(), &body("i1@example.com"), "k-1")).await;
     assert_eq!(first.status(), 201);
     assert!(first.headers().get("idempotent-replayed").is_none());
     let (_, first) = json_of(first).await;
 
-    let second = server
-        .create(&lead(), &body("i1@example.com"))
-        .header("idempotency-key", "k-1")
-        .send()
-        .await
-        .expect("sent");
+    let second = send(keyed(&server, &lead(), &body("i1@example.com"), "k-1")).await;
     assert_eq!(second.status(), 201);
     assert_eq!(second.headers()["idempotent-replayed"], "true");
     assert_eq!(second.headers()["content-type"], "application/json");
@@ -45,31 +41,19 @@ async fn the_first_response_is_replayed() {
 #[tokio::test]
 async fn the_same_key_with_another_request_is_a_422() {
     let server = TestServer::start().await;
-    let first = server
-        .create(&lead(), &body("i2@example.com"))
-        .header("idempotency-key", "k-2")
-        .send()
-        .await
-        .expect("sent");
+    let first = send(keyed(&server, &lead(), &body("i2@example.com"), "k-2")).await;
     assert_eq!(first.status(), 201);
-    let other = server
-        .create(&lead(), &body("other@example.com"))
-        .header("idempotency-key", "k-2")
-        .send()
-        .await
-        .expect("sent");
-    let (status, envelope) = json_of(other).await;
+    let (status, envelope) =
+        send_json(keyed(&server, &lead(), &body("other@example.com"), "k-2")).await;
     assert_eq!(status, 422);
     assert_eq!(envelope["code"], "idempotency_key_reused");
-    let other_query = server
-        .create(
-            &format!("{}&truto_response_format=normalized", lead()),
-            &body("i2@example.com"),
-        )
-        .header("idempotency-key", "k-2")
-        .send()
-        .await
-        .expect("sent");
+    let other_query = send(keyed(
+        &server,
+        &format!("{}&truto_response_format=normalized", lead()),
+        &body("i2@example.com"),
+        "k-2",
+    ))
+    .await;
     assert_eq!(other_query.status(), 422);
     assert_eq!(server.lever.count("POST", "/v1/opportunities"), 1);
 }
@@ -82,15 +66,10 @@ async fn two_concurrent_requests_with_one_key_call_the_provider_once() {
         "/v1/opportunities",
         Duration::from_millis(500),
     ));
-    let a = server
-        .create(&lead(), &body("c@example.com"))
-        .header("idempotency-key", "k-3")
-        .send();
+    let a = keyed(&server, &lead(), &body("c@example.com"), "k-3").send();
     let b = async {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        server
-            .create(&lead(), &body("c@example.com"))
-            .header("idempotency-key", "k-3")
+        keyed(&server, &lead(), &body("c@example.com"), "k-3")
             .send()
             .await
     };
@@ -117,19 +96,9 @@ async fn two_concurrent_requests_with_one_key_call_the_provider_once() {
 #[tokio::test]
 async fn input_errors_are_not_kept_so_the_key_can_be_retried() {
     let server = TestServer::start().await;
-    let bad = server
-        .create(&lead(), &json!({"first_name": 1}))
-        .header("idempotency-key", "k-4")
-        .send()
-        .await
-        .expect("sent");
+    let bad = send(keyed(&server, &lead(), &json!({"first_name": 1}), "k-4")).await;
     assert_eq!(bad.status(), 400);
-    let fixed = server
-        .create(&lead(), &body("fixed@example.com"))
-        .header("idempotency-key", "k-4")
-        .send()
-        .await
-        .expect("sent");
+    let fixed = send(keyed(&server, &lead(), &body("fixed@example.com"), "k-4")).await;
     assert_eq!(fixed.status(), 201);
     assert!(fixed.headers().get("idempotent-replayed").is_none());
 }
@@ -140,19 +109,9 @@ async fn provider_errors_are_kept_and_replayed() {
     server
         .lever
         .script(Fault::status("POST", "/v1/opportunities", 422));
-    let first = server
-        .create(&lead(), &body("pe@example.com"))
-        .header("idempotency-key", "k-5")
-        .send()
-        .await
-        .expect("sent");
+    let first = send(keyed(&server, &lead(), &body("pe@example.com"), "k-5")).await;
     assert_eq!(first.status(), 422);
-    let again = server
-        .create(&lead(), &body("pe@example.com"))
-        .header("idempotency-key", "k-5")
-        .send()
-        .await
-        .expect("sent");
+    let again = send(keyed(&server, &lead(), &body("pe@example.com"), "k-5")).await;
     assert_eq!(again.status(), 422);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(server.lever.count("POST", "/v1/opportunities"), 1);
@@ -161,28 +120,19 @@ async fn provider_errors_are_kept_and_replayed() {
 #[tokio::test]
 async fn keys_are_scoped_per_token() {
     let server = TestServer::start().await;
-    let first = server
-        .create(&lead(), &body("s@example.com"))
-        .header("idempotency-key", "k-6")
-        .send()
-        .await
-        .expect("sent");
+    let first = send(keyed(&server, &lead(), &body("s@example.com"), "k-6")).await;
     assert_eq!(first.status(), 201);
     // Another token: the same key is a new request (the fake dedupes the opportunity by email).
     let other = crate::accounts::second_token(&server).await;
-    let response = server
-        .client
-        .post(server.url(&format!(
-            "/unified/ats/candidates?integrated_account_id={}&{}",
-            server.account,
-            lead()
-        )))
-        .bearer_auth(other)
-        .header("idempotency-key", "k-6")
-        .json(&body("s@example.com"))
-        .send()
-        .await
-        .expect("sent");
+    let response = send(
+        server
+            .client
+            .post(server.url(&candidates_path(&server.account, &lead())))
+            .bearer_auth(other)
+            .header("idempotency-key", "k-6")
+            .json(&body("s@example.com")),
+    )
+    .await;
     assert_eq!(response.status(), 201);
     assert!(response.headers().get("idempotent-replayed").is_none());
     assert_eq!(server.lever.count("POST", "/v1/opportunities"), 2);
@@ -192,20 +142,10 @@ async fn keys_are_scoped_per_token() {
 async fn streamed_answers_are_replayed_chunked() {
     let server = TestServer::start().await;
     let query = format!("{}&truto_response_format=stream", lead());
-    let first = server
-        .create(&query, &body("st@example.com"))
-        .header("idempotency-key", "k-7")
-        .send()
-        .await
-        .expect("sent");
+    let first = send(keyed(&server, &query, &body("st@example.com"), "k-7")).await;
     assert_eq!(first.headers()["transfer-encoding"], "chunked");
     let first = first.bytes().await.expect("body");
-    let again = server
-        .create(&query, &body("st@example.com"))
-        .header("idempotency-key", "k-7")
-        .send()
-        .await
-        .expect("sent");
+    let again = send(keyed(&server, &query, &body("st@example.com"), "k-7")).await;
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.headers()["transfer-encoding"], "chunked");
     assert_eq!(again.bytes().await.expect("body"), first);

@@ -3,16 +3,25 @@
 use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::FakeLever;
 
-use crate::common::{TestServer, applicant, candidate, json_of, lead, person};
+use crate::common::{
+    TestServer, applicant, candidate, candidates_path, json_of, lead, person, send, send_json,
+};
+
+/// The query of the fake's create-opportunity call (`POST /v1/opportunities`).
+fn opportunity_query(server: &TestServer) -> Vec<(String, String)> {
+    server
+        .lever
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "POST" && c.path == "/v1/opportunities")
+        .expect("create call")
+        .query
+}
 
 #[tokio::test]
 async fn applicant_path_creates_a_candidate_and_returns_the_record() {
     let server = TestServer::start().await;
-    let response = server
-        .create(&applicant(), &candidate("ada@example.com"))
-        .send()
-        .await
-        .expect("sent");
+    let response = send(server.create(&applicant(), &candidate("ada@example.com"))).await;
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert!(response.headers().contains_key("x-request-id"));
@@ -52,23 +61,16 @@ async fn lead_path_creates_an_opportunity_on_behalf_of_the_account_user() {
         "emails": [{"email": "grace@example.com"}],
         "job_form_field_answers": [],
     });
-    let response = server.create(&lead(), &body).send().await.expect("sent");
-    let (status, record) = json_of(response).await;
+    let (status, record) = send_json(server.create(&lead(), &body)).await;
     assert_eq!(status, 201, "{record}");
     assert_eq!(record["name"], "Grace Hopper");
     assert_eq!(record["emails"][0]["email"], "grace@example.com");
-    let calls = server.lever.calls();
-    let create = calls
-        .iter()
-        .find(|c| c.method == "POST" && c.path == "/v1/opportunities")
-        .expect("create call");
+    let query = opportunity_query(&server);
     assert!(
-        create
-            .query
+        query
             .iter()
             .any(|(k, v)| k == "perform_as" && v == FakeLever::USER_ID),
-        "perform_as sent: {:?}",
-        create.query
+        "perform_as sent: {query:?}"
     );
 }
 
@@ -79,26 +81,19 @@ async fn remote_query_reaches_the_provider_untouched() {
     let account = server
         .create_account(json!({"api_key": FakeLever::API_KEY}))
         .await;
-    let path = format!(
-        "/unified/ats/candidates?integrated_account_id={account}&{}&remote_query[perform_as]={}",
-        lead(),
-        FakeLever::USER_ID
+    let path = candidates_path(
+        &account,
+        &format!("{}&remote_query[perform_as]={}", lead(), FakeLever::USER_ID),
     );
     let body = person("Alan", "alan@example.com");
-    let response = server.post(&path).json(&body).send().await.expect("sent");
+    let response = send(server.post(&path).json(&body)).await;
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
-    let calls = server.lever.calls();
-    let create = calls
-        .iter()
-        .find(|c| c.method == "POST" && c.path == "/v1/opportunities")
-        .expect("create call");
+    let query = opportunity_query(&server);
     assert!(
-        create
-            .query
+        query
             .iter()
             .any(|(k, v)| k == "perform_as" && v == FakeLever::USER_ID),
-        "{:?}",
-        create.query
+        "{query:?}"
     );
 }
 
@@ -108,11 +103,7 @@ async fn warnings_go_in_a_header_and_the_body_keeps_its_shape() {
     let mut body = candidate("warn@example.com");
     body["title"] = Value::from("Engineer"); // not carried on the applicant path
     body["favourite_colour"] = Value::from("green"); // not a unified field
-    let response = server
-        .create(&applicant(), &body)
-        .send()
-        .await
-        .expect("sent");
+    let response = send(server.create(&applicant(), &body)).await;
     assert_eq!(response.status(), 201);
     let header = response.headers()["x-switchboard-warnings"]
         .to_str()
@@ -139,15 +130,11 @@ async fn warnings_go_in_a_header_and_the_body_keeps_its_shape() {
 async fn boolean_and_typed_query_parameters_are_parsed() {
     let server = TestServer::start().await;
     // `application_source` is an enum: a wrong value is a 400 naming its pointer.
-    let response = server
-        .create(
-            &format!("{}&application_source=walk-in", applicant()),
-            &candidate("t@example.com"),
-        )
-        .send()
-        .await
-        .expect("sent");
-    let (status, body) = json_of(response).await;
+    let (status, body) = send_json(server.create(
+        &format!("{}&application_source=walk-in", applicant()),
+        &candidate("t@example.com"),
+    ))
+    .await;
     assert_eq!(status, 400);
     let invalid = body["details"]["invalid"].as_array().expect("invalid list");
     assert!(

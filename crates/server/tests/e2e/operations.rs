@@ -6,7 +6,8 @@ use serde_json::json;
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
 use crate::common::{
-    TestServer, applicant, candidate, config, envelope, json_of, lead, person, repo,
+    TestServer, applicant, candidate, candidates_path, config, envelope, json_of, lead, person,
+    repo, send, send_json,
 };
 
 #[tokio::test]
@@ -18,56 +19,28 @@ async fn every_route_but_health_and_ready_needs_a_token() {
         "/openapi.json",
         "/unified/ats/candidates/lever/meta/create",
     ] {
-        let response = server
-            .client
-            .get(server.url(path))
-            .send()
-            .await
-            .expect("sent");
+        let response = send(server.client.get(server.url(path))).await;
         assert_eq!(response.status(), 401, "{path}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
         let (_, body) = json_of(response).await;
         envelope(401, &body);
-        let wrong = server
-            .client
-            .get(server.url(path))
-            .bearer_auth("sb_wrong")
-            .send()
-            .await
-            .expect("sent");
+        let wrong = send(server.client.get(server.url(path)).bearer_auth("sb_wrong")).await;
         assert_eq!(wrong.status(), 401, "{path}");
     }
-    let unified = server
-        .client
-        .post(server.url(&format!(
-            "/unified/ats/candidates?integrated_account_id={}&{}",
-            server.account,
-            applicant()
-        )))
-        .json(&candidate("noauth@example.com"))
-        .send()
-        .await
-        .expect("sent");
+    let unified = send(
+        server
+            .client
+            .post(server.url(&candidates_path(&server.account, &applicant())))
+            .json(&candidate("noauth@example.com")),
+    )
+    .await;
     assert_eq!(unified.status(), 401);
     assert!(server.lever.calls().is_empty());
     for path in ["/health", "/ready"] {
-        let response = server
-            .client
-            .get(server.url(path))
-            .send()
-            .await
-            .expect("sent");
+        let response = send(server.client.get(server.url(path))).await;
         assert_eq!(response.status(), 200, "{path}");
     }
-    let (_, ready) = json_of(
-        server
-            .client
-            .get(server.url("/ready"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (_, ready) = send_json(server.client.get(server.url("/ready"))).await;
     assert!(
         ready["integrations"]
             .as_array()
@@ -80,12 +53,12 @@ async fn every_route_but_health_and_ready_needs_a_token() {
 #[tokio::test]
 async fn the_log_lists_calls_newest_first_without_secrets() {
     let server = TestServer::start().await;
-    let ok = server
-        .create(&applicant(), &candidate("log@example.com"))
-        .header("x-request-id", "req-ok-1")
-        .send()
-        .await
-        .expect("sent");
+    let ok = send(
+        server
+            .create(&applicant(), &candidate("log@example.com"))
+            .header("x-request-id", "req-ok-1"),
+    )
+    .await;
     assert_eq!(
         ok.headers()["x-request-id"],
         "req-ok-1",
@@ -94,11 +67,7 @@ async fn the_log_lists_calls_newest_first_without_secrets() {
     server
         .lever
         .script(Fault::status("POST", "/v1/opportunities", 422));
-    let failed = server
-        .create(&lead(), &person("L", "l@x.io"))
-        .send()
-        .await
-        .expect("sent");
+    let failed = send(server.create(&lead(), &person("L", "l@x.io"))).await;
     assert_eq!(failed.status(), 422);
     let generated = failed.headers()["x-request-id"]
         .to_str()
@@ -106,8 +75,7 @@ async fn the_log_lists_calls_newest_first_without_secrets() {
         .to_owned();
     assert!(!generated.is_empty());
 
-    let response = server.get("/log").send().await.expect("sent");
-    let (status, log) = json_of(response).await;
+    let (status, log) = send_json(server.get("/log")).await;
     assert_eq!(status, 200);
     let text = log.to_string();
     assert!(!text.contains(FakeLever::API_KEY), "{text}");
@@ -135,31 +103,17 @@ async fn the_log_lists_calls_newest_first_without_secrets() {
     );
     assert_eq!(entries[1]["exchanges"][0]["status"], 200);
 
-    let (_, page) = json_of(server.get("/log?limit=1").send().await.expect("sent")).await;
+    let (_, page) = send_json(server.get("/log?limit=1")).await;
     assert_eq!(page["result"].as_array().map(Vec::len), Some(1));
     let cursor = page["next_cursor"].as_str().expect("cursor").to_owned();
-    let (_, next) = json_of(
-        server
-            .get(&format!("/log?limit=1&next_cursor={cursor}"))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (_, next) = send_json(server.get(&format!("/log?limit=1&next_cursor={cursor}"))).await;
     assert_eq!(next["result"][0]["request_id"], "req-ok-1");
 }
 
 #[tokio::test]
 async fn meta_describes_what_lever_accepts_and_returns() {
     let server = TestServer::start().await;
-    let (status, meta) = json_of(
-        server
-            .get("/unified/ats/candidates/lever/meta/create")
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, meta) = send_json(server.get("/unified/ats/candidates/lever/meta/create")).await;
     assert_eq!(status, 200);
     assert_eq!(meta["method"], "create");
     assert!(
@@ -197,47 +151,27 @@ async fn meta_describes_what_lever_accepts_and_returns() {
             .is_some_and(|c| !c.is_empty())
     );
 
-    let (status, by_account) = json_of(
-        server
-            .get(&format!(
-                "/unified/ats/candidates/meta/create?integrated_account_id={}",
-                server.account
-            ))
-            .send()
-            .await
-            .expect("sent"),
-    )
+    let (status, by_account) = send_json(server.get(&format!(
+        "/unified/ats/candidates/meta/create?integrated_account_id={}",
+        server.account
+    )))
     .await;
     assert_eq!(status, 200);
     assert_eq!(by_account["query_schema"], meta["query_schema"]);
-    let (status, body) = json_of(
-        server
-            .get("/unified/ats/candidates/meta/create")
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, body) = send_json(server.get("/unified/ats/candidates/meta/create")).await;
     assert_eq!(status, 400);
     assert_eq!(
         body["details"]["missing_required_query_parameters"],
         json!(["integrated_account_id"])
     );
-    let (status, _) = json_of(
-        server
-            .get("/unified/ats/candidates/nope/meta/create")
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let (status, _) = send_json(server.get("/unified/ats/candidates/nope/meta/create")).await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn openapi_is_generated_from_the_registry() {
     let server = TestServer::start().await;
-    let (status, doc) = json_of(server.get("/openapi.json").send().await.expect("sent")).await;
+    let (status, doc) = send_json(server.get("/openapi.json")).await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     let create = &doc["paths"]["/unified/ats/candidates"]["post"];
