@@ -7,7 +7,7 @@
 //! - JMESPath otherwise, with the standard library in [`functions`].
 
 pub(crate) mod functions;
-mod path;
+pub(crate) mod path;
 mod references;
 mod scope;
 mod template;
@@ -21,7 +21,7 @@ use serde_json::Value;
 
 pub(crate) use path::FieldPath;
 pub(crate) use references::Reference;
-pub(crate) use scope::{Scope, from_jmes, to_jmes};
+pub(crate) use scope::{Binding, Cached, Scope, from_jmes, to_jmes};
 pub(crate) use template::{Template, scalar_text as template_text};
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
@@ -112,10 +112,9 @@ impl Expr {
     pub(crate) fn eval(&self, root: &Root<'_>) -> Result<Value, String> {
         match self {
             Expr::Path(path) => Ok(match root {
-                Root::Scope(scope) => scope.lookup(path),
-                Root::Record { json, .. } => path.lookup_in(json),
+                Root::Scope(scope) => scope.lookup(path).map(std::borrow::Cow::into_owned),
+                Root::Record { json, .. } => path.lookup_in(json).cloned(),
             }
-            .cloned()
             .unwrap_or(Value::Null)),
             Expr::JsonPath(query) => {
                 let owned;
@@ -134,6 +133,14 @@ impl Expr {
                     _ => Value::Array(found.into_iter().map(|r| r.val().clone()).collect()),
                 })
             }
+            Expr::JmesPath(_) => self.eval_jmes(root).map(|v| from_jmes(&v)),
+        }
+    }
+
+    /// Evaluates against `root`, giving JMESPath's form (no round trip through JSON for JMESPath
+    /// expressions).
+    pub(crate) fn eval_jmes(&self, root: &Root<'_>) -> Result<Rcvar, String> {
+        match self {
             Expr::JmesPath(expression) => {
                 let data = match root {
                     Root::Scope(scope) => scope.to_jmes(),
@@ -141,9 +148,9 @@ impl Expr {
                 };
                 let mut ctx = jmespath::Context::new(expression.as_str(), &RUNTIME);
                 jmespath::interpret(&data, expression.as_ast(), &mut ctx)
-                    .map(|v| from_jmes(&v))
                     .map_err(|e| e.reason.to_string())
             }
+            other => other.eval(root).map(|v| to_jmes(&v)),
         }
     }
 

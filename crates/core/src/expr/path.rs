@@ -62,23 +62,15 @@ impl FieldPath {
         }
     }
 
-    /// Walks the path from `root_value` (the value bound to the first key); `None` when absent.
-    pub(crate) fn lookup_from<'v>(&self, root_value: &'v Value) -> Option<&'v Value> {
-        let mut current = root_value;
-        for segment in &self.segments[1..] {
-            current = match (segment, current) {
-                (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-                (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
-                _ => return None,
-            };
-        }
-        Some(current)
+    /// The segments.
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
     }
 
-    /// Walks the path from the value bound to its second key (for namespaced bindings).
-    pub(crate) fn lookup_from_member<'v>(&self, member: &'v Value) -> Option<&'v Value> {
-        let mut current = member;
-        for segment in self.segments.get(2..)? {
+    /// Walks the segments from index `from` on, starting at `value`; `None` when absent.
+    pub(crate) fn walk<'v>(&self, value: &'v Value, from: usize) -> Option<&'v Value> {
+        let mut current = value;
+        for segment in self.segments.get(from..)? {
             current = match (segment, current) {
                 (Segment::Key(k), Value::Object(map)) => map.get(k)?,
                 (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
@@ -90,11 +82,7 @@ impl FieldPath {
 
     /// Walks the whole path from an object (all segments, the first included).
     pub(crate) fn lookup_in<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        let first = match (self.segments.first()?, value) {
-            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-            _ => return None,
-        };
-        self.lookup_from(first)
+        self.walk(value, 0)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The data an expression reads: named bindings, each converted to JMESPath's form at most once.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
@@ -7,16 +8,32 @@ use jmespath::{Rcvar, Variable};
 use serde_json::Value;
 
 use super::FieldPath;
+use super::path::Segment;
 
 /// A value with its JMESPath form, made on first use and shared by every clone of the scope.
-struct Cached {
+pub(crate) struct Cached {
     json: Value,
     jmes: OnceLock<Rcvar>,
 }
 
+impl Cached {
+    /// Wraps a value; share it with `Arc` to bind it in several places without copying it.
+    pub(crate) fn new(json: Value) -> Arc<Cached> {
+        Arc::new(Cached {
+            json,
+            jmes: OnceLock::new(),
+        })
+    }
+
+    /// The value.
+    pub(crate) fn json(&self) -> &Value {
+        &self.json
+    }
+}
+
 /// One named value in a scope.
 #[derive(Clone)]
-enum Binding {
+pub(crate) enum Binding {
     /// A value.
     Value(Arc<Cached>),
     /// An object whose members are bound one by one (`steps`), so adding a member does not
@@ -25,14 +42,18 @@ enum Binding {
 }
 
 impl Binding {
-    fn value(value: Value) -> Binding {
-        Binding::Value(Arc::new(Cached {
-            json: value,
-            jmes: OnceLock::new(),
-        }))
+    /// A plain value.
+    pub(crate) fn value(value: Value) -> Binding {
+        Binding::Value(Cached::new(value))
     }
 
-    fn to_json(&self) -> Value {
+    /// An object whose members are bound separately.
+    pub(crate) fn namespace(members: impl IntoIterator<Item = (String, Binding)>) -> Binding {
+        Binding::Namespace(members.into_iter().collect())
+    }
+
+    /// The binding as one JSON value (a namespace is assembled).
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             Binding::Value(cached) => cached.json.clone(),
             Binding::Namespace(members) => Value::Object(
@@ -64,16 +85,26 @@ impl Binding {
 #[derive(Clone, Default)]
 pub(crate) struct Scope {
     vars: BTreeMap<String, Binding>,
+    /// The whole scope in JMESPath's form, made on first use after each change.
+    whole: OnceLock<Rcvar>,
 }
 
 impl Scope {
     /// Binds `name` to `value`, replacing an earlier binding.
     pub(crate) fn set(&mut self, name: &str, value: Value) {
+        self.whole = OnceLock::new();
         self.vars.insert(name.to_owned(), Binding::value(value));
     }
 
-    /// Binds `namespace.member` to `value`; the namespace is created when absent.
-    pub(crate) fn set_member(&mut self, namespace: &str, member: &str, value: Value) {
+    /// Binds `name` to a prepared binding (a shared value or a namespace).
+    pub(crate) fn bind(&mut self, name: &str, binding: Binding) {
+        self.whole = OnceLock::new();
+        self.vars.insert(name.to_owned(), binding);
+    }
+
+    /// Binds `namespace.member`; the namespace is created when absent.
+    pub(crate) fn set_member(&mut self, namespace: &str, member: &str, binding: Binding) {
+        self.whole = OnceLock::new();
         let entry = self
             .vars
             .entry(namespace.to_owned())
@@ -82,18 +113,33 @@ impl Scope {
             *entry = Binding::Namespace(BTreeMap::new());
         }
         if let Binding::Namespace(members) = entry {
-            members.insert(member.to_owned(), Binding::value(value));
+            members.insert(member.to_owned(), binding);
         }
     }
 
-    /// Walks a plain path from the scope; `None` when absent.
-    pub(crate) fn lookup(&self, path: &FieldPath) -> Option<&Value> {
-        match self.vars.get(path.root())? {
-            Binding::Value(cached) => path.lookup_from(&cached.json),
-            Binding::Namespace(members) => match members.get(path.second_key()?)? {
-                Binding::Value(cached) => path.lookup_from_member(&cached.json),
-                Binding::Namespace(_) => None,
-            },
+    /// Walks a plain path from the scope, through namespaces; `None` when absent.
+    pub(crate) fn lookup(&self, path: &FieldPath) -> Option<Cow<'_, Value>> {
+        let mut binding = self.vars.get(path.root())?;
+        for (depth, segment) in path.segments().iter().enumerate().skip(1) {
+            match (binding, segment) {
+                (Binding::Value(cached), _) => {
+                    return path.walk(&cached.json, depth).map(Cow::Borrowed);
+                }
+                (Binding::Namespace(members), Segment::Key(key)) => binding = members.get(key)?,
+                (Binding::Namespace(_), Segment::Index(_)) => return None,
+            }
+        }
+        Some(match binding {
+            Binding::Value(cached) => Cow::Borrowed(&cached.json),
+            Binding::Namespace(_) => Cow::Owned(binding.to_json()),
+        })
+    }
+
+    /// The member `field` of the object bound to `name`, when both are plain values.
+    pub(crate) fn get_field(&self, name: &str, field: &str) -> Option<&Value> {
+        match self.vars.get(name)? {
+            Binding::Value(cached) => cached.json.get(field),
+            Binding::Namespace(_) => None,
         }
     }
 
@@ -162,8 +208,12 @@ mod tests {
     #[test]
     fn namespace_members_read_like_one_object() {
         let mut scope = Scope::default();
-        scope.set_member("steps", "a", json!({"response": {"id": 1}}));
-        scope.set_member("steps", "b", json!([{"n": 2}]));
+        scope.set_member(
+            "steps",
+            "a",
+            Binding::namespace([("response".to_owned(), Binding::value(json!({"id": 1})))]),
+        );
+        scope.set_member("steps", "b", Binding::value(json!([{"n": 2}])));
         let eval = |text: &str| {
             Expr::compile(text)
                 .unwrap()

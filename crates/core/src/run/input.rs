@@ -21,10 +21,11 @@ pub struct RunInput {
     pub strict: bool,
 }
 
-/// The validated input: defaults applied, plus warnings.
+/// What a run keeps of its validated input besides the scope: the passthrough values and the
+/// warnings.
 pub(crate) struct Validated {
-    pub(crate) query: Map<String, Value>,
-    pub(crate) body: Map<String, Value>,
+    pub(crate) remote_query: Value,
+    pub(crate) remote_data: Value,
     pub(crate) warnings: Vec<Warning>,
 }
 
@@ -55,11 +56,11 @@ pub(crate) fn validate(
             Map::new()
         }
     };
+    let query = Value::Object(query);
+    let body = Value::Object(body);
     if let Some(schema) = schema {
-        let query_value = Value::Object(query.clone());
-        problems.extend(schema.query.problems(&query_value, InputLocation::Query));
-        let body_value = Value::Object(body.clone());
-        problems.extend(schema.body.problems(&body_value, InputLocation::Body));
+        problems.extend(schema.query.problems(&query, InputLocation::Query));
+        problems.extend(schema.body.problems(&body, InputLocation::Body));
         let label = &plan.integration_plan.label;
         let mut unknown = |location,
                            map: &Map<String, Value>,
@@ -98,16 +99,22 @@ pub(crate) fn validate(
                 }
             }
         };
-        unknown(InputLocation::Query, &query, &plan.query_fields, &|n| {
-            schema.query.has(n)
-        });
-        unknown(InputLocation::Body, &body, &plan.body_fields, &|n| {
-            schema.body.has(n)
-        });
+        unknown(
+            InputLocation::Query,
+            as_map(&query),
+            &plan.query_fields,
+            &|n| schema.query.has(n),
+        );
+        unknown(
+            InputLocation::Body,
+            as_map(&body),
+            &plan.body_fields,
+            &|n| schema.body.has(n),
+        );
     }
     for (location, map, fields) in [
-        (InputLocation::Query, &query, &plan.query_fields),
-        (InputLocation::Body, &body, &plan.body_fields),
+        (InputLocation::Query, as_map(&query), &plan.query_fields),
+        (InputLocation::Body, as_map(&body), &plan.body_fields),
     ] {
         for field in fields.iter().filter(|f| f.support == Support::Required) {
             if map.get(&field.name).is_none_or(Value::is_null) {
@@ -124,9 +131,14 @@ pub(crate) fn validate(
         }
     }
 
+    let validated = Validated {
+        remote_query: query.get("remote_query").cloned().unwrap_or(Value::Null),
+        remote_data: body.get("remote_data").cloned().unwrap_or(Value::Null),
+        warnings: Vec::new(),
+    };
     let mut scope = Scope::default();
-    scope.set("query", Value::Object(query.clone()));
-    scope.set("body", Value::Object(body.clone()));
+    scope.set("query", query);
+    scope.set("body", body);
     scope.set(
         "context",
         Value::Object(plan.integration_plan.public_context(&input.context)),
@@ -161,12 +173,10 @@ pub(crate) fn validate(
         });
     }
     for rule in &plan.warns {
-        let map = if rule.location == InputLocation::Query {
-            &query
-        } else {
-            &body
-        };
-        if map.get(&rule.name).is_some_and(is_truthy) && holds(&rule.when) {
+        let given = scope
+            .get_field(rule.location.as_str(), &rule.name)
+            .is_some_and(is_truthy);
+        if given && holds(&rule.when) {
             warnings.push(Warning {
                 location: rule.location,
                 pointer: format!("/{}", crate::source::escape(&rule.name)),
@@ -177,15 +187,19 @@ pub(crate) fn validate(
     if problems.is_empty() {
         Ok((
             Validated {
-                query,
-                body,
                 warnings,
+                ..validated
             },
             scope,
         ))
     } else {
         Err((problems, warnings))
     }
+}
+
+fn as_map(value: &Value) -> &Map<String, Value> {
+    static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+    value.as_object().unwrap_or(&EMPTY)
 }
 
 fn type_name(value: &Value) -> &'static str {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{ProviderError, RunError, Warning};
-use crate::expr::{Root, Scope, is_truthy, template_text, to_jmes};
+use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
 use crate::http::{ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
 
@@ -75,16 +75,8 @@ impl MethodPlan {
         let mut run = Run {
             plan: self.clone(),
             scope,
-            remote_query: validated
-                .query
-                .get("remote_query")
-                .cloned()
-                .unwrap_or(Value::Null),
-            remote_data: validated
-                .body
-                .get("remote_data")
-                .cloned()
-                .unwrap_or(Value::Null),
+            remote_query: validated.remote_query,
+            remote_data: validated.remote_data,
             cursor: 0,
             pending: None,
             warnings: validated.warnings,
@@ -122,7 +114,7 @@ impl Run {
             .map(|e| (e.items[e.index].clone(), e.index));
         let result = self.step_result(step, response, item.as_ref())?;
         if let Some(each) = &mut pending.each {
-            each.results.push(result);
+            each.results.push(result.to_json());
             each.index += 1;
             if each.index < each.items.len() {
                 let request = self.render_item(step, each)?;
@@ -130,7 +122,7 @@ impl Run {
                 return Ok(Next::Send(request));
             }
             let results = std::mem::take(&mut each.results);
-            self.record(step, Value::Array(results));
+            self.record(step, Binding::value(Value::Array(results)));
         } else {
             self.record(step, result);
         }
@@ -138,7 +130,7 @@ impl Run {
         self.advance()
     }
 
-    fn record(&mut self, step: &StepPlan, result: Value) {
+    fn record(&mut self, step: &StepPlan, result: Binding) {
         self.scope.set_member("steps", &step.id, result);
     }
 
@@ -164,7 +156,7 @@ impl Run {
                     other => vec![other],
                 };
                 if items.is_empty() {
-                    self.record(step, Value::Array(Vec::new()));
+                    self.record(step, Binding::value(Value::Array(Vec::new())));
                     self.cursor += 1;
                     continue;
                 }
@@ -242,19 +234,29 @@ impl Run {
         })))
     }
 
-    /// `{status, headers, response, selected?, item?}` for one call.
+    /// `{status, headers, response, selected?, item?}` for one call, each member bound on its
+    /// own so the response body is neither copied nor converted twice.
     fn step_result(
         &self,
         step: &StepPlan,
         response: ProviderResponse,
         item: Option<&(Value, usize)>,
-    ) -> Result<Value, RunError> {
-        let mut result = Map::new();
-        result.insert("status".into(), Value::from(response.status));
-        result.insert("headers".into(), render::header_object(&response.headers));
+    ) -> Result<Binding, RunError> {
+        let body = Cached::new(response.body);
+        let mut members = vec![
+            (
+                "status".to_owned(),
+                Binding::value(Value::from(response.status)),
+            ),
+            (
+                "headers".to_owned(),
+                Binding::value(render::header_object(&response.headers)),
+            ),
+            ("response".to_owned(), Binding::Value(body.clone())),
+        ];
         if let Some(select) = &step.select {
             let mut scope = self.scope.clone();
-            scope.set("response", response.body.clone());
+            scope.bind("response", Binding::Value(body.clone()));
             if let Some((value, index)) = item {
                 scope.set("item", value.clone());
                 scope.set("index", Value::from(*index));
@@ -268,30 +270,28 @@ impl Run {
                 return Err(RunError::Upstream {
                     step: step.id.clone(),
                     message: message.clone(),
-                    body: response.body,
+                    body: body.json().clone(),
                 });
             }
-            result.insert("selected".into(), selected);
+            members.push(("selected".to_owned(), Binding::value(selected)));
         }
         if let Some((value, _)) = item {
-            result.insert("item".into(), value.clone());
+            members.push(("item".to_owned(), Binding::value(value.clone())));
         }
-        result.insert("response".into(), response.body);
-        Ok(Value::Object(result))
+        Ok(Binding::namespace(members))
     }
 
     /// Maps the unified record.
     fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
         let response = &self.plan.response;
-        let record =
-            response
-                .from
-                .eval(&Root::Scope(&self.scope))
-                .map_err(|m| RunError::Mapping {
-                    field: "response.from".into(),
-                    message: m,
-                })?;
-        if record.is_null() {
+        let jmes = response
+            .from
+            .eval_jmes(&Root::Scope(&self.scope))
+            .map_err(|m| RunError::Mapping {
+                field: "response.from".into(),
+                message: m,
+            })?;
+        if jmes.is_null() {
             return Err(RunError::Upstream {
                 step: self
                     .plan
@@ -303,7 +303,7 @@ impl Run {
                 body: Value::Null,
             });
         }
-        let jmes = to_jmes(&record);
+        let record = from_jmes(&jmes);
         let root = Root::Record {
             json: &record,
             jmes: &jmes,
@@ -317,7 +317,7 @@ impl Run {
             out.insert(name.clone(), value);
         }
         if !out.contains_key("remote_data") {
-            out.insert("remote_data".into(), record.clone());
+            out.insert("remote_data".into(), record);
         }
         Ok(UnifiedOutput {
             record: Value::Object(out),
