@@ -44,6 +44,9 @@ pub struct MethodSpec {
     /// Conditions under which a supplied field cannot be carried (a warning, not a silent drop).
     #[serde(default)]
     pub warns: Vec<WarnSpec>,
+    /// Conditions under which a given value is invalid for this integration (an input error).
+    #[serde(default)]
+    pub rejects: Vec<RejectSpec>,
     /// The provider calls, in order.
     pub steps: Vec<StepSpec>,
     /// How to build the unified response.
@@ -112,6 +115,18 @@ pub struct WarnSpec {
     /// The field, as `query.<name>` or `body.<name>`.
     pub field: String,
     /// When the field is dropped (it is only reported when the caller gave it).
+    pub when: String,
+    /// Why, shown to the caller.
+    pub because: String,
+}
+
+/// A given value this integration cannot accept.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectSpec {
+    /// The field, as `query.<name>`, `body.<name>` or `context.<name>`.
+    pub field: String,
+    /// When the value is invalid (an expression over `query`, `body`, `context`).
     pub when: String,
     /// Why, shown to the caller.
     pub because: String,

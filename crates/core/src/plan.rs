@@ -143,8 +143,9 @@ pub(crate) struct RequirePlan {
     pub(crate) because: String,
 }
 
-/// A field dropped under a condition.
-pub(crate) struct WarnPlan {
+/// A rule on one input field under a condition: a field dropped (`warns`) or a value refused
+/// (`rejects`).
+pub(crate) struct FieldRule {
     pub(crate) location: InputLocation,
     pub(crate) name: String,
     pub(crate) when: Expr,
@@ -209,7 +210,8 @@ pub struct MethodPlan {
     pub(crate) query_fields: Vec<FieldSupport>,
     pub(crate) body_fields: Vec<FieldSupport>,
     pub(crate) requires: Vec<RequirePlan>,
-    pub(crate) warns: Vec<WarnPlan>,
+    pub(crate) warns: Vec<FieldRule>,
+    pub(crate) rejects: Vec<FieldRule>,
     pub(crate) steps: Vec<StepPlan>,
     pub(crate) response: ResponsePlan,
     pub(crate) errors: Option<ErrorPlan>,

@@ -9,8 +9,8 @@ use crate::error::InputLocation;
 use crate::expr::{Expr, FieldPath};
 use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
 use crate::plan::{
-    BodyPlan, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan, ResponsePlan,
-    StepPlan, WarnPlan,
+    BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
+    ResponsePlan, StepPlan,
 };
 use crate::schema::UnifiedSchema;
 
@@ -120,23 +120,39 @@ pub(crate) fn compile(
             })
         })
         .collect();
-    let warns = spec
-        .warns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, w)| {
-            let p = format!("{base}/warns/{i}");
-            let (location, name) =
-                input_field(&w.field, &input_names, &format!("{p}/field"), report)?;
-            let when = checked_expr(&w.when, &input_names, &format!("{p}/when"), report)?;
-            Some(WarnPlan {
-                location,
-                name,
-                when,
-                because: w.because.clone(),
+    let rules = |list: Vec<(&String, &String, &String)>, key: &str, report: &mut Reporter<'_>| {
+        list.into_iter()
+            .enumerate()
+            .filter_map(|(i, (field, when, because))| {
+                let p = format!("{base}/{key}/{i}");
+                let (location, name) =
+                    input_field(field, &input_names, &format!("{p}/field"), report)?;
+                let when = checked_expr(when, &input_names, &format!("{p}/when"), report)?;
+                Some(FieldRule {
+                    location,
+                    name,
+                    when,
+                    because: because.clone(),
+                })
             })
-        })
-        .collect();
+            .collect::<Vec<_>>()
+    };
+    let warns = rules(
+        spec.warns
+            .iter()
+            .map(|w| (&w.field, &w.when, &w.because))
+            .collect(),
+        "warns",
+        report,
+    );
+    let rejects = rules(
+        spec.rejects
+            .iter()
+            .map(|r| (&r.field, &r.when, &r.because))
+            .collect(),
+        "rejects",
+        report,
+    );
 
     let mut steps = Vec::with_capacity(spec.steps.len());
     for (i, step) in spec.steps.iter().enumerate() {
@@ -180,6 +196,7 @@ pub(crate) fn compile(
         body_fields,
         requires,
         warns,
+        rejects,
         steps,
         response: response?,
         errors,

@@ -172,6 +172,16 @@ pub(crate) fn validate(
             message: format!("`{}` is required{condition}: {}", rule.name, rule.because),
         });
     }
+    for rule in &plan.rejects {
+        if holds(&rule.when) {
+            problems.push(InputProblem {
+                location: rule.location,
+                pointer: format!("/{}", crate::source::escape(&rule.name)),
+                kind: ProblemKind::Invalid,
+                message: format!("`{}` is invalid: {}", rule.name, rule.because),
+            });
+        }
+    }
     for rule in &plan.warns {
         let given = scope
             .get_field(rule.location.as_str(), &rule.name)
