@@ -73,7 +73,7 @@ pub struct ProviderError {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RunError {
     /// The unified input is invalid; nothing was sent.
-    #[error("invalid input: {}", summarize(problems))]
+    #[error("invalid input: {}", summarize_problems(problems))]
     Input {
         /// Every problem found.
         problems: Vec<InputProblem>,
@@ -118,7 +118,9 @@ impl InputLocation {
     }
 }
 
-fn summarize(problems: &[InputProblem]) -> String {
+/// The problems in one line, for logs and error messages:
+/// ``query `/job_id`: `job_id` is required; body `/emails`: …``.
+pub fn summarize_problems(problems: &[InputProblem]) -> String {
     problems
         .iter()
         .map(|p| format!("{} `{}`: {}", p.location.as_str(), p.pointer, p.message))

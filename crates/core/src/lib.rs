@@ -38,7 +38,9 @@ mod source;
 
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use error::{InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning};
+pub use error::{
+    InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
+};
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
 pub use model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
 pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};

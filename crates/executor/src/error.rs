@@ -15,7 +15,7 @@ use crate::exchange::Exchange;
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     /// The unified input is invalid; nothing was sent.
-    #[error("invalid input: {}", summarize(problems))]
+    #[error("invalid input: {}", switchboard_core::summarize_problems(problems))]
     Input {
         /// Every problem found.
         problems: Vec<InputProblem>,
@@ -379,14 +379,6 @@ impl ExecError {
             RunError::Misuse(message) => ExecError::Internal { message },
         }
     }
-}
-
-fn summarize(problems: &[InputProblem]) -> String {
-    problems
-        .iter()
-        .map(|p| format!("{} `{}`: {}", p.location.as_str(), p.pointer, p.message))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn join_keys(keys: &[String]) -> String {
