@@ -66,6 +66,9 @@ pub struct ProviderError {
     pub body: Value,
     /// The provider's `Retry-After` header, when present.
     pub retry_after: Option<String>,
+    /// The status the unified API should answer with, when the integration's error mapping
+    /// says (400–599); otherwise the provider's status decides.
+    pub unified_status: Option<u16>,
 }
 
 /// Why a run stopped.

@@ -232,6 +232,11 @@ pub struct ErrorSpec {
     /// The provider's error code (a template).
     #[serde(default)]
     pub code: Option<String>,
+    /// The HTTP status the unified API should answer with (a template giving a number from 400
+    /// to 599), for providers whose own status says little (a 200 that is an error); when absent
+    /// or null, the provider's status decides.
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.

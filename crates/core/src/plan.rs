@@ -117,6 +117,7 @@ pub(crate) struct ErrorPlan {
     pub(crate) is_error: Option<Expr>,
     pub(crate) message: Template,
     pub(crate) code: Option<Template>,
+    pub(crate) status: Option<Template>,
 }
 
 /// One field's support, as the field-support table and the meta endpoints show it.
@@ -308,6 +309,7 @@ mod tests {
                 is_error: None,
                 message: Template::compile(&json!("x"), &mut errors),
                 code: None,
+                status: None,
             },
         }
     }

@@ -15,7 +15,11 @@ pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
         }
         ExecError::Provider(failure) => {
             let remote = failure.error.status;
-            let status = remote_status(remote);
+            let status = failure
+                .error
+                .unified_status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or_else(|| remote_status(remote));
             let mut insight = serde_json::Map::new();
             insight.insert(
                 "remote_error".into(),
@@ -149,6 +153,7 @@ fn remote_status(status: u16) -> StatusCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::response::IntoResponse;
 
     #[test]
     fn provider_statuses_are_kept_or_become_502() {
@@ -157,5 +162,30 @@ mod tests {
         assert_eq!(remote_status(503), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(remote_status(500), StatusCode::BAD_GATEWAY);
         assert_eq!(remote_status(200), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn a_mapped_status_wins_over_the_providers() {
+        let failure = |unified_status| {
+            ExecError::Provider(Box::new(switchboard_executor::ProviderFailure {
+                error: switchboard_core::ProviderError {
+                    step: "create".into(),
+                    status: 200,
+                    message: "Request payload is malformed".into(),
+                    code: Some("invalid_input".into()),
+                    body: json!({"success": false}),
+                    retry_after: None,
+                    unified_status,
+                },
+                headers: Vec::new(),
+                exchanges: Vec::new(),
+            }))
+        };
+        let status = |error: &ExecError| from_exec(error).0.into_response().status();
+        assert_eq!(
+            status(&failure(Some(422))),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(status(&failure(None)), StatusCode::BAD_GATEWAY);
     }
 }

@@ -119,9 +119,11 @@ pub(crate) fn compile_errors(
     };
     let message = template(&spec.message, "message");
     let code = spec.code.as_deref().map(|c| template(c, "code"));
+    let status = spec.status.as_deref().map(|c| template(c, "status"));
     ErrorPlan {
         is_error,
         message,
         code,
+        status,
     }
 }

@@ -231,6 +231,16 @@ impl Run {
             code: errors.code.as_ref().and_then(text),
             body: response.body.clone(),
             retry_after: response.header("retry-after").map(str::to_owned),
+            unified_status: errors
+                .status
+                .as_ref()
+                .and_then(|t| t.render(&root).ok())
+                .and_then(|v| {
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                })
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| (400..600).contains(n)),
         })))
     }
 
