@@ -126,8 +126,13 @@ pub struct WarnSpec {
 pub struct RejectSpec {
     /// The field, as `query.<name>`, `body.<name>` or `context.<name>`.
     pub field: String,
-    /// When the value is invalid (an expression over `query`, `body`, `context`).
+    /// When the value is invalid (an expression over `query`, `body`, `context`, and with
+    /// `per_item` also `item` and `index`).
     pub when: String,
+    /// Check each item of the (array) field on its own: `when` reads `item` and `index`, and the
+    /// problem points at the item (`/job_form_field_answers/2`).
+    #[serde(default)]
+    pub per_item: bool,
     /// Why, shown to the caller.
     pub because: String,
 }

@@ -150,6 +150,8 @@ pub(crate) struct FieldRule {
     pub(crate) location: InputLocation,
     pub(crate) name: String,
     pub(crate) when: Expr,
+    /// Whether `when` is evaluated per item of the field, reading `item` and `index`.
+    pub(crate) per_item: bool,
     pub(crate) because: String,
 }
 

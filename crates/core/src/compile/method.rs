@@ -120,27 +120,35 @@ pub(crate) fn compile(
             })
         })
         .collect();
-    let rules = |list: Vec<(&String, &String, &String)>, key: &str, report: &mut Reporter<'_>| {
-        list.into_iter()
-            .enumerate()
-            .filter_map(|(i, (field, when, because))| {
-                let p = format!("{base}/{key}/{i}");
-                let (location, name) =
-                    input_field(field, &input_names, &format!("{p}/field"), report)?;
-                let when = checked_expr(when, &input_names, &format!("{p}/when"), report)?;
-                Some(FieldRule {
-                    location,
-                    name,
-                    when,
-                    because: because.clone(),
-                })
-            })
-            .collect::<Vec<_>>()
+    let item_roots = ["query", "body", "context", "constants", "item", "index"];
+    let item_names = Names {
+        roots: &item_roots,
+        ..copy(&input_names)
     };
+    let rules =
+        |list: Vec<(&String, &String, bool, &String)>, key: &str, report: &mut Reporter<'_>| {
+            list.into_iter()
+                .enumerate()
+                .filter_map(|(i, (field, when, per_item, because))| {
+                    let p = format!("{base}/{key}/{i}");
+                    let (location, name) =
+                        input_field(field, &input_names, &format!("{p}/field"), report)?;
+                    let names = if per_item { &item_names } else { &input_names };
+                    let when = checked_expr(when, names, &format!("{p}/when"), report)?;
+                    Some(FieldRule {
+                        location,
+                        name,
+                        when,
+                        per_item,
+                        because: because.clone(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
     let warns = rules(
         spec.warns
             .iter()
-            .map(|w| (&w.field, &w.when, &w.because))
+            .map(|w| (&w.field, &w.when, false, &w.because))
             .collect(),
         "warns",
         report,
@@ -148,7 +156,7 @@ pub(crate) fn compile(
     let rejects = rules(
         spec.rejects
             .iter()
-            .map(|r| (&r.field, &r.when, &r.because))
+            .map(|r| (&r.field, &r.when, r.per_item, &r.because))
             .collect(),
         "rejects",
         report,

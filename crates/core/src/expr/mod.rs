@@ -84,6 +84,11 @@ impl Expr {
         let expression = RUNTIME
             .compile(text)
             .map_err(|e| format!("invalid JMESPath `{text}`: {}", e.reason))?;
+        if references::has_ambiguous_not(expression.as_ast()) {
+            return Err(format!(
+                "`{text}`: `!a.b` negates `a` and then reads `.b`; write `!(a.b)`"
+            ));
+        }
         let unknown: Vec<String> = references::functions(expression.as_ast())
             .into_iter()
             .filter(|name| RUNTIME.get_function(name).is_none())

@@ -23,6 +23,20 @@ pub(crate) fn functions(ast: &Ast) -> Vec<String> {
     names
 }
 
+/// Whether the expression holds `!a.b`, which this JMESPath parser reads as `(!a).b`: almost
+/// never what the author meant.
+pub(crate) fn has_ambiguous_not(ast: &Ast) -> bool {
+    let mut found = false;
+    visit(ast, &mut |node| {
+        if let Ast::Subexpr { lhs, .. } | Ast::Projection { lhs, .. } = node
+            && matches!(lhs.as_ref(), Ast::Not { .. })
+        {
+            found = true;
+        }
+    });
+    found
+}
+
 /// Every name the expression reads from its root (not from inside projections).
 pub(crate) fn roots(ast: &Ast) -> Vec<Reference> {
     let mut found = Vec::new();
@@ -156,6 +170,19 @@ mod tests {
             vec![("steps".to_owned(), Some("apply".to_owned()))]
         );
         assert_eq!(names("tags[].name"), vec![("tags".to_owned(), None)]);
+    }
+
+    #[test]
+    fn flags_not_before_a_path() {
+        assert!(has_ambiguous_not(
+            &jmespath::parse("!item.name || x").unwrap()
+        ));
+        assert!(!has_ambiguous_not(
+            &jmespath::parse("!(item.name) || !x").unwrap()
+        ));
+        assert!(!has_ambiguous_not(
+            &jmespath::parse("a[?!contains(b, c)]").unwrap()
+        ));
     }
 
     #[test]

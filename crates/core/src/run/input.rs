@@ -173,10 +173,34 @@ pub(crate) fn validate(
         });
     }
     for rule in &plan.rejects {
-        if holds(&rule.when) {
+        let pointer = format!("/{}", crate::source::escape(&rule.name));
+        let invalid: Vec<String> = if rule.per_item {
+            let items = scope
+                .get_field(rule.location.as_str(), &rule.name)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            items
+                .into_iter()
+                .enumerate()
+                .filter(|(index, item)| {
+                    let mut child = scope.clone();
+                    child.set("item", item.clone());
+                    child.set("index", Value::from(*index));
+                    let root = Root::Scope(&child);
+                    rule.when.eval(&root).is_ok_and(|v| is_truthy(&v))
+                })
+                .map(|(index, _)| format!("{pointer}/{index}"))
+                .collect()
+        } else if holds(&rule.when) {
+            vec![pointer]
+        } else {
+            Vec::new()
+        };
+        for pointer in invalid {
             problems.push(InputProblem {
                 location: rule.location,
-                pointer: format!("/{}", crate::source::escape(&rule.name)),
+                pointer,
                 kind: ProblemKind::Invalid,
                 message: format!("`{}` is invalid: {}", rule.name, rule.because),
             });
