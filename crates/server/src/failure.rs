@@ -8,7 +8,31 @@ use switchboard_executor::{ExecError, FileErrorKind, TransportKind};
 use crate::envelope::ApiError;
 
 /// The envelope for `error`, and whether the provider may have been contacted.
+///
+/// When earlier steps succeeded before the failure (a candidate created, then attaching it to a
+/// job failed), the envelope lists them under `completed_steps` with the provider's answers, so
+/// the caller can find what already exists instead of creating it again.
 pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
+    let (api, contacted) = envelope(error);
+    let exchanges = error.exchanges();
+    let completed = match error {
+        // The last exchange is the call that failed.
+        ExecError::Provider(_) | ExecError::Upstream { .. } | ExecError::Mapping { .. } => {
+            &exchanges[..exchanges.len().saturating_sub(1)]
+        }
+        _ => exchanges,
+    };
+    if completed.is_empty() {
+        return (api, contacted);
+    }
+    let steps = completed
+        .iter()
+        .map(|e| json!({"step": e.step, "status": e.status, "response": e.body_value()}))
+        .collect();
+    (api.with("completed_steps", Value::Array(steps)), contacted)
+}
+
+fn envelope(error: &ExecError) -> (ApiError, bool) {
     match error {
         ExecError::Input { problems, warnings } => {
             (ApiError::invalid_input(problems, warnings), false)

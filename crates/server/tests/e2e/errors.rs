@@ -163,6 +163,32 @@ async fn a_provider_error_keeps_its_status_and_body() {
 }
 
 #[tokio::test]
+async fn a_failure_after_the_application_lists_what_already_exists() {
+    let server = TestServer::start().await;
+    let not_found = json!({"code": "NotFoundError", "message": "Opportunity lookup failed"});
+    server
+        .lever
+        .script(Fault::status("GET", "/v1/opportunities", 404).body(not_found.clone()));
+    let (status, body) = send_json(server.create(&applicant(), &candidate("c@example.com"))).await;
+    assert_eq!(status, 404);
+    envelope(404, &body);
+    assert_eq!(body["raw_response"], not_found);
+    let completed = body["completed_steps"].as_array().expect("completed steps");
+    assert_eq!(completed.len(), 1, "{body}");
+    assert_eq!(completed[0]["step"], "apply");
+    assert_eq!(completed[0]["status"], 200);
+    assert!(
+        completed[0]["response"]["data"]["applicationId"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        server.lever.opportunities().len(),
+        1,
+        "the application exists at the provider"
+    );
+}
+
+#[tokio::test]
 async fn a_provider_rate_limit_carries_retry_after() {
     let server = TestServer::start().await;
     server
