@@ -343,6 +343,11 @@ pub struct RetrySpec {
     pub idempotent_statuses: Vec<u16>,
     /// Statuses retried for POST and PATCH: only those that mean the request was not processed.
     pub non_idempotent_statuses: Vec<u16>,
+    /// A header holding the epoch second at which the rate-limit window resets, read when a 429
+    /// has no `Retry-After` (e.g. `x-rate-limit-reset`). The wait until then is capped by
+    /// `max_retry_after_secs` like a `Retry-After`'s; a value that is not a whole number of
+    /// seconds is ignored and the backoff applies.
+    pub reset_header: Option<String>,
 }
 
 impl Default for RetrySpec {
@@ -354,6 +359,7 @@ impl Default for RetrySpec {
             max_retry_after_secs: 60,
             idempotent_statuses: vec![429, 502, 503, 504],
             non_idempotent_statuses: vec![429, 503],
+            reset_header: None,
         }
     }
 }

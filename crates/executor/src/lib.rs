@@ -7,7 +7,8 @@
 //! - **retries** that never duplicate a create: idempotent methods are retried on connection
 //!   failures, timeouts and the policy's statuses; POST and PATCH only on statuses that mean
 //!   "not processed" (429, 503) and on failures before anything was sent. `Retry-After` is
-//!   honoured up to the policy's cap.
+//!   honoured up to the policy's cap, and so is, on a 429 without one, the rate-limit reset in
+//!   the policy's `reset_header`.
 //! - **rate limits**: token buckets per account, shared by every run; calls wait for a token.
 //! - **files**: multipart file parts are fetched (public addresses only, size-limited) and
 //!   streamed into the upload.

@@ -37,12 +37,13 @@ impl<'a> Policy<'a> {
         Policy { spec }
     }
 
-    /// After attempt number `attempt` (1-based) was answered with `status`.
-    pub(crate) fn after_status(
+    /// After attempt number `attempt` (1-based) was answered with `status`; `header` looks up
+    /// one of the answer's headers by (case-insensitive) name.
+    pub(crate) fn after_status<'h>(
         &self,
         method: HttpMethod,
         status: u16,
-        retry_after: Option<&str>,
+        header: impl Fn(&str) -> Option<&'h str>,
         attempt: u32,
         now: SystemTime,
     ) -> Verdict {
@@ -57,13 +58,31 @@ impl<'a> Policy<'a> {
         if attempt >= self.spec.max_attempts {
             return Verdict::Stop(Stop::Exhausted);
         }
-        match retry_after.and_then(|value| parse_retry_after(value, now)) {
+        match self.asked_wait(status, header, now) {
             Some(wait) if wait > Duration::from_secs(self.spec.max_retry_after_secs) => {
                 Verdict::Stop(Stop::RetryAfterTooLong)
             }
             Some(wait) if !wait.is_zero() => Verdict::Retry(wait),
             _ => Verdict::Retry(self.backoff(attempt)),
         }
+    }
+
+    /// How long the provider asked to wait: its `Retry-After`, or else, on a 429, the time left
+    /// until the rate-limit reset in the integration's `reset_header`.
+    fn asked_wait<'h>(
+        &self,
+        status: u16,
+        header: impl Fn(&str) -> Option<&'h str>,
+        now: SystemTime,
+    ) -> Option<Duration> {
+        if let Some(wait) = header("retry-after").and_then(|value| parse_retry_after(value, now)) {
+            return Some(wait);
+        }
+        if status != 429 {
+            return None;
+        }
+        let name = self.spec.reset_header.as_deref()?;
+        parse_reset(header(name)?, now)
     }
 
     /// After attempt number `attempt` failed below HTTP. `reached` says whether the request may
@@ -122,6 +141,14 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// A rate-limit reset given as the epoch second at which the window resets, as the wait from
+/// `now` until then (a reset in the past is no wait).
+pub(crate) fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
+    let seconds = value.trim().parse::<u64>().ok()?;
+    let reset = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))?;
+    Some(reset.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +161,23 @@ mod tests {
             max_retry_after_secs: 60,
             idempotent_statuses: vec![429, 502, 503, 504],
             non_idempotent_statuses: vec![429, 503],
+            reset_header: Some("x-rate-limit-reset".to_owned()),
+        }
+    }
+
+    fn no_headers(_: &str) -> Option<&'static str> {
+        None
+    }
+
+    /// A header lookup over `pairs`, by case-insensitive name.
+    fn headers(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<&'static str> {
+        |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| *value)
         }
     }
 
@@ -159,21 +203,21 @@ mod tests {
         let now = SystemTime::now();
         for status in [400, 401, 403, 404, 409, 422, 500, 502, 504] {
             assert_eq!(
-                policy.after_status(HttpMethod::Post, status, None, 1, now),
+                policy.after_status(HttpMethod::Post, status, no_headers, 1, now),
                 Verdict::Stop(Stop::NotRetryable),
                 "{status}"
             );
         }
         assert!(matches!(
-            policy.after_status(HttpMethod::Post, 503, None, 1, now),
+            policy.after_status(HttpMethod::Post, 503, no_headers, 1, now),
             Verdict::Retry(_)
         ));
         assert!(matches!(
-            policy.after_status(HttpMethod::Get, 502, None, 2, now),
+            policy.after_status(HttpMethod::Get, 502, no_headers, 2, now),
             Verdict::Retry(_)
         ));
         assert_eq!(
-            policy.after_status(HttpMethod::Get, 502, None, 3, now),
+            policy.after_status(HttpMethod::Get, 502, no_headers, 3, now),
             Verdict::Stop(Stop::Exhausted)
         );
     }
@@ -184,13 +228,126 @@ mod tests {
         let policy = Policy::new(&spec);
         let now = SystemTime::now();
         assert_eq!(
-            policy.after_status(HttpMethod::Post, 429, Some("2"), 1, now),
+            policy.after_status(
+                HttpMethod::Post,
+                429,
+                headers(&[("Retry-After", "2")]),
+                1,
+                now
+            ),
             Verdict::Retry(Duration::from_secs(2))
         );
         assert_eq!(
-            policy.after_status(HttpMethod::Post, 429, Some("61"), 1, now),
+            policy.after_status(
+                HttpMethod::Post,
+                429,
+                headers(&[("Retry-After", "61")]),
+                1,
+                now
+            ),
             Verdict::Stop(Stop::RetryAfterTooLong)
         );
+    }
+
+    #[test]
+    fn reset_reads_epoch_seconds_as_the_wait_until_then() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_reset(" 1700000007 ", now),
+            Some(Duration::from_secs(7))
+        );
+        let mid_second = now + Duration::from_millis(400);
+        assert_eq!(
+            parse_reset("1700000002", mid_second),
+            Some(Duration::from_millis(1_600))
+        );
+        assert_eq!(parse_reset("1700000000", now), Some(Duration::ZERO));
+        assert_eq!(parse_reset("1699999990", now), Some(Duration::ZERO));
+        assert_eq!(parse_reset("1700000007.5", now), None);
+        assert_eq!(parse_reset("-1", now), None);
+        assert_eq!(parse_reset("soon", now), None);
+        assert_eq!(parse_reset(&u64::MAX.to_string(), now), None);
+    }
+
+    #[test]
+    fn a_429_without_retry_after_waits_for_the_reset_up_to_the_cap() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            policy.after_status(
+                HttpMethod::Post,
+                429,
+                headers(&[("X-Rate-Limit-Reset", "1700000005")]),
+                1,
+                now
+            ),
+            Verdict::Retry(Duration::from_secs(5))
+        );
+        assert_eq!(
+            policy.after_status(
+                HttpMethod::Post,
+                429,
+                headers(&[("X-Rate-Limit-Reset", "1700000061")]),
+                1,
+                now
+            ),
+            Verdict::Stop(Stop::RetryAfterTooLong)
+        );
+        // `Retry-After` wins over the reset.
+        assert_eq!(
+            policy.after_status(
+                HttpMethod::Post,
+                429,
+                headers(&[("Retry-After", "2"), ("X-Rate-Limit-Reset", "1700000061")]),
+                1,
+                now
+            ),
+            Verdict::Retry(Duration::from_secs(2))
+        );
+        // A reset that has passed, or that cannot be read, leaves the backoff.
+        for value in ["1699999990", "soon"] {
+            let Verdict::Retry(wait) = policy.after_status(
+                HttpMethod::Post,
+                429,
+                move |name: &str| {
+                    name.eq_ignore_ascii_case("x-rate-limit-reset")
+                        .then_some(value)
+                },
+                1,
+                now,
+            ) else {
+                panic!("{value}: retried");
+            };
+            assert!(wait <= Duration::from_millis(100), "{value}: {wait:?}");
+        }
+        // Only a 429 is a rate limit: a 503 backs off whatever the reset says.
+        let Verdict::Retry(wait) = policy.after_status(
+            HttpMethod::Post,
+            503,
+            headers(&[("X-Rate-Limit-Reset", "1700000061")]),
+            1,
+            now,
+        ) else {
+            panic!("a 503 is retried");
+        };
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        // Without `reset_header` the header means nothing.
+        let spec = RetrySpec {
+            reset_header: None,
+            ..spec
+        };
+        let policy = Policy::new(&spec);
+        let Verdict::Retry(wait) = policy.after_status(
+            HttpMethod::Post,
+            429,
+            headers(&[("X-Rate-Limit-Reset", "1700000061")]),
+            1,
+            now,
+        ) else {
+            panic!("a 429 is retried");
+        };
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
     }
 
     #[test]

@@ -135,11 +135,10 @@ impl Executor {
                         started_at,
                         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
                     };
-                    let retry_after = exchange.header("retry-after");
                     match policy.after_status(
                         method,
                         exchange.status,
-                        retry_after,
+                        |name| exchange.header(name),
                         attempt,
                         SystemTime::now(),
                     ) {

@@ -7,6 +7,5 @@ mod auth;
 mod errors;
 mod files;
 mod lever_paths;
-mod logs;
 mod rate_limit;
 mod retries;

@@ -1,9 +1,10 @@
-//! Retries: statuses the provider says were not processed, `Retry-After`, idempotent reads — and
-//! never a second create.
+//! Retries: statuses the provider says were not processed, `Retry-After` and rate-limit resets,
+//! idempotent reads — and never a second create.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
+use switchboard_core::RetrySpec;
 use switchboard_executor::{ExecError, ExecutorOptions};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
@@ -27,6 +28,43 @@ async fn a_429_with_retry_after_is_waited_out_then_retried_once() {
     );
     assert_eq!(lever.count("POST", "/v1/postings/"), 2);
     assert_eq!(outcome.exchanges[0].step, "apply");
+    assert_eq!(outcome.exchanges[0].attempts, 2);
+    assert_eq!(lever.opportunities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_waits_for_the_rate_limit_reset() {
+    let lever = FakeLever::start().await;
+    // The window resets at the start of the second epoch second from now: more than one second
+    // after `started`, at most two.
+    let started = Instant::now();
+    let reset = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs()
+        + 2;
+    lever.script(
+        Fault::status("POST", "/v1/opportunities", 429)
+            .header("X-Rate-Limit-Reset", &reset.to_string())
+            .times(1),
+    );
+    let options = ExecutorOptions {
+        retry: Some(RetrySpec {
+            reset_header: Some("x-rate-limit-reset".to_owned()),
+            ..fast_retry()
+        }),
+        ..options()
+    };
+    let outcome = run_create(options, lead_input("window@example.com", json!({})), &lever)
+        .await
+        .expect("the retry succeeds");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the reset was waited for: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(lever.count("POST", "/v1/opportunities"), 2);
+    assert_eq!(outcome.exchanges.len(), 1);
     assert_eq!(outcome.exchanges[0].attempts, 2);
     assert_eq!(lever.opportunities().len(), 1);
 }

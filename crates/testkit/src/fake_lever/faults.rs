@@ -28,8 +28,8 @@ pub struct Fault {
 /// What the fake does with a request that matches a [`Fault`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
-    /// Answer `status` with `body` (and a `Retry-After` header when set) without processing the
-    /// request.
+    /// Answer `status` with `body` (and a `Retry-After` header and other headers when set)
+    /// without processing the request.
     Status {
         /// The HTTP status, e.g. 429, 500 or 503.
         status: u16,
@@ -37,6 +37,8 @@ pub enum FaultKind {
         body: Value,
         /// The `Retry-After` header value, e.g. `"1"`.
         retry_after: Option<String>,
+        /// Further headers, in order, e.g. `("X-Rate-Limit-Reset", "1700000000")`.
+        headers: Vec<(String, String)>,
     },
     /// Wait this long, then process and answer normally. The request is processed even when the
     /// client gives up waiting, as a slow server would.
@@ -70,6 +72,7 @@ impl Fault {
                 status,
                 body: default_error_body(status),
                 retry_after: None,
+                headers: Vec::new(),
             },
         )
     }
@@ -99,6 +102,14 @@ impl Fault {
     pub fn retry_after(mut self, value: &str) -> Fault {
         if let FaultKind::Status { retry_after, .. } = &mut self.kind {
             *retry_after = Some(value.to_owned());
+        }
+        self
+    }
+
+    /// Send `<name>: <value>` with a [`FaultKind::Status`] answer (no effect on other kinds).
+    pub fn header(mut self, name: &str, value: &str) -> Fault {
+        if let FaultKind::Status { headers, .. } = &mut self.kind {
+            headers.push((name.to_owned(), value.to_owned()));
         }
         self
     }
@@ -197,9 +208,10 @@ mod tests {
     }
 
     #[test]
-    fn builders_set_retry_after_and_body_on_status_only() {
+    fn builders_set_retry_after_headers_and_body_on_status_only() {
         let fault = Fault::status("POST", "/v1/x", 503)
             .retry_after("2")
+            .header("X-Rate-Limit-Reset", "1700000000")
             .body(json!({"code": "X", "message": "y"}));
         assert_eq!(
             fault.kind,
@@ -207,9 +219,12 @@ mod tests {
                 status: 503,
                 body: json!({"code": "X", "message": "y"}),
                 retry_after: Some("2".to_owned()),
+                headers: vec![("X-Rate-Limit-Reset".to_owned(), "1700000000".to_owned())],
             }
         );
-        let delay = Fault::delay("GET", "/", Duration::from_millis(5)).retry_after("2");
+        let delay = Fault::delay("GET", "/", Duration::from_millis(5))
+            .retry_after("2")
+            .header("X-Rate-Limit-Reset", "1700000000");
         assert_eq!(delay.kind, FaultKind::Delay(Duration::from_millis(5)));
     }
 }

@@ -4,8 +4,9 @@
 //! opportunities up, create an opportunity (deduped by email), add tags, upload files — the way
 //! Lever does (see `reference/lever-api.md`): JSON bodies, `{"code", "message"}` errors,
 //! timestamps in epoch milliseconds. Every request is recorded, and [`Fault`]s can be scripted
-//! for the next matching requests: an error status (with `Retry-After`), a delay, a connection
-//! reset before the request is read, or a connection dropped after the request was processed.
+//! for the next matching requests: an error status (with `Retry-After` or other headers), a
+//! delay, a connection reset before the request is read, or a connection dropped after the
+//! request was processed.
 //!
 //! ```
 //! use switchboard_testkit::fake_lever::{Fault, FakeLever};

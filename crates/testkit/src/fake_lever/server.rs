@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderValue, Request, Response, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -140,8 +140,9 @@ async fn handle(
             status,
             body,
             retry_after,
+            headers,
         }) => {
-            let response = status_response(status, &body, retry_after.as_deref());
+            let response = status_response(status, &body, retry_after.as_deref(), &headers);
             shared.set_status(index, response.status().as_u16());
             response
         }
@@ -192,8 +193,13 @@ async fn cut_connection(
     std::future::pending().await
 }
 
-/// A scripted error answer.
-fn status_response(status: u16, body: &Value, retry_after: Option<&str>) -> Response<Body> {
+/// A scripted error answer. Header names or values that HTTP cannot carry are left out.
+fn status_response(
+    status: u16,
+    body: &Value,
+    retry_after: Option<&str>,
+    extra: &[(String, String)],
+) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
@@ -201,6 +207,14 @@ fn status_response(status: u16, body: &Value, retry_after: Option<&str>) -> Resp
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(value) = retry_after.and_then(|value| HeaderValue::from_str(value).ok()) {
         headers.insert(RETRY_AFTER, value);
+    }
+    for (name, value) in extra {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(name, value);
+        }
     }
     response
 }
