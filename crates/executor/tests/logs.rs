@@ -2,7 +2,10 @@
 //! enabled the first time any thread reaches it, so a capture that shares its process with other
 //! tests can miss lines those tests reached first (tokio-rs/tracing#3611).
 
-#[allow(dead_code, reason = "shared helpers of the executor tests; this binary uses a few")]
+#[allow(
+    dead_code,
+    reason = "shared helpers of the executor tests; this binary uses a few"
+)]
 #[path = "executor/common.rs"]
 mod common;
 
