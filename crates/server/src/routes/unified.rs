@@ -278,7 +278,8 @@ fn log_exchanges(exchanges: &[Exchange]) -> Vec<LogExchange> {
         .map(|e| LogExchange {
             step: e.step.clone(),
             method: e.method.as_str().to_owned(),
-            url: e.url.clone(),
+            // The query string can hold personal data (a lookup by email): the log keeps the path.
+            url: e.url.split('?').next().unwrap_or_default().to_owned(),
             status: Some(e.status),
             duration_ms: Some(e.duration_ms),
         })

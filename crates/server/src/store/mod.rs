@@ -113,7 +113,8 @@ pub struct LogExchange {
     pub step: String,
     /// The HTTP method.
     pub method: String,
-    /// The URL called (credentials are never in URLs).
+    /// The URL called, without its query string (which can hold personal data); credentials are
+    /// never in URLs.
     pub url: String,
     /// The provider's status, or none when no answer came.
     pub status: Option<u16>,

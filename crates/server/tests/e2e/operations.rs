@@ -102,6 +102,12 @@ async fn the_log_lists_calls_newest_first_without_secrets() {
             .starts_with("http://127.0.0.1:")
     );
     assert_eq!(entries[1]["exchanges"][0]["status"], 200);
+    let find_url = entries[1]["exchanges"][1]["url"].as_str().expect("url");
+    assert!(find_url.ends_with("/v1/opportunities"), "{find_url}");
+    assert!(
+        !text.contains("email="),
+        "no provider query strings (personal data) in the log: {text}"
+    );
 
     let (_, page) = send_json(server.get("/log?limit=1")).await;
     assert_eq!(page["result"].as_array().map(Vec::len), Some(1));
