@@ -92,7 +92,8 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             .map_err(anyhow::Error::msg)?,
     };
     let input = RunInput {
-        query: switchboard_core::parse_query_string(args.query.trim_start_matches('?')),
+        query: switchboard_core::parse_query_string(args.query.trim_start_matches('?'))
+            .map_err(|e| anyhow::anyhow!("--query: {e}"))?,
         body,
         context: context.clone(),
         strict: args.strict,
