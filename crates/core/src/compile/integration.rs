@@ -47,6 +47,15 @@ pub(crate) fn compile(
         base_urls.insert(env.clone(), template);
     }
     for (i, scheme) in file.auth.iter().enumerate() {
+        if let AuthSpec::Header { name, .. } = scheme
+            && !super::is_header_name(name)
+        {
+            report.at(
+                &format!("/auth/{i}/name"),
+                format!("`{name}` is not a valid HTTP header name"),
+                None,
+            );
+        }
         let keys: Vec<&String> = match scheme {
             AuthSpec::Basic { username, password } => {
                 std::iter::once(username).chain(password).collect()

@@ -380,6 +380,19 @@ fn compile_step(
             .collect::<Vec<_>>()
     };
     let query = pairs(&step.request.query, "query", report);
+    for name in step
+        .request
+        .headers
+        .keys()
+        .filter(|n| !super::is_header_name(n))
+    {
+        let pointer = format!("{rp}/headers/{}", crate::source::escape(name));
+        report.at(
+            &pointer,
+            format!("`{name}` is not a valid HTTP header name"),
+            None,
+        );
+    }
     let headers = pairs(&step.request.headers, "headers", report);
     let body = match (&step.request.body, &step.request.multipart) {
         (Some(_), Some(_)) => {

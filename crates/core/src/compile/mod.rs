@@ -191,6 +191,14 @@ impl Registry {
     }
 }
 
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+pub(crate) fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 /// Compiles one expression (braces optional), reporting a failure at `pointer`.
 pub(crate) fn compile_expr(text: &str, pointer: &str, report: &mut Reporter<'_>) -> Option<Expr> {
     match Template::compile_expr(text) {
@@ -224,6 +232,13 @@ pub(crate) fn compile_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_are_tokens() {
+        assert!(is_header_name("On-Behalf-Of"));
+        assert!(!is_header_name("On Behalf"));
+        assert!(!is_header_name(""));
+    }
 
     #[test]
     fn plans_are_send_and_sync() {
