@@ -1,14 +1,19 @@
 //! What every handler reads: the registry of plans, the store, the executor, the cipher, limits.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use serde_json::Value;
 use switchboard_core::Registry;
 use switchboard_executor::Executor;
 
 use crate::config::ServeConfig;
 use crate::crypto::Cipher;
 use crate::idempotency::KeyLocks;
+use crate::routes::meta::method_meta;
+use crate::routes::openapi::openapi;
 use crate::store::Store;
 
 /// Shared server state; cheap to clone.
@@ -26,6 +31,10 @@ pub(crate) struct Inner {
     pub(crate) body_limit: usize,
     pub(crate) idempotency_ttl: Duration,
     pub(crate) idempotency_wait: Duration,
+    /// The OpenAPI document, generated and serialised once at start.
+    pub(crate) openapi: Bytes,
+    /// Each method plan's meta document, generated once at start.
+    pub(crate) meta: HashMap<(String, String, String), Value>,
 }
 
 impl AppState {
@@ -38,6 +47,19 @@ impl AppState {
         cipher: Cipher,
         config: &ServeConfig,
     ) -> AppState {
+        let openapi =
+            Bytes::from(serde_json::to_vec(&openapi(&registry)).unwrap_or_else(|_| b"{}".to_vec()));
+        let meta = registry
+            .methods()
+            .map(|plan| {
+                let key = (
+                    plan.integration.clone(),
+                    plan.resource.clone(),
+                    plan.method.clone(),
+                );
+                (key, method_meta(plan))
+            })
+            .collect();
         AppState {
             inner: Arc::new(Inner {
                 registry,
@@ -48,6 +70,8 @@ impl AppState {
                 body_limit: config.body_limit,
                 idempotency_ttl: config.idempotency_ttl,
                 idempotency_wait: config.idempotency_wait,
+                openapi,
+                meta,
             }),
         }
     }

@@ -33,7 +33,7 @@ pub(crate) async fn by_integration(
         &format!("{model}/{resource}"),
         &method,
     )?;
-    Ok(Json(method_meta(plan)))
+    Ok(Json(built(&state, plan)))
 }
 
 /// `GET /unified/{model}/{resource}/meta/{method}?integrated_account_id=…`.
@@ -56,9 +56,24 @@ pub(crate) async fn by_account(
         &format!("{model}/{resource}"),
         &method,
     )?;
-    let mut meta = method_meta(plan);
+    let mut meta = built(&state, plan);
     meta["integrated_account_id"] = Value::from(id.clone());
     Ok(Json(meta))
+}
+
+/// The meta document built at start for `plan`.
+fn built(state: &AppState, plan: &MethodPlan) -> Value {
+    let key = (
+        plan.integration.clone(),
+        plan.resource.clone(),
+        plan.method.clone(),
+    );
+    state
+        .inner
+        .meta
+        .get(&key)
+        .cloned()
+        .unwrap_or_else(|| method_meta(plan))
 }
 
 fn find<'a>(

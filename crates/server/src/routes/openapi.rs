@@ -4,17 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
 use switchboard_core::{Registry, Support};
 
 use crate::format::ResponseFormat;
 use crate::state::AppState;
 
-/// `GET /openapi.json`.
-pub(crate) async fn document(State(state): State<AppState>) -> Json<Value> {
-    Json(openapi(&state.inner.registry))
+/// `GET /openapi.json`: the document built at start.
+pub(crate) async fn document(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.inner.openapi.clone(),
+    )
 }
 
 /// (resource, method) → the integrations that map it, each with its query fields' support.
