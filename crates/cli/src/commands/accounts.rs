@@ -88,28 +88,22 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
             };
             let view =
                 switchboard_server::create_account(store.as_ref(), &registry, &cipher, new).await?;
-            let target = view
-                .base_url
-                .clone()
-                .or(view.environment.clone())
-                .unwrap_or_default();
             println!(
-                "created {} account ({target}); credentials stored encrypted: {}",
+                "created {} account ({}); credentials stored encrypted: {}",
                 view.integration,
+                target(&view),
                 view.secret_keys.join(", ")
             );
             println!("{}", view.id);
         }
         AccountsCommand::List => {
             for view in switchboard_server::list_accounts(store.as_ref()).await? {
-                let target = view
-                    .base_url
-                    .clone()
-                    .or(view.environment.clone())
-                    .unwrap_or_default();
                 println!(
-                    "{}\t{}\t{target}\t{}",
-                    view.id, view.integration, view.created_at
+                    "{}\t{}\t{}\t{}",
+                    view.id,
+                    view.integration,
+                    target(&view),
+                    view.created_at
                 );
             }
         }
@@ -119,4 +113,12 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where an account's calls go: its base URL, else its environment.
+fn target(view: &switchboard_server::AccountView) -> &str {
+    view.base_url
+        .as_deref()
+        .or(view.environment.as_deref())
+        .unwrap_or_default()
 }
