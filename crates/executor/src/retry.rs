@@ -158,10 +158,8 @@ mod tests {
             max_attempts: 3,
             initial_backoff_ms: 100,
             max_backoff_ms: 300,
-            max_retry_after_secs: 60,
-            idempotent_statuses: vec![429, 502, 503, 504],
-            non_idempotent_statuses: vec![429, 503],
             reset_header: Some("x-rate-limit-reset".to_owned()),
+            ..RetrySpec::default()
         }
     }
 

@@ -55,9 +55,7 @@ pub(crate) fn fast_retry() -> RetrySpec {
         initial_backoff_ms: 10,
         max_backoff_ms: 40,
         max_retry_after_secs: 5,
-        idempotent_statuses: vec![429, 502, 503, 504],
-        non_idempotent_statuses: vec![429, 503],
-        reset_header: None,
+        ..RetrySpec::default()
     }
 }
 
