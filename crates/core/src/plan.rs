@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::InputLocation;
-use crate::expr::{Expr, Root, Scope, Template};
+use crate::expr::{Cached, Expr, Root, Scope, Template};
 use crate::http::HttpMethod;
 use crate::model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
 use crate::schema::UnifiedSchema;
@@ -218,7 +218,8 @@ pub struct MethodPlan {
     pub(crate) steps: Vec<StepPlan>,
     pub(crate) response: ResponsePlan,
     pub(crate) errors: Option<ErrorPlan>,
-    pub(crate) constants: Value,
+    /// The mapping's constants, shared by every run (converted for JMESPath once).
+    pub(crate) constants: Arc<Cached>,
 }
 
 impl MethodPlan {

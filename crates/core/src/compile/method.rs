@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::diagnostic::{Reporter, did_you_mean};
 use crate::error::InputLocation;
-use crate::expr::{Expr, FieldPath};
+use crate::expr::{Cached, Expr, FieldPath};
 use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
 use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
@@ -208,7 +208,7 @@ pub(crate) fn compile(
         steps,
         response: response?,
         errors,
-        constants: Value::Object(cx.constants.clone()),
+        constants: Cached::new(Value::Object(cx.constants.clone())),
     })
 }
 

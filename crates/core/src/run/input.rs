@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{InputLocation, InputProblem, ProblemKind, Warning};
-use crate::expr::{Root, Scope, is_truthy};
+use crate::expr::{Binding, Root, Scope, is_truthy};
 use crate::model::Support;
 use crate::plan::{FieldSupport, MethodPlan};
 
@@ -143,7 +143,7 @@ pub(crate) fn validate(
         "context",
         Value::Object(plan.integration_plan.public_context(&input.context)),
     );
-    scope.set("constants", plan.constants.clone());
+    scope.bind("constants", Binding::Value(plan.constants.clone()));
     let root = Root::Scope(&scope);
     let holds = |e: &crate::expr::Expr| e.eval(&root).map(|v| is_truthy(&v)).unwrap_or(false);
     for rule in &plan.requires {
