@@ -44,7 +44,10 @@ pub use error::{
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
 pub use model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
 pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};
-pub use query_string::parse_query_string;
+pub use query_string::{
+    MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,
+    QueryStringProblem, parse_query_string,
+};
 pub use run::{Next, Run, RunInput, UnifiedOutput};
 pub use schema::UnifiedSchema;
 pub use source::SourceFile;
