@@ -16,13 +16,21 @@
 //! | `find_by(array, &expr, value)` | the first item whose `expr` equals `value` (or is an array holding it); null when none |
 //! | `pair_each(array, shared)` | `[{item, shared}]`: each item beside one shared value, so a projection can read both |
 //! | `merge_by(base, extra, key)` | `base` objects replaced by `extra` objects with the same `key` value, the rest of `extra` appended |
+//!
+//! Every function does work linear in its input (`from_entries`: n·log n): `group_by` and
+//! `merge_by` find a key's group or item through a hash map of the keys seen so far, and
+//! `find_by` makes one pass. Inputs are attacker-sized (40,000 form answers fit in a body), so
+//! searching the groups one by one is not an option.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 use jmespath::functions::{ArgumentType, CustomFunction, Signature};
 use jmespath::{Context, ErrorReason, JmespathError, Rcvar, Runtime, RuntimeError, Variable};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use super::value_key::ValueKey;
 
 type FnResult = Result<Rcvar, JmespathError>;
 
@@ -282,11 +290,15 @@ fn group_by(args: &[Rcvar], ctx: &mut Context<'_>) -> FnResult {
         return Err(invalid(ctx, "an expression reference".to_owned()));
     };
     let mut groups: Vec<(Rcvar, Vec<Rcvar>)> = Vec::new();
+    let mut index: HashMap<ValueKey, usize> = HashMap::new();
     for item in items {
         let key = jmespath::interpret(item, ast, ctx)?;
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push(item.clone()),
-            None => groups.push((key, vec![item.clone()])),
+        match index.entry(ValueKey(key.clone())) {
+            Entry::Occupied(group) => groups[*group.get()].1.push(item.clone()),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push((key, vec![item.clone()]));
+            }
         }
     }
     let out = groups
@@ -362,14 +374,23 @@ fn merge_by(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     let extra = args[1].as_array().cloned().unwrap_or_default();
     let key = args[2].as_string().cloned().unwrap_or_default();
     let key_of = |v: &Rcvar| v.as_object().and_then(|o| o.get(&key).cloned());
+    // Where each key first appears in `out`; items without the key are never replaced.
+    let mut first: HashMap<ValueKey, usize> = HashMap::new();
+    for (i, item) in base.iter().enumerate() {
+        if let Some(k) = key_of(item) {
+            first.entry(ValueKey(k)).or_insert(i);
+        }
+    }
     let mut out = base;
     for item in extra {
-        let k = key_of(&item);
-        match out
-            .iter()
-            .position(|existing| k.is_some() && key_of(existing) == k)
-        {
-            Some(i) => out[i] = item,
+        match key_of(&item) {
+            Some(k) => match first.entry(ValueKey(k)) {
+                Entry::Occupied(at) => out[*at.get()] = item,
+                Entry::Vacant(slot) => {
+                    slot.insert(out.len());
+                    out.push(item);
+                }
+            },
             None => out.push(item),
         }
     }
@@ -474,5 +495,93 @@ mod tests {
             eval("overlay(d.a, d.missing)", json!({"a": {"x": 1}})),
             json!({"x": 1})
         );
+    }
+
+    /// `0..n` as `{"id": "k<i>", "n": i}` items, every key distinct.
+    fn numbered(n: usize, prefix: &str) -> Vec<Value> {
+        (0..n)
+            .map(|i| json!({"id": format!("{prefix}{i}"), "n": i}))
+            .collect()
+    }
+
+    /// Issue 8, row 4: 40,000 answers, each with its own group, took 11–41 s because every
+    /// item searched the groups made so far. 100,000 distinct keys take minutes that way.
+    #[test]
+    fn group_by_handles_100k_distinct_keys() {
+        let mut items = numbered(100_000, "k");
+        items.push(json!({"id": "k7", "n": "again"}));
+        let groups = eval("group_by(d, &id)", Value::Array(items));
+        let groups = groups.as_array().expect("array");
+        assert_eq!(groups.len(), 100_000);
+        assert_eq!(
+            groups[0],
+            json!({"key": "k0", "items": [{"id": "k0", "n": 0}]})
+        );
+        assert_eq!(
+            groups[7],
+            json!({"key": "k7", "items": [{"id": "k7", "n": 7}, {"id": "k7", "n": "again"}]})
+        );
+        assert_eq!(groups[99_999]["key"], json!("k99999"));
+    }
+
+    #[test]
+    fn group_by_keeps_first_seen_order_and_numbers_by_value() {
+        let items =
+            json!([{"g": 2}, {"g": "2"}, {"g": 1.0}, {"g": 2.0}, {"g": null}, {"g": 1}, {}]);
+        assert_eq!(
+            eval("group_by(d, &g)[].[key, length(items)]", items),
+            json!([[2, 2], ["2", 1], [1.0, 2], [null, 2]])
+        );
+    }
+
+    #[test]
+    fn merge_by_handles_100k_items_on_each_side() {
+        let base = numbered(100_000, "k");
+        let mut extra: Vec<Value> = (0..100_000)
+            .map(|i| json!({"id": format!("k{}", i * 2), "n": "replaced"}))
+            .collect();
+        extra.push(json!({"n": "no key"}));
+        let merged = eval(
+            "merge_by(d.base, d.extra, 'id')",
+            json!({"base": base, "extra": extra}),
+        );
+        let merged = merged.as_array().expect("array");
+        assert_eq!(merged.len(), 150_001);
+        assert_eq!(merged[0], json!({"id": "k0", "n": "replaced"}));
+        assert_eq!(merged[1], json!({"id": "k1", "n": 1}));
+        assert_eq!(merged[100_000], json!({"id": "k100000", "n": "replaced"}));
+        assert_eq!(merged[150_000], json!({"n": "no key"}));
+    }
+
+    #[test]
+    fn merge_by_replaces_the_first_match_and_appended_items_too() {
+        let merged = eval(
+            "merge_by(d.a, d.b, 'k')",
+            json!({
+                "a": [{"k": 1, "v": "a"}, {"v": "no key"}, {"k": 1, "v": "b"}, "text"],
+                "b": [{"k": 1.0, "v": "c"}, {"k": null, "v": "d"}, {"k": null, "v": "e"}, {"v": "f"}]
+            }),
+        );
+        assert_eq!(
+            merged,
+            json!([{"k": 1.0, "v": "c"}, {"v": "no key"}, {"k": 1, "v": "b"}, "text",
+                   {"k": null, "v": "e"}, {"v": "f"}])
+        );
+    }
+
+    #[test]
+    fn find_by_makes_one_pass_over_100k_items() {
+        let mut items = numbered(100_000, "k");
+        items.push(json!({"id": ["x", "last"], "n": "array"}));
+        let data = json!({"items": items});
+        assert_eq!(
+            eval("find_by(d.items, &id, 'k99999').n", data.clone()),
+            json!(99_999)
+        );
+        assert_eq!(
+            eval("find_by(d.items, &id, 'last').n", data.clone()),
+            json!("array")
+        );
+        assert_eq!(eval("find_by(d.items, &id, 'none')", data), json!(null));
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod path;
 mod references;
 mod scope;
 mod template;
+mod value_key;
 
 use std::sync::LazyLock;
 
