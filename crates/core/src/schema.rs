@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use jsonschema::ValidationError;
+use jsonschema::error::ValidationErrorKind;
+
 use crate::error::{InputLocation, InputProblem, ProblemKind};
 
 /// One unified resource's schema: the record every method returns, and per method what it accepts.
@@ -20,6 +23,18 @@ pub(crate) struct MethodSchema {
     pub(crate) query: InputSchema,
     pub(crate) body: InputSchema,
 }
+
+/// What schema validation found in one input.
+pub(crate) struct SchemaProblems {
+    /// Every problem.
+    pub(crate) problems: Vec<InputProblem>,
+    /// Whether one of them is a size limit.
+    pub(crate) over_limit: bool,
+}
+
+/// The longest schema message kept as the validator words it; a longer one (the validator quotes
+/// the offending value, which may be megabytes) says `value` instead.
+const MAX_MESSAGE_CHARS: usize = 200;
 
 /// The schema of a query or a body: its fields, and a compiled validator.
 pub(crate) struct InputSchema {
@@ -117,21 +132,53 @@ impl InputSchema {
         Ok(InputSchema { fields, validator })
     }
 
-    /// Every type or shape problem in `input`, each with its JSON pointer.
-    pub(crate) fn problems(&self, input: &Value, location: InputLocation) -> Vec<InputProblem> {
-        self.validator
+    /// Every type or shape problem in `input`, each with its JSON pointer, and whether one of
+    /// them is a size limit (`maxItems`, `maxLength`, `maxProperties`): an input over a limit is
+    /// refused as it is, without further checks that would walk all of it.
+    pub(crate) fn problems(&self, input: &Value, location: InputLocation) -> SchemaProblems {
+        let mut over_limit = false;
+        let problems = self
+            .validator
             .iter_errors(input)
-            .map(|e| InputProblem {
-                location,
-                pointer: e.instance_path().to_string(),
-                kind: ProblemKind::Invalid,
-                message: e.to_string(),
+            .map(|e| {
+                let limit = is_size_limit(e.kind());
+                over_limit |= limit;
+                InputProblem {
+                    location,
+                    pointer: e.instance_path().to_string(),
+                    kind: ProblemKind::Invalid,
+                    message: message(&e, limit),
+                }
             })
-            .collect()
+            .collect();
+        SchemaProblems {
+            problems,
+            over_limit,
+        }
     }
 
     /// Whether `name` is a field of this input.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.fields.contains_key(name)
     }
+}
+
+fn is_size_limit(kind: &ValidationErrorKind) -> bool {
+    matches!(
+        kind,
+        ValidationErrorKind::MaxItems { .. }
+            | ValidationErrorKind::MaxLength { .. }
+            | ValidationErrorKind::MaxProperties { .. }
+    )
+}
+
+/// The validator's message; for a size limit, or when it would be long, without the value.
+fn message(error: &ValidationError<'_>, size_limit: bool) -> String {
+    if !size_limit {
+        let text = error.to_string();
+        if text.chars().count() <= MAX_MESSAGE_CHARS {
+            return text;
+        }
+    }
+    error.masked().to_string()
 }

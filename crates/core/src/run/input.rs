@@ -59,8 +59,16 @@ pub(crate) fn validate(
     let query = Value::Object(query);
     let body = Value::Object(body);
     if let Some(schema) = schema {
-        problems.extend(schema.query.problems(&query, InputLocation::Query));
-        problems.extend(schema.body.problems(&body, InputLocation::Body));
+        let query_check = schema.query.problems(&query, InputLocation::Query);
+        let body_check = schema.body.problems(&body, InputLocation::Body);
+        let over_limit = query_check.over_limit || body_check.over_limit;
+        problems.extend(query_check.problems);
+        problems.extend(body_check.problems);
+        if over_limit {
+            // The mapping's own checks run expressions over every item: not for an input that
+            // is already too large.
+            return Err((problems, warnings));
+        }
         let label = &plan.integration_plan.label;
         let mut unknown = |location,
                            map: &Map<String, Value>,
