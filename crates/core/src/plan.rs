@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::InputLocation;
-use crate::expr::{Cached, Expr, Root, Scope, Template};
+use crate::expr::{Cached, Expr, PathError, Root, Scope, SegmentProblem, Template};
 use crate::http::HttpMethod;
 use crate::model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
 use crate::schema::UnifiedSchema;
@@ -62,11 +62,19 @@ impl IntegrationPlan {
         scope.set("context", Value::Object(self.public_context(context)));
         // Context values are percent-encoded like path parameters, so a value cannot add a path,
         // a port, credentials or another host; what is left must parse as an http(s) URL.
-        let url = template.render_path(&Root::Scope(&scope)).map_err(|e| {
-            format!(
-                "the `{environment}` base URL needs context values the account does not have ({e})"
-            )
-        })?;
+        let url = template
+            .render_path(&Root::Scope(&scope))
+            .map_err(|e| match e {
+                PathError::Segment {
+                    problem: SegmentProblem::DotSegment(_),
+                    ..
+                } => format!(
+                    "the `{environment}` base URL cannot be built from the account's context ({e})"
+                ),
+                _ => format!(
+                    "the `{environment}` base URL needs context values the account does not have ({e})"
+                ),
+            })?;
         match url::Url::parse(&url) {
             Ok(parsed)
                 if matches!(parsed.scheme(), "http" | "https")

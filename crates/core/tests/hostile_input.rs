@@ -6,7 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    InputLocation, MethodPlan, Next, ProblemKind, ProviderRequest, Registry, RunError, RunInput,
+    InputLocation, MethodPlan, Next, ProblemKind, ProviderRequest, ProviderResponse, Registry,
+    RunError, RunInput, SourceFile,
 };
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {
@@ -156,5 +157,185 @@ fn problem_messages_do_not_echo_large_values() {
                 "[\"short\"] is not of types \"null\", \"string\""
             )
         ]
+    );
+}
+
+/// Issue 8, row 8: `job_id=..` (also `.`, and `%2e%2e` once decoded) made the apply request go
+/// to `POST /v1/apply`. Refused at start, even when the upload step would come first.
+#[test]
+fn dot_segment_job_ids_are_an_input_problem_before_anything_is_sent() {
+    for job_id in ["..", ".", "%2e%2e", ".%2E", ""] {
+        let mut with_attachment = applicant(job_id, Vec::new());
+        with_attachment.body["attachments"] =
+            json!([{"file_name": "cv.pdf", "file_url": "https://files.example.com/cv.pdf"}]);
+        for input in [applicant(job_id, Vec::new()), with_attachment] {
+            let Err(RunError::Input { problems, .. }) = lever_create().start(input) else {
+                panic!("`{job_id}`: expected an input error");
+            };
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].location, InputLocation::Query);
+            assert_eq!(problems[0].pointer, "/job_id");
+            let why = if job_id.is_empty() {
+                "is empty".to_owned()
+            } else {
+                format!("is `{job_id}`, a dot segment")
+            };
+            assert_eq!(
+                problems[0].message,
+                format!(
+                    "`job_id` {why}: it is a path segment of the provider request, where it would name another resource"
+                )
+            );
+        }
+    }
+    let request = first_request(lever_create(), applicant("...", Vec::new())).expect("valid");
+    assert_eq!(request.path, "/postings/.../apply");
+}
+
+fn answer(body: Value) -> ProviderResponse {
+    ProviderResponse {
+        status: 200,
+        headers: Vec::new(),
+        body,
+    }
+}
+
+/// The same from a provider answer: an opportunity id of `..` would send the tags to
+/// `POST /opportunities/addTags`. A mapping error, and nothing more is sent.
+#[test]
+fn a_dot_segment_id_in_a_provider_answer_is_a_mapping_error() {
+    let mut input = applicant("posting-1", Vec::new());
+    input.body["tags"] = json!([{"name": "Math"}]);
+    let (mut run, next) = lever_create().start(input).expect("valid input");
+    assert!(matches!(next, Next::Send(ref r) if r.step == "apply"));
+    let next = run
+        .resume(answer(json!({"data": {"applicationId": "app-1"}})))
+        .expect("find next");
+    assert!(matches!(next, Next::Send(ref r) if r.step == "find"));
+    let error = run
+        .resume(answer(
+            json!({"data": [{"id": "..", "applications": [{"id": "app-1"}]}]}),
+        ))
+        .expect_err("refused");
+    assert_eq!(
+        error,
+        RunError::Mapping {
+            field: "steps.tag.request.path".to_owned(),
+            message: "a path segment is `..`, a dot segment".to_owned(),
+        }
+    );
+}
+
+/// A mapping of its own: one path read from the query, the account's context and a constant.
+fn acme_create(kind: &str) -> Arc<MethodPlan> {
+    let file = |name: &str, text: String| SourceFile {
+        path: name.into(),
+        name: name.to_owned(),
+        text,
+    };
+    let mappings = [
+        file(
+            "acme/integration.yaml",
+            r#"version: 1
+label: Acme
+base_url:
+  production: https://acme.test/v1
+auth:
+  - { type: bearer, token: token }
+context:
+  secrets: [token]
+  fields:
+    board: The account's job board
+errors:
+  message: "{{ response.message }}"
+"#
+            .to_owned(),
+        ),
+        file(
+            "acme/ats/candidates.yaml",
+            format!(
+                r#"version: 1
+constants:
+  kind: "{kind}"
+methods:
+  create:
+    query:
+      job_id: required
+    body:
+      first_name: supported
+    steps:
+      - id: create
+        request:
+          method: POST
+          path: "/boards/{{{{ context.board }}}}/jobs/{{{{ query.job_id }}}}/{{{{ constants.kind }}}}"
+          body:
+            name: "{{{{ body.first_name }}}}"
+      - id: note
+        when: steps.create.response.id
+        request:
+          method: POST
+          path: "/notes/{{{{ body.first_name }}}}"
+    response:
+      from: steps.create.response
+      fields:
+        id: "{{{{ id }}}}"
+"#
+            ),
+        ),
+    ];
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas");
+    let registry = Registry::load(&mappings, &schemas).unwrap_or_else(|p| panic!("{p}"));
+    registry
+        .method("acme", "ats/candidates", "create")
+        .expect("mapped")
+        .clone()
+}
+
+fn acme_input(board: &str, job_id: &str) -> RunInput {
+    let mut input = input(json!({"job_id": job_id}), json!({"first_name": "Ada"}));
+    input.context.insert("board".to_owned(), json!(board));
+    input
+}
+
+#[test]
+fn path_values_are_blamed_on_where_they_come_from() {
+    let plan = acme_create("candidates");
+    let request = first_request(&plan, acme_input("b1", "j%2F1")).expect("valid");
+    assert_eq!(request.path, "/boards/b1/jobs/j%252F1/candidates");
+
+    let Err(RunError::Input { problems, .. }) = plan.start(acme_input("%2E", "j1")) else {
+        panic!("expected an input error");
+    };
+    assert_eq!(
+        (problems[0].location, problems[0].pointer.as_str()),
+        (InputLocation::Context, "/board")
+    );
+
+    // Known only once the first answer is in: still the caller's input, still an input problem.
+    let (mut run, _) = plan.start(acme_input("b1", "j1")).expect("valid");
+    let mut dotted = acme_input("b1", "j1");
+    dotted.body["first_name"] = json!("..");
+    let (mut dotted_run, _) = plan.start(dotted).expect("valid at start");
+    let created = || answer(json!({"id": "c1"}));
+    assert!(matches!(run.resume(created()), Ok(Next::Send(r)) if r.path == "/notes/Ada"));
+    let Err(RunError::Input { problems, .. }) = dotted_run.resume(created()) else {
+        panic!("expected an input error");
+    };
+    assert_eq!(
+        (problems[0].location, problems[0].pointer.as_str()),
+        (InputLocation::Body, "/first_name")
+    );
+
+    let error = acme_create("..")
+        .start(acme_input("b1", "j1"))
+        .err()
+        .expect("refused");
+    assert_eq!(
+        error,
+        RunError::Mapping {
+            field: "steps.create.request.path".to_owned(),
+            message: "a path segment is `..`, a dot segment".to_owned(),
+        }
     );
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 pub(crate) use path::FieldPath;
 pub(crate) use references::Reference;
 pub(crate) use scope::{Binding, Cached, Scope, from_jmes, to_jmes};
-pub(crate) use template::{Template, scalar_text as template_text};
+pub(crate) use template::{PathError, SegmentProblem, Template, scalar_text as template_text};
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     let mut runtime = Runtime::new();

@@ -78,7 +78,7 @@ impl Template {
         Ok(match self {
             Template::Literal(v) => v.clone(),
             Template::Expr(e) => e.eval(root)?,
-            Template::Interpolated(pieces) => Value::String(render_text(pieces, root, false)?),
+            Template::Interpolated(pieces) => Value::String(render_text(pieces, root)?),
             Template::Object(fields) => {
                 let mut map = Map::with_capacity(fields.len());
                 for (key, template) in fields {
@@ -99,36 +99,118 @@ impl Template {
         })
     }
 
-    /// Renders a URL path: every expression's text is percent-encoded, and an empty value is an
-    /// error (it would change which resource the path names).
-    pub(crate) fn render_path(&self, root: &Root<'_>) -> Result<String, String> {
+    /// Renders a URL path: every expression's text is percent-encoded, and a value that would
+    /// change which resource the path names (empty, `.`, `..`) is an error.
+    pub(crate) fn render_path(&self, root: &Root<'_>) -> Result<String, PathError> {
         match self {
             Template::Literal(Value::String(s)) => Ok(s.clone()),
-            Template::Interpolated(pieces) => render_text(pieces, root, true),
+            Template::Interpolated(pieces) => {
+                let mut out = String::new();
+                for piece in pieces {
+                    match piece {
+                        Piece::Text(t) => out.push_str(t),
+                        Piece::Expr(e) => out.push_str(&path_value(e, root)?),
+                    }
+                }
+                Ok(out)
+            }
             Template::Expr(e) => path_value(e, root),
-            _ => Err("a path must be a string".to_owned()),
+            _ => Err(PathError::Render("a path must be a string".to_owned())),
+        }
+    }
+
+    /// Checks the path's expressions that read only names `ready` accepts (and at least one):
+    /// each must give a usable path segment. The others are left for [`Template::render_path`].
+    pub(crate) fn check_path(
+        &self,
+        root: &Root<'_>,
+        ready: impl Fn(&Reference) -> bool,
+    ) -> Result<(), PathError> {
+        let mut result = Ok(());
+        self.walk_exprs(&mut |e| {
+            let reads = e.references();
+            if result.is_ok() && !reads.is_empty() && reads.iter().all(&ready) {
+                result = path_value(e, root).map(drop);
+            }
+        });
+        result
+    }
+}
+
+/// A path that cannot be rendered.
+#[derive(Debug)]
+pub(crate) enum PathError {
+    /// An expression failed, or the template is not a string.
+    Render(String),
+    /// An expression's value cannot be a path segment.
+    Segment {
+        /// Why.
+        problem: SegmentProblem,
+        /// What the expression reads, to tell the caller's input from provider answers.
+        reads: Vec<Reference>,
+    },
+}
+
+/// Why a value cannot be a path segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SegmentProblem {
+    /// Empty or null: `/postings//apply` names another resource.
+    Empty,
+    /// `.` or `..`, possibly percent-encoded (`%2e%2E`): URL parsers resolve it away, so
+    /// `/postings/../apply` becomes `/apply`.
+    DotSegment(String),
+}
+
+impl std::fmt::Display for SegmentProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SegmentProblem::Empty => write!(f, "is empty"),
+            SegmentProblem::DotSegment(text) => write!(f, "is `{text}`, a dot segment"),
         }
     }
 }
 
-fn path_value(expr: &Expr, root: &Root<'_>) -> Result<String, String> {
-    let text = scalar_text(&expr.eval(root)?);
-    if text.is_empty() {
-        return Err("a path parameter is empty".to_owned());
+impl std::fmt::Display for PathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PathError::Render(message) => write!(f, "{message}"),
+            PathError::Segment { problem, .. } => write!(f, "a path segment {problem}"),
+        }
     }
-    if text == "." || text == ".." {
-        // Dot segments would be resolved away by URL normalisation.
-        return Ok(text.replace('.', "%2E"));
-    }
-    Ok(encode_query_component(&text))
 }
 
-fn render_text(pieces: &[Piece], root: &Root<'_>, encode: bool) -> Result<String, String> {
+/// The longest dot segment an error repeats (`%2E%2E` is six characters).
+const SHOWN_DOT_CHARS: usize = 6;
+
+fn path_value(expr: &Expr, root: &Root<'_>) -> Result<String, PathError> {
+    let text = scalar_text(&expr.eval(root).map_err(PathError::Render)?);
+    let problem = if text.is_empty() {
+        Some(SegmentProblem::Empty)
+    } else if text.len() <= SHOWN_DOT_CHARS && is_dot_segment(&text) {
+        Some(SegmentProblem::DotSegment(text.clone()))
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(PathError::Segment {
+            problem,
+            reads: expr.references(),
+        }),
+        None => Ok(encode_query_component(&text)),
+    }
+}
+
+/// `.` or `..`, each dot possibly written `%2e` or `%2E`.
+fn is_dot_segment(text: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(text).collect::<Vec<u8>>();
+    decoded == b"." || decoded == b".."
+}
+
+fn render_text(pieces: &[Piece], root: &Root<'_>) -> Result<String, String> {
     let mut out = String::new();
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Expr(e) if encode => out.push_str(&path_value(e, root)?),
             Piece::Expr(e) => out.push_str(&scalar_text(&e.eval(root)?)),
         }
     }
@@ -261,17 +343,44 @@ mod tests {
     }
 
     #[test]
-    fn path_values_are_percent_encoded_and_must_not_be_empty() {
+    fn path_values_are_percent_encoded_and_must_not_be_empty_or_dots() {
         let mut scope = Scope::default();
-        scope.set("query", json!({"job_id": "../x?y=1", "empty": ""}));
-        let mut errors = Vec::new();
-        let t = Template::compile(&json!("/postings/{{ query.job_id }}/apply"), &mut errors);
+        scope.set(
+            "query",
+            json!({"job_id": "../x?y=1", "dots": "...", "n": 7}),
+        );
+        fn path(text: &str, scope: &Scope) -> Result<String, PathError> {
+            Template::compile(&json!(text), &mut Vec::new()).render_path(&Root::Scope(scope))
+        }
         assert_eq!(
-            t.render_path(&Root::Scope(&scope)).unwrap(),
+            path("/postings/{{ query.job_id }}/apply", &scope).unwrap(),
             "/postings/..%2Fx%3Fy%3D1/apply"
         );
-        let t = Template::compile(&json!("/postings/{{ query.empty }}/apply"), &mut errors);
-        assert!(t.render_path(&Root::Scope(&scope)).is_err());
+        assert_eq!(
+            path("/p/{{ query.dots }}/{{ query.n }}", &scope).unwrap(),
+            "/p/.../7"
+        );
+        for (value, problem) in [
+            (json!(""), SegmentProblem::Empty),
+            (json!(null), SegmentProblem::Empty),
+            (json!("."), SegmentProblem::DotSegment(".".into())),
+            (json!(".."), SegmentProblem::DotSegment("..".into())),
+            (json!("%2e"), SegmentProblem::DotSegment("%2e".into())),
+            (json!("%2E%2e"), SegmentProblem::DotSegment("%2E%2e".into())),
+            (json!(".%2E"), SegmentProblem::DotSegment(".%2E".into())),
+        ] {
+            scope.set("query", json!({ "id": value }));
+            let Err(PathError::Segment {
+                problem: got,
+                reads,
+            }) = path("/p/{{ query.id }}/x", &scope)
+            else {
+                panic!("{value}: refused");
+            };
+            assert_eq!(got, problem);
+            assert_eq!(reads[0].root, "query");
+            assert_eq!(reads[0].key.as_deref(), Some("id"));
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! ```
 
 mod input;
+mod paths;
 mod render;
 
 use std::sync::Arc;
@@ -81,8 +82,9 @@ impl MethodPlan {
             pending: None,
             warnings: validated.warnings,
         };
+        paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
-        let next = run.advance()?;
+        let next = run.advance().map_err(|e| run.with_warnings(e))?;
         Ok((run, next))
     }
 }
@@ -100,6 +102,23 @@ impl Run {
 
     /// Hands back the provider's answer to the last request.
     pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
+        self.step_forward(response)
+            .map_err(|e| self.with_warnings(e))
+    }
+
+    /// An input error found while running (a path value from the input) carries the warnings
+    /// found so far, like one found at start.
+    fn with_warnings(&self, error: RunError) -> RunError {
+        match error {
+            RunError::Input { problems, .. } => RunError::Input {
+                problems,
+                warnings: self.warnings.clone(),
+            },
+            other => other,
+        }
+    }
+
+    fn step_forward(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
         let Some(mut pending) = self.pending.take() else {
             return Err(RunError::Misuse(
                 "resume called with no request pending".to_owned(),

@@ -24,7 +24,10 @@ pub(crate) fn render(
             message,
         }
     };
-    let path = step.path.render_path(&root).map_err(fail("path"))?;
+    let path = step
+        .path
+        .render_path(&root)
+        .map_err(|e| super::paths::path_error(step, e))?;
     let mut query = pairs(&step.query, &root).map_err(fail("query"))?;
     let headers = pairs(&step.headers, &root).map_err(fail("headers"))?;
     let body = match &step.body {
