@@ -275,14 +275,18 @@ fn moved(integration: &IntegrationPlan, before: Destination, after: Destination)
 }
 
 /// Seals again, bound to their account, the credentials of every account sealed before
-/// associated data existed; answers how many. Run at start.
+/// associated data existed; answers how many. Run at start. A row that does not open under this
+/// key is left as it is (with a warning): its requests fail as they would have.
 pub async fn reseal_unbound(store: &dyn Store, cipher: &Cipher) -> Result<usize, AccountError> {
     let mut count = 0;
     for mut stored in store.list_accounts().await? {
         if !Cipher::is_unbound(&stored.sealed_secrets) {
             continue;
         }
-        let plaintext = cipher.open(&stored.sealed_secrets, &[])?;
+        let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &[]) else {
+            tracing::warn!(account = %stored.id, "stored credentials do not open with this key; left as they are");
+            continue;
+        };
         stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
         store.update_account(&stored).await?;
         count += 1;
@@ -637,6 +641,17 @@ mod tests {
             "old-key"
         );
         assert_eq!(reseal_unbound(&f.store, &f.cipher).await.expect("again"), 0);
+
+        // One that does not open under this key is left alone, and does not stop the start.
+        let stranger = Cipher::new(&SecretKey::generate().expect("key"));
+        let mut foreign = f.stored(&view.id).await;
+        foreign.sealed_secrets = seal_unbound(&stranger, b"{}");
+        f.store.update_account(&foreign).await.expect("write");
+        assert_eq!(reseal_unbound(&f.store, &f.cipher).await.expect("skips"), 0);
+        assert_eq!(
+            f.stored(&view.id).await.sealed_secrets,
+            foreign.sealed_secrets
+        );
     }
 
     #[tokio::test]
