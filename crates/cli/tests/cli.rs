@@ -377,3 +377,87 @@ fn render_execute_creates_a_candidate_at_a_real_endpoint() {
             .any(|w| w == FakeLever::API_KEY.as_bytes())
     );
 }
+
+fn last_line(out: &Output) -> String {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .last()
+        .expect("a line")
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn accounts_read_credentials_from_a_file_and_tokens_have_scopes() {
+    let dir = std::env::temp_dir().join(format!("switchboard-cli-scopes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("keys")).expect("mkdir");
+    let database = format!("sqlite:{}", dir.join("s.db").display());
+    let key_file = dir.join("keys/s.key");
+    let context_file = dir.join("context.json");
+    std::fs::write(&context_file, r#"{"api_key":"k-1","perform_as":"u-1"}"#).expect("writable");
+    let create = |context: &[&str]| {
+        let mut args = vec![
+            "accounts",
+            "create",
+            "--integration",
+            "lever",
+            "--database",
+            &database,
+            "--secret-key-file",
+            key_file.to_str().expect("utf-8"),
+        ];
+        args.extend(context);
+        switchboard(&args, &root())
+    };
+
+    let from_file = create(&["--context-file", context_file.to_str().expect("utf-8")]);
+    let account = last_line(&from_file);
+    assert!(
+        text(&from_file.stderr).is_empty(),
+        "{}",
+        text(&from_file.stderr)
+    );
+    assert!(
+        key_file.exists(),
+        "the key is where `--secret-key-file` says"
+    );
+    assert!(!dir.join("s.key").exists());
+    let inline = create(&["--context", r#"{"api_key":"k-2"}"#]);
+    last_line(&inline);
+    assert!(
+        text(&inline.stderr).contains("use `--context-file`"),
+        "{}",
+        text(&inline.stderr)
+    );
+
+    let token = |args: &[&str]| {
+        let mut all = vec!["tokens", "create", "--database", &database];
+        all.extend(args);
+        switchboard(&all, &root())
+    };
+    let created = token(&["--name", "app", "--account", &account]);
+    assert!(
+        text(&created.stdout).contains("created `unified` API token `app`"),
+        "unified is the default: {}",
+        text(&created.stdout)
+    );
+    let refused = token(&["--name", "ops", "--scope", "admin", "--account", &account]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("only a `unified` token can be restricted to accounts"),
+        "{}",
+        text(&refused.stderr)
+    );
+    last_line(&token(&["--name", "ops", "--scope", "admin"]));
+    let list = switchboard(&["tokens", "list", "--database", &database], &root());
+    let rows: Vec<Vec<String>> = text(&list.stdout)
+        .lines()
+        .map(|line| line.split('\t').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0][1..4], ["app", "unified", account.as_str()]);
+    assert_eq!(rows[1][1..4], ["ops", "admin", "*"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,6 +1,7 @@
 //! The README's walkthrough, as a new user runs it: a token, a Lever account pointed at the fake
 //! Lever, `switchboard serve`, then the contract's request.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,11 +17,26 @@ fn root() -> PathBuf {
 }
 
 fn last_line(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    last_line_with_stdin(args, "")
+}
+
+/// Runs `switchboard` with `stdin` piped in; answers the last line it printed.
+fn last_line_with_stdin(args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(args)
         .current_dir(root())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    let out = child.wait_with_output().expect("finishes");
     assert!(
         out.status.success(),
         "{}",
@@ -71,18 +87,21 @@ fn token_account_serve_and_the_contract_request() {
     ]);
     let context =
         json!({"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID}).to_string();
-    let account = last_line(&[
-        "accounts",
-        "create",
-        "--integration",
-        "lever",
-        "--base-url",
-        &fake.base_url(),
-        "--context",
+    let account = last_line_with_stdin(
+        &[
+            "accounts",
+            "create",
+            "--integration",
+            "lever",
+            "--base-url",
+            &fake.base_url(),
+            "--context-file",
+            "-",
+            "--database",
+            &database,
+        ],
         &context,
-        "--database",
-        &database,
-    ]);
+    );
 
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
@@ -127,6 +146,9 @@ fn token_account_serve_and_the_contract_request() {
 
         let unauthenticated = client.post(format!("{base}/unified/ats/candidates")).json(&payload).send().await.expect("answered");
         assert_eq!(unauthenticated.status(), 401);
+        // The walkthrough's token is a client app's: it cannot manage accounts.
+        let accounts = client.get(format!("{base}/integrated-account")).bearer_auth(&token).send().await.expect("answered");
+        assert_eq!(accounts.status(), 403);
     });
     assert_eq!(fake.opportunities().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);

@@ -7,7 +7,7 @@ use switchboard_core::{AuthSpec, IntegrationPlan, Registry};
 use switchboard_executor::Account;
 
 use crate::clock;
-use crate::crypto::{Cipher, CryptoError};
+use crate::crypto::{self, Cipher, CryptoError};
 use crate::store::{Store, StoreError, StoredAccount};
 
 /// The environment an account gets when it names neither an environment nor a base URL.
@@ -63,7 +63,8 @@ pub struct AccountView {
     pub integration: String,
     /// The environment.
     pub environment: Option<String>,
-    /// The base URL override.
+    /// The base URL override (a `user:password@` stored before such URLs were refused shows as
+    /// `redacted@`).
     pub base_url: Option<String>,
     /// Context values, credentials left out.
     pub context: Map<String, Value>,
@@ -81,7 +82,7 @@ impl From<&StoredAccount> for AccountView {
             id: a.id.clone(),
             integration: a.integration.clone(),
             environment: a.environment.clone(),
-            base_url: a.base_url.clone(),
+            base_url: a.base_url.as_deref().map(redact_userinfo),
             context: a.context.clone(),
             secret_keys: a.secret_keys.clone(),
             created_at: a.created_at.clone(),
@@ -104,6 +105,17 @@ pub enum AccountError {
     /// The account is invalid; every problem is listed.
     #[error("invalid integrated account: {}", .0.join("; "))]
     Invalid(Vec<String>),
+    /// A change would send the account's calls elsewhere, and its credentials were not sent
+    /// again: stored credentials never follow a new destination.
+    #[error(
+        "changing {changed} sends the account's calls to a new destination: send its credentials again in `context` (one of {keys}); the stored ones are not kept"
+    )]
+    CredentialsRequired {
+        /// What changed, in backticks.
+        changed: String,
+        /// The credential keys the integration takes, in backticks.
+        keys: String,
+    },
     /// No account with that id.
     #[error("no integrated account `{0}`")]
     NotFound(String),
@@ -165,7 +177,10 @@ pub async fn list_accounts(store: &dyn Store) -> Result<Vec<AccountView>, Accoun
         .collect())
 }
 
-/// Applies a change to an account, validating the result as a whole.
+/// Applies a change to an account, validating the result as a whole. A change of where the
+/// account's calls go (`environment`, `base_url`, or a context value the base URL is built from)
+/// drops the stored credentials: the change must carry them again
+/// ([`AccountError::CredentialsRequired`] otherwise).
 pub async fn update_account(
     store: &dyn Store,
     registry: &Registry,
@@ -175,17 +190,30 @@ pub async fn update_account(
 ) -> Result<AccountView, AccountError> {
     let stored = find(store, id).await?;
     let integration = integration(registry, &stored.integration)?;
-    let mut context = open(cipher, &stored)?.context;
-    for (key, value) in patch.context.unwrap_or_default() {
-        if value.is_null() {
-            context.remove(&key);
-        } else {
-            context.insert(key, value);
-        }
-    }
-    let environment = patch.environment.unwrap_or(stored.environment);
-    let base_url = patch.base_url.unwrap_or(stored.base_url);
+    let old = open(cipher, &stored)?;
+    let changes = patch.context.unwrap_or_default();
+    let environment = patch.environment.unwrap_or(stored.environment.clone());
+    let base_url = patch.base_url.unwrap_or(stored.base_url.clone());
     let environment = or_default_environment(environment, base_url.as_deref());
+    let mut context = old.context;
+    let moved = moved(
+        integration,
+        (&stored.environment, &stored.base_url, &context),
+        (&environment, &base_url, &merged(context.clone(), &changes)),
+    );
+    if !moved.is_empty() {
+        if !changes
+            .iter()
+            .any(|(key, value)| integration.is_secret(key) && !value.is_null())
+        {
+            return Err(AccountError::CredentialsRequired {
+                changed: moved.join(", "),
+                keys: backticked(integration.auth.iter().map(credential_key)),
+            });
+        }
+        context.retain(|key, _| !integration.is_secret(key));
+    }
+    let context = merged(context, &changes);
     validate(
         integration,
         environment.as_deref(),
@@ -205,6 +233,65 @@ pub async fn update_account(
         return Err(AccountError::NotFound(id.to_owned()));
     }
     Ok(AccountView::from(&updated))
+}
+
+/// `context` with `changes` applied: a null value removes its key.
+fn merged(mut context: Map<String, Value>, changes: &Map<String, Value>) -> Map<String, Value> {
+    for (key, value) in changes {
+        if value.is_null() {
+            context.remove(key);
+        } else {
+            context.insert(key.clone(), value.clone());
+        }
+    }
+    context
+}
+
+/// Where an account's calls go: (environment, base URL override, context).
+type Destination<'a> = (
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Map<String, Value>,
+);
+
+/// What differs between two destinations, in backticks: `environment`, `base_url`, and
+/// `context` when the base URL built from the context differs.
+fn moved(integration: &IntegrationPlan, before: Destination, after: Destination) -> Vec<String> {
+    let mut changed = Vec::new();
+    if before.0 != after.0 {
+        changed.push("`environment`".to_owned());
+    }
+    if before.1 != after.1 {
+        changed.push("`base_url`".to_owned());
+    }
+    let built = |(environment, base_url, context): Destination| match (environment, base_url) {
+        (Some(env), None) => integration.base_url(env, context).ok(),
+        _ => None,
+    };
+    if changed.is_empty() && built(before) != built(after) {
+        changed.push("the `context` values the base URL is built from".to_owned());
+    }
+    changed
+}
+
+/// Seals again, bound to their account, the credentials of every account sealed before
+/// associated data existed; answers how many. Run at start. A row that does not open under this
+/// key is left as it is (with a warning): its requests fail as they would have.
+pub async fn reseal_unbound(store: &dyn Store, cipher: &Cipher) -> Result<usize, AccountError> {
+    let mut count = 0;
+    for mut stored in store.list_accounts().await? {
+        if !Cipher::is_unbound(&stored.sealed_secrets) {
+            continue;
+        }
+        let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &[]) else {
+            tracing::warn!(account = %stored.id, "stored credentials do not open with this key; left as they are");
+            continue;
+        };
+        stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
+        store.update_account(&stored).await?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// Deletes an account.
@@ -243,8 +330,9 @@ fn backticked<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> Strin
 
 /// The account as the executor needs it, credentials opened.
 pub(crate) fn open(cipher: &Cipher, stored: &StoredAccount) -> Result<Account, CryptoError> {
-    let secrets: Map<String, Value> = serde_json::from_slice(&cipher.open(&stored.sealed_secrets)?)
-        .map_err(|_| CryptoError::Open)?;
+    let plaintext = cipher.open(&stored.sealed_secrets, &binding(stored))?;
+    let secrets: Map<String, Value> =
+        serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Open)?;
     let mut context = stored.context.clone();
     context.extend(secrets);
     Ok(Account {
@@ -282,7 +370,7 @@ fn seal(
         .into_iter()
         .partition(|(k, _)| integration.is_secret(k));
     let plaintext = serde_json::to_vec(&secrets).map_err(|_| CryptoError::Open)?;
-    Ok(StoredAccount {
+    let mut stored = StoredAccount {
         id,
         integration: integration.name.clone(),
         environment,
@@ -293,10 +381,33 @@ fn seal(
             names.sort();
             names
         },
-        sealed_secrets: cipher.seal(&plaintext)?,
+        sealed_secrets: Vec::new(),
         created_at,
         updated_at,
-    })
+    };
+    stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
+    Ok(stored)
+}
+
+/// The associated data an account's credentials are sealed with: its id, integration, where its
+/// calls go (environment, base URL) and its public context (a per-account host is built from
+/// it). Credentials copied to another row, or a row whose destination was changed in the
+/// database, do not open.
+fn binding(account: &StoredAccount) -> Vec<u8> {
+    let optional = |value: &Option<String>| match value {
+        Some(text) => format!("={text}"),
+        None => String::new(),
+    };
+    let context = serde_json::to_string(&account.context).unwrap_or_default();
+    crypto::fingerprint(&[
+        b"switchboard account credentials v2",
+        account.id.as_bytes(),
+        account.integration.as_bytes(),
+        optional(&account.environment).as_bytes(),
+        optional(&account.base_url).as_bytes(),
+        context.as_bytes(),
+    ])
+    .into_bytes()
 }
 
 /// Every problem with an account, at once.
@@ -334,13 +445,11 @@ fn validate(
         ));
     }
     match base_url {
-        Some(url) => match url::Url::parse(url) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {}
-            Ok(_) => problems.push(format!(
-                "`base_url` `{url}` must be an http or https URL with a host"
-            )),
-            Err(e) => problems.push(format!("`base_url` `{url}` is not a URL: {e}")),
-        },
+        Some(url) => {
+            if let Err(why) = check_base_url(url) {
+                problems.push(format!("`base_url` `{}` {why}", redact_userinfo(url)));
+            }
+        }
         None => {
             if let Some(env) = environment
                 && let Err(message) = integration.base_url(env, context)
@@ -365,10 +474,272 @@ fn validate(
     }
 }
 
+/// Why a base URL cannot be stored, if it cannot: http or https with a host, and nothing that
+/// changes the URL a mapping's path is appended to (a fragment or query would cut it off or
+/// bend it) or that carries credentials outside the sealed context (userinfo).
+fn check_base_url(url: &str) -> Result<(), String> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain whitespace or control characters".to_owned());
+    }
+    let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return Err("must be an http or https URL with a host".to_owned());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() || authority(url).contains('@')
+    {
+        return Err(
+            "must not hold credentials (`user:password@`): put them in `context`, where they are encrypted"
+                .to_owned(),
+        );
+    }
+    if parsed.query().is_some() {
+        return Err(
+            "must not have a query string (`?`): the mapping's path is appended to it".to_owned(),
+        );
+    }
+    if parsed.fragment().is_some() {
+        return Err(
+            "must not have a fragment (`#`): it would cut off the mapping's path".to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// The authority of a URL as written (between `scheme://` and the path, query or fragment).
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+    rest.split(['/', '\\', '?', '#']).next().unwrap_or_default()
+}
+
+/// The URL with any `user:password@` replaced by `redacted@`, as written otherwise.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let authority = authority(url);
+    match authority.rfind('@') {
+        Some(at) => {
+            let start = url.len() - url.split_once("://").map_or(0, |(_, rest)| rest.len());
+            format!("{}redacted{}", &url[..start], &url[start + at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn credential_key(auth: &AuthSpec) -> &str {
     match auth {
         AuthSpec::Basic { username, .. } => username,
         AuthSpec::Bearer { token } => token,
         AuthSpec::Header { value, .. } => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::crypto::{SecretKey, seal_unbound};
+    use crate::store::SqliteStore;
+
+    fn registry() -> Registry {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Registry::load_dirs(&root.join("mappings"), &root.join("schemas")).expect("mappings load")
+    }
+
+    fn lever(base_url: &str, api_key: &str) -> NewAccount {
+        NewAccount {
+            integration: "lever".into(),
+            base_url: Some(base_url.into()),
+            context: json!({"api_key": api_key, "perform_as": "u-1"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            ..NewAccount::default()
+        }
+    }
+
+    struct Fixture {
+        store: SqliteStore,
+        registry: Registry,
+        cipher: Cipher,
+    }
+
+    async fn fixture() -> Fixture {
+        Fixture {
+            store: SqliteStore::open("sqlite::memory:").await.expect("store"),
+            registry: registry(),
+            cipher: Cipher::new(&SecretKey::generate().expect("key")),
+        }
+    }
+
+    impl Fixture {
+        async fn create(&self, new: NewAccount) -> Result<AccountView, AccountError> {
+            create_account(&self.store, &self.registry, &self.cipher, new).await
+        }
+
+        async fn stored(&self, id: &str) -> StoredAccount {
+            self.store
+                .get_account(id)
+                .await
+                .expect("read")
+                .expect("exists")
+        }
+
+        async fn patch(&self, id: &str, patch: Value) -> Result<AccountView, AccountError> {
+            let patch: AccountPatch = serde_json::from_value(patch).expect("a patch");
+            update_account(&self.store, &self.registry, &self.cipher, id, patch).await
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_swapped_between_accounts_do_not_open() {
+        let f = fixture().await;
+        let a = f
+            .create(lever("https://a.example/v1", "key-a"))
+            .await
+            .expect("a");
+        let b = f
+            .create(lever("https://a.example/v1", "key-b"))
+            .await
+            .expect("b");
+        let (mut a, b) = (f.stored(&a.id).await, f.stored(&b.id).await);
+        assert_eq!(
+            open(&f.cipher, &a).expect("opens").context["api_key"],
+            "key-a"
+        );
+        a.sealed_secrets = b.sealed_secrets.clone();
+        assert!(matches!(open(&f.cipher, &a), Err(CryptoError::Open)));
+        // Moving a row to another destination in the database breaks it the same way.
+        let mut moved = b.clone();
+        moved.base_url = Some("https://attacker.example/v1".into());
+        assert!(matches!(open(&f.cipher, &moved), Err(CryptoError::Open)));
+    }
+
+    #[tokio::test]
+    async fn credentials_sealed_without_binding_open_and_are_sealed_again() {
+        let f = fixture().await;
+        let view = f
+            .create(lever("https://a.example/v1", "old-key"))
+            .await
+            .expect("a");
+        let mut stored = f.stored(&view.id).await;
+        stored.sealed_secrets = seal_unbound(&f.cipher, br#"{"api_key":"old-key"}"#);
+        f.store.update_account(&stored).await.expect("write");
+        assert_eq!(
+            open(&f.cipher, &stored).expect("opens").context["api_key"],
+            "old-key"
+        );
+
+        assert_eq!(
+            reseal_unbound(&f.store, &f.cipher).await.expect("reseal"),
+            1
+        );
+        let resealed = f.stored(&view.id).await;
+        assert!(!Cipher::is_unbound(&resealed.sealed_secrets));
+        assert_eq!(
+            open(&f.cipher, &resealed).expect("opens").context["api_key"],
+            "old-key"
+        );
+        assert_eq!(reseal_unbound(&f.store, &f.cipher).await.expect("again"), 0);
+
+        // One that does not open under this key is left alone, and does not stop the start.
+        let stranger = Cipher::new(&SecretKey::generate().expect("key"));
+        let mut foreign = f.stored(&view.id).await;
+        foreign.sealed_secrets = seal_unbound(&stranger, b"{}");
+        f.store.update_account(&foreign).await.expect("write");
+        assert_eq!(reseal_unbound(&f.store, &f.cipher).await.expect("skips"), 0);
+        assert_eq!(
+            f.stored(&view.id).await.sealed_secrets,
+            foreign.sealed_secrets
+        );
+    }
+
+    #[tokio::test]
+    async fn a_new_destination_needs_the_credentials_again() {
+        let f = fixture().await;
+        let view = f
+            .create(lever("https://a.example/v1", "key-a"))
+            .await
+            .expect("a");
+        let refused = f
+            .patch(
+                &view.id,
+                json!({"base_url": "https://attacker.example/steal"}),
+            )
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            refused.to_string(),
+            "changing `base_url` sends the account's calls to a new destination: send its \
+             credentials again in `context` (one of `api_key`, `access_token`); the stored ones \
+             are not kept"
+        );
+        let refused = f
+            .patch(
+                &view.id,
+                json!({"base_url": null, "context": {"perform_as": "u-2"}}),
+            )
+            .await
+            .expect_err("refused");
+        assert!(matches!(refused, AccountError::CredentialsRequired { .. }));
+        assert_eq!(
+            open(&f.cipher, &f.stored(&view.id).await)
+                .expect("opens")
+                .base_url
+                .as_deref(),
+            Some("https://a.example/v1"),
+            "a refused change changes nothing"
+        );
+
+        // With the credentials, the old ones are dropped, not merged.
+        let moved = f
+            .patch(
+                &view.id,
+                json!({"environment": "sandbox", "base_url": null, "context": {"access_token": "t"}}),
+            )
+            .await
+            .expect("moved");
+        assert_eq!(moved.secret_keys, vec!["access_token".to_owned()]);
+        let account = open(&f.cipher, &f.stored(&view.id).await).expect("opens");
+        assert_eq!(account.context.get("api_key"), None);
+
+        // Changes that keep the destination keep the credentials.
+        let same = f
+            .patch(&view.id, json!({"context": {"perform_as": "u-3"}}))
+            .await
+            .expect("kept");
+        assert_eq!(same.secret_keys, vec!["access_token".to_owned()]);
+    }
+
+    #[test]
+    fn base_urls_with_fragments_queries_or_credentials_are_refused() {
+        for (url, why) in [
+            ("http://127.0.0.1:1/internal#", "fragment"),
+            ("https://a.example/v1?x=1", "query string"),
+            ("https://a.example/v1?", "query string"),
+            ("https://user:pass@a.example/v1", "credentials"),
+            ("https://user@a.example/v1", "credentials"),
+            ("ftp://a.example/", "http or https"),
+            ("https://a.example/v1\n", "whitespace"),
+            ("not-a-url", "not a URL"),
+        ] {
+            let error = check_base_url(url).expect_err(url);
+            assert!(error.contains(why), "{url}: {error}");
+        }
+        assert_eq!(check_base_url("https://api.lever.co/v1"), Ok(()));
+        assert_eq!(check_base_url("http://127.0.0.1:9090/v1"), Ok(()));
+    }
+
+    #[test]
+    fn userinfo_is_redacted_for_display() {
+        assert_eq!(
+            redact_userinfo("https://user:pa@ss@a.example/v1?q=@"),
+            "https://redacted@a.example/v1?q=@"
+        );
+        assert_eq!(
+            redact_userinfo("https://a.example/v@1"),
+            "https://a.example/v@1"
+        );
+        assert_eq!(redact_userinfo("no scheme@host"), "no scheme@host");
     }
 }

@@ -13,6 +13,32 @@ pub const DEFAULT_DATABASE: &str = "sqlite:switchboard.db";
 /// The default request-body limit: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// How many days the request log keeps an entry by default.
+pub const DEFAULT_LOG_RETENTION_DAYS: u64 = 30;
+/// How many request-log entries are kept at most by default.
+pub const DEFAULT_LOG_MAX_ROWS: u64 = 100_000;
+
+/// How long and how much of the request log is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRetention {
+    /// Entries older than this are deleted.
+    pub max_age: Duration,
+    /// Only the newest this many entries are kept.
+    pub max_rows: u64,
+    /// How often the log is pruned besides on every insert (so entries age out when idle).
+    pub prune_every: Duration,
+}
+
+impl Default for LogRetention {
+    fn default() -> LogRetention {
+        LogRetention {
+            max_age: Duration::from_secs(DEFAULT_LOG_RETENTION_DAYS * 24 * 60 * 60),
+            max_rows: DEFAULT_LOG_MAX_ROWS,
+            prune_every: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -20,6 +46,12 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// The database URL (`sqlite:switchboard.db`, `sqlite::memory:`).
     pub database: String,
+    /// The file holding the key that seals credentials (created, mode 0600, when absent); by
+    /// default next to the database file (`switchboard.db` → `switchboard.key`).
+    /// `SWITCHBOARD_SECRET_KEY` overrides it.
+    pub secret_key_file: Option<PathBuf>,
+    /// How long and how much of the request log is kept.
+    pub log_retention: LogRetention,
     /// The mappings directory (`<integration>/integration.yaml`, `<integration>/<model>/<resource>.yaml`).
     pub mappings: PathBuf,
     /// The unified schemas directory (`<model>/<resource>.json`).
@@ -40,6 +72,8 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: DEFAULT_DATABASE.to_owned(),
+            secret_key_file: None,
+            log_retention: LogRetention::default(),
             mappings: PathBuf::from("mappings"),
             schemas: PathBuf::from("schemas"),
             body_limit: DEFAULT_BODY_LIMIT,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 
@@ -17,8 +17,10 @@ pub const SECRET_KEY_ENV: &str = "SWITCHBOARD_SECRET_KEY";
 /// The prefix of every API token, so a leaked one is easy to recognise.
 const TOKEN_PREFIX: &str = "sb_";
 
-/// A version byte in front of every sealed value, so the format can change later.
+/// The version byte of values sealed without associated data (read, never written).
 const SEALED_V1: u8 = 1;
+/// The version byte in front of every value sealed now: bound to associated data.
+const SEALED_V2: u8 = 2;
 
 /// Why the key could not be had, or a value could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +44,7 @@ pub enum CryptoError {
     Random(String),
     /// A sealed value does not open under this key (wrong key, or corrupted).
     #[error(
-        "stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed?)"
+        "stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed, or the stored account altered?)"
     )]
     Open,
 }
@@ -83,8 +85,11 @@ impl SecretKey {
             source,
         };
         match std::fs::read_to_string(path) {
-            Ok(text) => SecretKey::from_base64(&text)
-                .ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf())),
+            Ok(text) => {
+                warn_when_shared(path);
+                SecretKey::from_base64(&text)
+                    .ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate()?;
                 let mut options = std::fs::OpenOptions::new();
@@ -99,6 +104,24 @@ impl SecretKey {
         }
     }
 }
+
+/// Logs a warning when users other than the owner may read the key file.
+#[cfg(unix)]
+fn warn_when_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the key file can be read by other users; `chmod 600` it"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_when_shared(_path: &Path) {}
 
 /// Seals and opens account credentials.
 pub struct Cipher {
@@ -119,31 +142,50 @@ impl Cipher {
         }
     }
 
-    /// Encrypts `plaintext`: version byte, 24-byte random nonce, ciphertext with its tag.
-    pub fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// Encrypts `plaintext` bound to `aad` (associated data: authenticated, not stored): version
+    /// byte, 24-byte random nonce, ciphertext with its tag. It opens only with the same `aad`.
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce: [u8; 24] = random_bytes()?;
+        let payload = Payload {
+            msg: plaintext,
+            aad,
+        };
         let sealed = self
             .aead
-            .encrypt(XNonce::from_slice(&nonce), plaintext)
+            .encrypt(XNonce::from_slice(&nonce), payload)
             .map_err(|_| CryptoError::Random("encryption failed".to_owned()))?;
         let mut out = Vec::with_capacity(1 + nonce.len() + sealed.len());
-        out.push(SEALED_V1);
+        out.push(SEALED_V2);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
-    /// Decrypts what [`Cipher::seal`] produced.
-    pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        match sealed {
-            [SEALED_V1, rest @ ..] if rest.len() >= 24 => {
-                let (nonce, ciphertext) = rest.split_at(24);
-                self.aead
-                    .decrypt(XNonce::from_slice(nonce), ciphertext)
-                    .map_err(|_| CryptoError::Open)
-            }
-            _ => Err(CryptoError::Open),
+    /// Decrypts what [`Cipher::seal`] produced with the same `aad`. Values sealed before
+    /// associated data existed (version 1) open without it; see [`Cipher::is_unbound`].
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let (aad, rest) = match sealed {
+            [SEALED_V2, rest @ ..] => (aad, rest),
+            [SEALED_V1, rest @ ..] => (&[][..], rest),
+            _ => return Err(CryptoError::Open),
+        };
+        if rest.len() < 24 {
+            return Err(CryptoError::Open);
         }
+        let (nonce, ciphertext) = rest.split_at(24);
+        let payload = Payload {
+            msg: ciphertext,
+            aad,
+        };
+        self.aead
+            .decrypt(XNonce::from_slice(nonce), payload)
+            .map_err(|_| CryptoError::Open)
+    }
+
+    /// True for a value sealed before associated data existed (version 1): it opens under any
+    /// associated data, so it should be sealed again.
+    pub fn is_unbound(sealed: &[u8]) -> bool {
+        sealed.first() == Some(&SEALED_V1)
     }
 }
 
@@ -172,6 +214,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A value sealed the version-1 way, without associated data (for tests of old rows).
+#[cfg(test)]
+pub(crate) fn seal_unbound(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
+    let nonce: [u8; 24] = random_bytes().expect("random");
+    let sealed = cipher
+        .aead
+        .encrypt(XNonce::from_slice(&nonce), plaintext)
+        .expect("encrypt");
+    [&[SEALED_V1][..], &nonce, &sealed].concat()
+}
+
 fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| CryptoError::Random(e.to_string()))?;
@@ -186,11 +239,40 @@ mod tests {
     fn sealed_values_open_under_the_same_key_only() {
         let key = SecretKey::generate().expect("random");
         let cipher = Cipher::new(&key);
-        let sealed = cipher.seal(b"{\"api_key\":\"k\"}").expect("seal");
+        let sealed = cipher.seal(b"{\"api_key\":\"k\"}", b"a1").expect("seal");
         assert!(!sealed.windows(7).any(|w| w == b"api_key"));
-        assert_eq!(cipher.open(&sealed).expect("open"), b"{\"api_key\":\"k\"}");
+        assert_eq!(
+            cipher.open(&sealed, b"a1").expect("open"),
+            b"{\"api_key\":\"k\"}"
+        );
         let other = Cipher::new(&SecretKey::generate().expect("random"));
-        assert!(matches!(other.open(&sealed), Err(CryptoError::Open)));
+        assert!(matches!(other.open(&sealed, b"a1"), Err(CryptoError::Open)));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_associated_data() {
+        let cipher = Cipher::new(&SecretKey::generate().expect("random"));
+        let sealed = cipher.seal(b"secret", b"account-1").expect("seal");
+        assert!(!Cipher::is_unbound(&sealed));
+        assert!(matches!(
+            cipher.open(&sealed, b"account-2"),
+            Err(CryptoError::Open)
+        ));
+        assert!(matches!(cipher.open(&sealed, b""), Err(CryptoError::Open)));
+        assert_eq!(cipher.open(&sealed, b"account-1").expect("open"), b"secret");
+    }
+
+    #[test]
+    fn values_sealed_before_associated_data_still_open() {
+        let cipher = Cipher::new(&SecretKey::generate().expect("random"));
+        let legacy = seal_unbound(&cipher, b"old secret");
+        assert!(Cipher::is_unbound(&legacy));
+        assert_eq!(cipher.open(&legacy, b"any").expect("open"), b"old secret");
+        assert!(matches!(
+            cipher.open(&[3, 0, 0], b""),
+            Err(CryptoError::Open)
+        ));
+        assert!(matches!(cipher.open(&[2; 10], b""), Err(CryptoError::Open)));
     }
 
     #[test]

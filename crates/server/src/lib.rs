@@ -41,10 +41,13 @@ mod token;
 
 pub use account::{
     AccountError, AccountPatch, AccountView, DEFAULT_ENVIRONMENT, NewAccount, create_account,
-    delete_account, get_account, list_accounts, update_account,
+    delete_account, get_account, list_accounts, reseal_unbound, update_account,
 };
 pub use auth::Caller;
-pub use config::{DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, LogFormat, ServeConfig};
+pub use config::{
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_LOG_MAX_ROWS,
+    DEFAULT_LOG_RETENTION_DAYS, LogFormat, LogRetention, ServeConfig,
+};
 pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
 pub use envelope::ApiError;
 pub use error::ServerError;
@@ -61,7 +64,7 @@ pub use store::{
     StoredAccount, StoredResponse, StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
-pub use token::{CreatedToken, TokenError, create_token, delete_token, list_tokens};
+pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};
 
 /// Bracket-notation query parsing, as the unified routes read query strings.
 pub mod query_string {

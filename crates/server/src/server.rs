@@ -11,12 +11,14 @@ use switchboard_core::Registry;
 use switchboard_executor::Executor;
 use tokio::net::TcpListener;
 
+use crate::account;
 use crate::config::ServeConfig;
 use crate::crypto::{Cipher, SecretKey};
 use crate::error::ServerError;
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::{self, Store};
+use crate::telemetry;
 
 /// A server bound to its address, ready to run.
 pub struct Server {
@@ -31,7 +33,16 @@ impl Server {
     pub async fn bind(config: ServeConfig) -> Result<Server, ServerError> {
         let registry = Arc::new(load_registry(&config.mappings, &config.schemas)?);
         let store = open_store(&config.database).await?;
-        let cipher = load_cipher(&config.database)?;
+        let cipher = load_cipher(&config.database, config.secret_key_file.as_deref())?;
+        let resealed = account::reseal_unbound(store.as_ref(), &cipher)
+            .await
+            .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        if resealed > 0 {
+            tracing::info!(
+                accounts = resealed,
+                "credentials sealed again, bound to their account"
+            );
+        }
         let executor = Executor::new(config.executor.clone())
             .map_err(|e| ServerError::Executor(e.to_string()))?;
         let state = AppState::new(registry, store, executor, cipher, &config);
@@ -73,9 +84,15 @@ impl Server {
             "switchboard listening"
         );
         let store = self.state.store().clone();
-        axum::serve(self.listener, router(self.state))
+        let pruning = tokio::spawn(telemetry::prune_log_periodically(
+            store.clone(),
+            self.state.inner.log_retention.clone(),
+        ));
+        let served = axum::serve(self.listener, router(self.state))
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        pruning.abort();
+        served?;
         store.close().await;
         tracing::info!("switchboard stopped");
         Ok(())
@@ -125,11 +142,14 @@ pub async fn open_store(database: &str) -> Result<Arc<dyn Store>, ServerError> {
     Ok(store::open(database).await?)
 }
 
-/// The credential cipher for a database: the key from `SWITCHBOARD_SECRET_KEY`, else from the
-/// key file next to the database file (`switchboard.db` → `switchboard.key`, created with mode
-/// 0600 on first use), else — for a memory database — an ephemeral key.
-pub fn load_cipher(database: &str) -> Result<Cipher, ServerError> {
-    let key_file = store::database_file(database).map(|db| db.with_extension("key"));
+/// The credential cipher for a database: the key from `SWITCHBOARD_SECRET_KEY`, else from
+/// `key_file`, else from the key file next to the database file (`switchboard.db` →
+/// `switchboard.key`); a key file is created with mode 0600 on first use. A memory database with
+/// no key file gets an ephemeral key.
+pub fn load_cipher(database: &str, key_file: Option<&Path>) -> Result<Cipher, ServerError> {
+    let key_file = key_file
+        .map(Path::to_path_buf)
+        .or_else(|| store::database_file(database).map(|db| db.with_extension("key")));
     let key = SecretKey::load(key_file.as_deref())?;
     Ok(Cipher::new(&key))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use switchboard_core::Registry;
 use switchboard_executor::Executor;
 
-use crate::config::ServeConfig;
+use crate::config::{LogRetention, ServeConfig};
 use crate::crypto::Cipher;
 use crate::idempotency::KeyLocks;
 use crate::routes::meta::method_meta;
@@ -31,6 +31,7 @@ pub(crate) struct Inner {
     pub(crate) body_limit: usize,
     pub(crate) idempotency_ttl: Duration,
     pub(crate) idempotency_wait: Duration,
+    pub(crate) log_retention: LogRetention,
     /// The OpenAPI document, generated and serialised once at start.
     pub(crate) openapi: Bytes,
     /// Each method plan's meta document, generated once at start.
@@ -39,7 +40,7 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// State over loaded plans, an open store, an executor and the credential cipher, with the
-    /// limits of `config` (body limit, idempotency TTL and wait).
+    /// limits of `config` (body limit, idempotency TTL and wait, request-log retention).
     pub fn new(
         registry: Arc<Registry>,
         store: Arc<dyn Store>,
@@ -70,6 +71,7 @@ impl AppState {
                 body_limit: config.body_limit,
                 idempotency_ttl: config.idempotency_ttl,
                 idempotency_wait: config.idempotency_wait,
+                log_retention: config.log_retention.clone(),
                 openapi,
                 meta,
             }),

@@ -1,5 +1,7 @@
 //! Structured logs and the request log: a request id per call (`x-request-id`, generated when
-//! absent, echoed back), one span per request, and one request-log entry per unified call.
+//! absent, echoed back), one span per request, and one request-log entry per authenticated
+//! unified call. Paths are cut to [`MAX_LOGGED_PATH`] bytes; the request log keeps entries for
+//! [`LogRetention`]'s age and row count, pruned on every insert and periodically.
 
 use std::time::Instant;
 
@@ -10,10 +12,15 @@ use axum::response::Response;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+use crate::account::redact_userinfo;
+use crate::auth::Caller;
 use crate::clock;
-use crate::config::LogFormat;
+use crate::config::{LogFormat, LogRetention};
 use crate::state::AppState;
-use crate::store::{LogEntry, LogExchange};
+use crate::store::{LogEntry, LogExchange, Store};
+
+/// The most bytes of a request path kept in the request log and in log lines.
+pub(crate) const MAX_LOGGED_PATH: usize = 512;
 
 /// The request-id header.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -65,7 +72,7 @@ pub(crate) async fn observe(
     let time = clock::now_rfc3339();
     let id = request_id(&request);
     let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
+    let path = truncated(request.uri().path(), MAX_LOGGED_PATH).to_owned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
     let mut response = next.run(request).instrument(span.clone()).await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -82,7 +89,8 @@ pub(crate) async fn observe(
             .headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID), value);
     }
-    if path.starts_with("/unified/") {
+    // Only authenticated requests are logged: anyone can send unauthenticated ones.
+    if path.starts_with("/unified/") && response.extensions().get::<Caller>().is_some() {
         let details = response
             .extensions()
             .get::<LogDetails>()
@@ -100,11 +108,72 @@ pub(crate) async fn observe(
             unified_method: details.method,
             status,
             duration_ms,
-            exchanges: details.exchanges,
+            exchanges: details
+                .exchanges
+                .into_iter()
+                .map(|e| LogExchange {
+                    url: redact_userinfo(&e.url),
+                    ..e
+                })
+                .collect(),
         };
-        if let Err(error) = state.inner.store.insert_log(&entry).await {
+        let store = state.inner.store.as_ref();
+        if let Err(error) = store.insert_log(&entry).await {
             tracing::warn!(%error, "could not write the request log");
         }
+        prune_log(store, &state.inner.log_retention).await;
     }
     response
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn truncated(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let end = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    &text[..end]
+}
+
+/// Deletes request-log entries `retention` no longer keeps; failures are logged.
+pub(crate) async fn prune_log(store: &dyn Store, retention: &LogRetention) {
+    let cutoff = time::OffsetDateTime::now_utc() - retention.max_age;
+    match store
+        .prune_log(&clock::rfc3339(cutoff), retention.max_rows)
+        .await
+    {
+        Ok(0) => {}
+        Ok(pruned) => tracing::debug!(pruned, "request log pruned"),
+        Err(error) => tracing::warn!(%error, "could not prune the request log"),
+    }
+}
+
+/// Prunes the request log every `retention.prune_every`, so entries age out on an idle server
+/// too. Runs until dropped.
+pub(crate) async fn prune_log_periodically(
+    store: std::sync::Arc<dyn Store>,
+    retention: LogRetention,
+) {
+    let mut ticks = tokio::time::interval(retention.prune_every);
+    loop {
+        ticks.tick().await;
+        prune_log(store.as_ref(), &retention).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_cut_on_a_character_boundary() {
+        assert_eq!(truncated("/unified/x", 512), "/unified/x");
+        assert_eq!(truncated("abcdef", 3), "abc");
+        // `é` is two bytes: cutting inside it keeps the byte before.
+        assert_eq!(truncated("aé", 2), "a");
+        assert_eq!(truncated(&"é".repeat(600), 512).len(), 512);
+    }
 }

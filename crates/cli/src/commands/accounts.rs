@@ -1,6 +1,7 @@
 //! `switchboard accounts create|list|delete`: integrated accounts, straight in the store.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -16,6 +17,10 @@ pub(crate) struct AccountsArgs {
     /// The database URL.
     #[arg(long, global = true, default_value = DEFAULT_DATABASE, env = "SWITCHBOARD_DATABASE")]
     database: String,
+    /// The file holding the key that seals credentials (default: next to the database file,
+    /// `switchboard.db` → `switchboard.key`); the same one `serve` uses.
+    #[arg(long, global = true, env = "SWITCHBOARD_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -31,9 +36,14 @@ enum AccountsCommand {
         /// A base URL replacing the environment's.
         #[arg(long)]
         base_url: Option<String>,
-        /// Context values and credentials as a JSON object: `{"api_key": "…", "perform_as": "…"}`.
-        #[arg(long, default_value = "{}")]
-        context: String,
+        /// Context values as a JSON object: `{"perform_as": "…"}`. Credentials given here show in
+        /// the process list and the shell history: prefer `--context-file`.
+        #[arg(long, conflicts_with = "context_file")]
+        context: Option<String>,
+        /// A file holding the context (credentials included) as a JSON object, `-` for stdin:
+        /// `{"api_key": "…", "perform_as": "…"}`.
+        #[arg(long, value_name = "PATH")]
+        context_file: Option<PathBuf>,
         /// The mappings folder.
         #[arg(long, default_value = "mappings")]
         mappings: PathBuf,
@@ -66,11 +76,12 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
             environment,
             base_url,
             context,
+            context_file,
             mappings,
             schemas,
         } => {
-            let context: Map<String, Value> =
-                serde_json::from_str(&context).context("`--context` must be a JSON object")?;
+            let on_command_line = context.is_some();
+            let context = read_context(context, context_file.as_deref())?;
             let registry = match switchboard_server::load_registry(&mappings, &schemas) {
                 Ok(registry) => registry,
                 Err(ServerError::Mappings(problems)) => {
@@ -79,7 +90,8 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let cipher = switchboard_server::load_cipher(&args.database)?;
+            let cipher =
+                switchboard_server::load_cipher(&args.database, args.secret_key_file.as_deref())?;
             let new = NewAccount {
                 integration,
                 environment,
@@ -95,6 +107,11 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
                 view.secret_keys.join(", ")
             );
             println!("{}", view.id);
+            if on_command_line && !view.secret_keys.is_empty() {
+                eprintln!(
+                    "warning: credentials given with `--context` show in the process list and the shell history; use `--context-file` (`-` for stdin)"
+                );
+            }
         }
         AccountsCommand::List => {
             for view in switchboard_server::list_accounts(store.as_ref()).await? {
@@ -113,6 +130,30 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The context from `--context`, or from `--context-file` (`-`: stdin), or empty.
+fn read_context(
+    context: Option<String>,
+    context_file: Option<&Path>,
+) -> anyhow::Result<Map<String, Value>> {
+    let (text, source) = match (context, context_file) {
+        (Some(text), _) => (text, "`--context`".to_owned()),
+        (None, Some(path)) if path == Path::new("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading the context from stdin")?;
+            (text, "the context read from stdin".to_owned())
+        }
+        (None, Some(path)) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading `{}`", path.display()))?,
+            format!("`{}`", path.display()),
+        ),
+        (None, None) => return Ok(Map::new()),
+    };
+    serde_json::from_str(&text).with_context(|| format!("{source} must be a JSON object"))
 }
 
 /// Where an account's calls go: its base URL, else its environment.

@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use switchboard_server::{
-    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, LogFormat, ServeConfig, ServerError,
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_LOG_MAX_ROWS,
+    DEFAULT_LOG_RETENTION_DAYS, LogFormat, LogRetention, ServeConfig, ServerError,
 };
 
 /// Arguments of `serve`.
@@ -18,6 +20,17 @@ pub(crate) struct ServeArgs {
     /// The database URL (`sqlite:<file>`, created on first start; `sqlite::memory:`).
     #[arg(long, default_value = DEFAULT_DATABASE, env = "SWITCHBOARD_DATABASE")]
     database: String,
+    /// The file holding the key that seals credentials, created (mode 0600) when absent
+    /// (default: next to the database file; keep it outside the data folder in production).
+    /// `SWITCHBOARD_SECRET_KEY` (the key itself, base64) overrides it.
+    #[arg(long, env = "SWITCHBOARD_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// Request-log entries older than this many days are deleted.
+    #[arg(long, env = "SWITCHBOARD_LOG_RETENTION_DAYS", default_value_t = DEFAULT_LOG_RETENTION_DAYS, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    log_retention_days: u64,
+    /// The request log keeps at most this many entries (the newest).
+    #[arg(long, env = "SWITCHBOARD_LOG_MAX_ROWS", default_value_t = DEFAULT_LOG_MAX_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
+    log_max_rows: u64,
     /// The mappings folder.
     #[arg(long, default_value = "mappings")]
     mappings: PathBuf,
@@ -41,6 +54,12 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = ServeConfig {
         listen: args.listen,
         database: args.database,
+        secret_key_file: args.secret_key_file,
+        log_retention: LogRetention {
+            max_age: Duration::from_secs(args.log_retention_days * 24 * 60 * 60),
+            max_rows: args.log_max_rows,
+            ..LogRetention::default()
+        },
         mappings: args.mappings,
         schemas: args.schemas,
         body_limit: args.body_limit,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use switchboard_server::DEFAULT_DATABASE;
+use switchboard_server::{DEFAULT_DATABASE, StoredToken, TokenScope};
 
 /// Arguments of `tokens`.
 #[derive(Args)]
@@ -22,8 +22,17 @@ enum TokensCommand {
         /// A name to recognise the token by.
         #[arg(long)]
         name: String,
+        /// What the token may do: `unified` (the unified routes, for client apps) or `admin`
+        /// (also integrated accounts and the request log, for the operator).
+        #[arg(long, default_value = "unified")]
+        scope: TokenScope,
+        /// Restrict a `unified` token to this integrated account (repeat for several; none:
+        /// every account).
+        #[arg(long = "account", value_name = "ID")]
+        accounts: Vec<String>,
     },
-    /// List tokens: id, name, creation time (never the token).
+    /// List tokens: id, name, scope, accounts (`*` for every account), creation time (never
+    /// the token).
     List,
     /// Revoke a token by id; prints the id as the last line.
     Delete {
@@ -43,17 +52,25 @@ pub(crate) fn run(args: TokensArgs) -> anyhow::Result<ExitCode> {
 async fn tokens(args: TokensArgs) -> anyhow::Result<ExitCode> {
     let store = switchboard_server::open_store(&args.database).await?;
     match args.command {
-        TokensCommand::Create { name } => {
-            let created = switchboard_server::create_token(store.as_ref(), &name).await?;
+        TokensCommand::Create {
+            name,
+            scope,
+            accounts,
+        } => {
+            let created =
+                switchboard_server::create_token(store.as_ref(), &name, scope, &accounts).await?;
             println!(
-                "created API token `{}` (id {}); it is shown once:",
-                created.name, created.id
+                "created `{}` API token `{}` (id {}) for {}; it is shown once:",
+                created.scope,
+                created.name,
+                created.id,
+                account_list(&created.accounts)
             );
             println!("{}", created.token);
         }
         TokensCommand::List => {
             for token in switchboard_server::list_tokens(store.as_ref()).await? {
-                println!("{}\t{}\t{}", token.id, token.name, token.created_at);
+                println!("{}", row(&token));
             }
         }
         TokensCommand::Delete { id } => {
@@ -64,4 +81,26 @@ async fn tokens(args: TokensArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `tokens list` line: id, name, scope, accounts, creation time.
+fn row(token: &StoredToken) -> String {
+    let accounts = if token.accounts.is_empty() {
+        "*".to_owned()
+    } else {
+        token.accounts.join(",")
+    };
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        token.id, token.name, token.scope, accounts, token.created_at
+    )
+}
+
+/// `every account`, or the accounts named.
+fn account_list(accounts: &[String]) -> String {
+    if accounts.is_empty() {
+        "every account".to_owned()
+    } else {
+        format!("accounts {}", accounts.join(", "))
+    }
 }

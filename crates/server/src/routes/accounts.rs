@@ -25,6 +25,9 @@ impl From<AccountError> for ApiError {
                 ApiError::bad_request("invalid_account", message)
                     .with("details", json!({"failures": problems}))
             }
+            AccountError::CredentialsRequired { .. } => {
+                ApiError::bad_request("credentials_required", error.to_string())
+            }
             AccountError::NotFound(_) => {
                 ApiError::not_found("account_not_found", error.to_string())
             }

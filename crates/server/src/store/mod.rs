@@ -13,6 +13,8 @@ use serde_json::{Map, Value};
 
 pub use sqlite::SqliteStore;
 
+use crate::token::TokenScope;
+
 /// A storage failure. Its text names the operation, never a stored value.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,6 +74,10 @@ pub struct StoredToken {
     /// Lower-case hex SHA-256 of the token.
     #[serde(skip)]
     pub hash: String,
+    /// What the token may do.
+    pub scope: TokenScope,
+    /// The only integrated accounts a `unified` token may use (empty: every account).
+    pub accounts: Vec<String>,
     /// RFC 3339 creation time.
     pub created_at: String,
 }
@@ -133,7 +139,7 @@ pub struct LogEntry {
     pub request_id: String,
     /// The HTTP method.
     pub method: String,
-    /// The path, without the query string.
+    /// The path, without the query string, cut to its first 512 bytes.
     pub path: String,
     /// The integration, when an account was resolved.
     pub integration: Option<String>,
@@ -216,6 +222,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends a request-log entry.
     async fn insert_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
+    /// Deletes log entries from before `older_than` (RFC 3339, as [`LogEntry::time`]) and all but
+    /// the newest `max_rows`; answers how many went. Cheap when there is nothing to delete.
+    async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError>;
     /// Log entries, newest first.
     async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError>;
 }

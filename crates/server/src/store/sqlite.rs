@@ -1,7 +1,7 @@
 //! The SQLite backend (sqlx): a file created on first open, or `sqlite::memory:` for tests.
 //! Migrations are embedded and applied in order on open.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -17,11 +17,18 @@ use super::{
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "token_scopes_and_log_retention",
+        include_str!("../../migrations/sqlite/0002_token_scopes_and_log_retention.sql"),
+    ),
+];
 
 /// The most log entries one listing returns.
 const MAX_LOG_LIMIT: u32 = 100;
@@ -61,7 +68,11 @@ pub(super) fn database_file(url: &str) -> Option<PathBuf> {
 impl SqliteStore {
     /// Opens (creating when absent) and migrates the database `url` names.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        let memory = database_file(url).is_none();
+        let file = database_file(url);
+        if let Some(path) = &file {
+            create_private(path)?;
+        }
+        let memory = file.is_none();
         let options = SqliteConnectOptions::from_str(url)
             .map_err(db("parsing the database URL"))?
             .create_if_missing(true)
@@ -107,6 +118,44 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+/// Creates the database file readable and writable by its owner only (0600) when it does not
+/// exist yet, before SQLite opens it: SQLite gives the `-wal` and `-shm` files it creates the
+/// database file's mode. An existing file keeps its mode; a warning says when others can read it.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            warn_when_shared(path);
+            Ok(())
+        }
+        Err(e) => Err(StoreError::Database {
+            action: "creating the database file",
+            message: format!("`{}`: {e}", path.display()),
+        }),
+    }
+}
+
+#[cfg(unix)]
+fn warn_when_shared(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", meta.permissions().mode() & 0o777),
+            "the database file can be read by other users; `chmod 600` it (and its -wal, -shm files)"
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_when_shared(_path: &Path) {}
 
 async fn apply(
     conn: &mut SqliteConnection,
@@ -171,10 +220,20 @@ fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {
         row.try_get::<String, _>(name)
             .map_err(db("reading a token"))
     };
+    let scope = get("scope")?
+        .parse()
+        .map_err(|message| StoreError::Corrupt {
+            what: "token scope",
+            message,
+        })?;
+    let accounts: Vec<String> =
+        serde_json::from_str(&get("accounts")?).map_err(corrupt("token accounts"))?;
     Ok(StoredToken {
         id: get("id")?,
         name: get("name")?,
         hash: get("hash")?,
+        scope,
+        accounts,
         created_at: get("created_at")?,
     })
 }
@@ -283,11 +342,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO api_tokens (id, name, hash, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&t.id)
-            .bind(&t.name)
-            .bind(&t.hash)
-            .bind(&t.created_at)
+        sqlx::query(
+            "INSERT INTO api_tokens (id, name, hash, scope, accounts, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.id)
+        .bind(&t.name)
+        .bind(&t.hash)
+        .bind(t.scope.as_str())
+        .bind(json(&t.accounts))
+        .bind(&t.created_at)
             .execute(&self.pool)
             .await
             .map_err(db("inserting a token"))?;
@@ -435,6 +498,25 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError> {
+        let action = "pruning the request log";
+        let old = sqlx::query("DELETE FROM request_log WHERE time < ?")
+            .bind(older_than)
+            .execute(&self.pool)
+            .await
+            .map_err(db(action))?;
+        // Ids only grow, so the newest `max_rows` are those above the highest id minus
+        // `max_rows` (fewer when ids have gaps): a range delete on the primary key.
+        let excess = sqlx::query(
+            "DELETE FROM request_log WHERE id <= (SELECT MAX(id) FROM request_log) - ?",
+        )
+        .bind(i64::try_from(max_rows).unwrap_or(i64::MAX))
+        .execute(&self.pool)
+        .await
+        .map_err(db(action))?;
+        Ok(old.rows_affected() + excess.rows_affected())
+    }
+
     async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
         let limit = filter.limit.clamp(1, MAX_LOG_LIMIT);
         let rows = sqlx::query(
@@ -454,6 +536,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::token::TokenScope;
 
     #[test]
     fn database_files_are_found_in_urls() {
@@ -526,5 +609,139 @@ mod tests {
                 .expect("b"),
             IdempotencyBegin::Started
         );
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    fn entry(time: &str) -> LogEntry {
+        LogEntry {
+            id: 0,
+            time: time.to_owned(),
+            request_id: "r".into(),
+            method: "POST".into(),
+            path: "/unified/ats/candidates".into(),
+            integration: None,
+            integrated_account_id: None,
+            resource: None,
+            unified_method: None,
+            status: 201,
+            duration_ms: 1,
+            exchanges: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_log_is_pruned_by_age_and_by_count() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
+        for time in [
+            "2024-01-01T00:00:00Z",
+            "2024-01-02T00:00:00.5Z",
+            "2024-03-01T00:00:00Z",
+            "2024-03-02T00:00:00Z",
+            "2024-03-03T00:00:00Z",
+            "2024-03-04T00:00:00Z",
+        ] {
+            store.insert_log(&entry(time)).await.expect("insert");
+        }
+        let times = |entries: Vec<LogEntry>| -> Vec<String> {
+            entries.into_iter().map(|e| e.time).collect()
+        };
+        let all = LogFilter {
+            limit: 100,
+            ..LogFilter::default()
+        };
+        assert_eq!(
+            store
+                .prune_log("2024-02-01T00:00:00Z", 100)
+                .await
+                .expect("prune"),
+            2
+        );
+        assert_eq!(store.list_log(&all).await.expect("list").len(), 4);
+        assert_eq!(
+            store
+                .prune_log("2024-02-01T00:00:00Z", 2)
+                .await
+                .expect("prune"),
+            2
+        );
+        assert_eq!(
+            times(store.list_log(&all).await.expect("list")),
+            ["2024-03-04T00:00:00Z", "2024-03-03T00:00:00Z"]
+        );
+        assert_eq!(
+            store
+                .prune_log("2024-02-01T00:00:00Z", 2)
+                .await
+                .expect("prune"),
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn tokens_made_before_scopes_become_admin() {
+        let dir = temp_dir("scopes");
+        let url = format!("sqlite:{}", dir.join("s.db").display());
+        {
+            let options = SqliteConnectOptions::from_str(&url)
+                .expect("url")
+                .create_if_missing(true);
+            let pool = SqlitePool::connect_with(options).await.expect("connect");
+            let (version, name, sql) = MIGRATIONS[0];
+            sqlx::raw_sql(
+                "CREATE TABLE switchboard_migrations \
+                 (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .execute(&pool)
+            .await
+            .expect("table");
+            let mut conn = pool.acquire().await.expect("conn");
+            apply(&mut conn, version, name, sql).await.expect("0001");
+            sqlx::query("INSERT INTO api_tokens (id, name, hash, created_at) VALUES ('t', 'old', 'h', 'now')")
+                .execute(&mut *conn)
+                .await
+                .expect("old token");
+            drop(conn);
+            pool.close().await;
+        }
+        let store = SqliteStore::open(&url).await.expect("migrates");
+        let token = store.find_token("h").await.expect("find").expect("kept");
+        assert_eq!(token.scope, TokenScope::Admin);
+        assert!(token.accounts.is_empty());
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_and_its_wal_and_shm_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("modes");
+        let db = dir.join("s.db");
+        let store = SqliteStore::open(&format!("sqlite:{}", db.display()))
+            .await
+            .expect("open");
+        store
+            .insert_log(&entry("2024-01-01T00:00:00Z"))
+            .await
+            .expect("write");
+        for name in ["s.db", "s.db-wal", "s.db-shm"] {
+            let mode = std::fs::metadata(dir.join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

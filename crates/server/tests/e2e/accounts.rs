@@ -3,6 +3,8 @@
 use serde_json::{Value, json};
 use switchboard_testkit::fake_lever::FakeLever;
 
+use switchboard_server::ServeConfig;
+
 use crate::common::{
     TestServer, candidates_path, config_for, envelope, lead, person, send, send_json,
 };
@@ -91,6 +93,15 @@ async fn credentials_are_encrypted_at_rest_and_survive_a_restart() {
     let db = dir.join("switchboard.db");
     let first = TestServer::start_with(config_for(&db)).await;
     let account = first.account.clone();
+    #[cfg(unix)]
+    for name in ["switchboard.db", "switchboard.db-wal", "switchboard.db-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is private");
+    }
     first.stop().await;
     let mut key_file = false;
     for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
@@ -113,12 +124,13 @@ async fn credentials_are_encrypted_at_rest_and_survive_a_restart() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // Restart on the same database and key: the old account's credential still opens.
+    // Restart on the same database and key: the old account's credential still opens. The
+    // account moves to the new fake (a new destination), so its credential is sent again.
     let second = TestServer::start_with(config_for(&db)).await;
     let response = send(
         second
             .patch(&format!("/integrated-account/{account}"))
-            .json(&json!({"base_url": second.lever.base_url()})),
+            .json(&json!({"base_url": second.lever.base_url(), "context": {"api_key": FakeLever::API_KEY}})),
     )
     .await;
     assert_eq!(response.status(), 200);
@@ -127,6 +139,69 @@ async fn credentials_are_encrypted_at_rest_and_survive_a_restart() {
     assert_eq!(response.status(), 201, "{:?}", response.text().await);
     second.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_key_file_can_live_outside_the_data_folder() {
+    let dir = std::env::temp_dir().join(format!("switchboard-test-{}", uuid_like()));
+    let (data, keys) = (dir.join("data"), dir.join("keys"));
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::create_dir_all(&keys).expect("keys dir");
+    let key_file = keys.join("switchboard.key");
+    let config = ServeConfig {
+        secret_key_file: Some(key_file.clone()),
+        ..config_for(&data.join("switchboard.db"))
+    };
+    let server = TestServer::start_with(config).await;
+    assert!(
+        key_file.exists(),
+        "the key is created where it was asked for"
+    );
+    assert!(
+        !data.join("switchboard.key").exists(),
+        "and not next to the database"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn credentials_copied_to_another_account_do_not_open() {
+    let server = TestServer::start().await;
+    let victim = server
+        .create_account(json!({"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID}))
+        .await;
+    let attacker = server
+        .create_account(json!({"api_key": "attackers-own-key", "perform_as": FakeLever::USER_ID}))
+        .await;
+    let store = server.store.clone();
+    let read = |id: String| {
+        let store = store.clone();
+        async move { store.get_account(&id).await.expect("read").expect("exists") }
+    };
+    let (victim, mut copied) = (read(victim).await, read(attacker.clone()).await);
+    copied.sealed_secrets = victim.sealed_secrets.clone();
+    assert!(server.store.update_account(&copied).await.expect("written"));
+
+    let calls = server.lever.calls().len();
+    let path = candidates_path(&attacker, &lead());
+    let (status, body) = send_json(server.post(&path).json(&person("Mal", "mal@x.io"))).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(!body.to_string().contains(FakeLever::API_KEY));
+    assert_eq!(
+        server.lever.calls().len(),
+        calls,
+        "nothing reached the provider"
+    );
 }
 
 fn uuid_like() -> String {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use switchboard_core::RetrySpec;
 
-use switchboard_server::{ServeConfig, Server, Store, create_token};
+use switchboard_server::{ServeConfig, Server, Store, TokenScope, create_token};
 use switchboard_testkit::fake_lever::FakeLever;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -69,7 +69,7 @@ impl TestServer {
         let server = Server::bind(config).await.expect("server binds");
         let base = format!("http://{}", server.local_addr());
         let store = server.state().store().clone();
-        let token = create_token(store.as_ref(), "tests")
+        let token = create_token(store.as_ref(), "tests", TokenScope::Admin, &[])
             .await
             .expect("token")
             .token;
@@ -101,9 +101,15 @@ impl TestServer {
         test
     }
 
-    /// Another API token for this server.
+    /// Another `admin` API token for this server.
     pub(crate) async fn extra_token(&self) -> String {
-        create_token(self.store.as_ref(), "another")
+        self.scoped_token(TokenScope::Admin, &[]).await
+    }
+
+    /// An API token with `scope`, restricted to `accounts` when any are given.
+    pub(crate) async fn scoped_token(&self, scope: TokenScope, accounts: &[&str]) -> String {
+        let accounts: Vec<String> = accounts.iter().map(|a| (*a).to_owned()).collect();
+        create_token(self.store.as_ref(), "another", scope, &accounts)
             .await
             .expect("token")
             .token

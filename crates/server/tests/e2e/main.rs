@@ -9,3 +9,5 @@ mod formats;
 mod idempotency;
 mod lever;
 mod operations;
+mod request_log;
+mod scopes;
