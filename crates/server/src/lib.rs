@@ -26,13 +26,17 @@ mod auth;
 mod clock;
 mod config;
 mod crypto;
+mod detach;
 mod envelope;
 mod error;
 mod failure;
 mod format;
 mod idempotency;
+mod limits;
+mod panic;
 mod query;
 mod routes;
+mod serve_loop;
 mod server;
 mod state;
 mod store;
@@ -44,7 +48,11 @@ pub use account::{
     delete_account, get_account, list_accounts, update_account,
 };
 pub use auth::Caller;
-pub use config::{DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, LogFormat, ServeConfig};
+pub use config::{
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+    DEFAULT_REQUEST_TIMEOUT, LogFormat, ServeConfig,
+};
 pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
 pub use envelope::ApiError;
 pub use error::ServerError;

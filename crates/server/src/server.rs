@@ -15,6 +15,7 @@ use crate::config::ServeConfig;
 use crate::crypto::{Cipher, SecretKey};
 use crate::error::ServerError;
 use crate::routes::router;
+use crate::serve_loop::{self, ConnectionLimits};
 use crate::state::AppState;
 use crate::store::{self, Store};
 
@@ -23,6 +24,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     addr: SocketAddr,
+    limits: ConnectionLimits,
 }
 
 impl Server {
@@ -47,6 +49,7 @@ impl Server {
             listener,
             state,
             addr,
+            limits: ConnectionLimits::of(&config),
         })
     }
 
@@ -60,7 +63,8 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests, and
+    /// waits (at most the request timeout) for creates whose clients left to store their answers.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -72,11 +76,13 @@ impl Server {
             methods = registry.methods().count(),
             "switchboard listening"
         );
-        let store = self.state.store().clone();
-        axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        store.close().await;
+        let state = self.state.clone();
+        serve_loop::serve(self.listener, router(self.state), self.limits, shutdown).await;
+        let inner = &state.inner;
+        if !inner.concurrency.drained(inner.request_timeout).await {
+            tracing::warn!("stopping with requests still running");
+        }
+        inner.store.close().await;
         tracing::info!("switchboard stopped");
         Ok(())
     }
