@@ -12,6 +12,18 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite:switchboard.db";
 /// The default request-body limit: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// The default time a client has to send a request's headers (and an idle keep-alive
+/// connection has before it is closed): 10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default time a request has from its headers to its answer (body read and handling):
+/// 75 s, longer than a whole provider run may last, so a run ends on its own deadline first.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(75);
+/// The default number of open connections; more are answered 503 and closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// The default number of requests handled at once; more are answered 503.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// The default number of requests one keep-alive connection may carry before it is closed.
+pub const DEFAULT_MAX_REQUESTS_PER_CONNECTION: usize = 1000;
 
 /// How many days the request log keeps an entry by default.
 pub const DEFAULT_LOG_RETENTION_DAYS: u64 = 30;
@@ -63,6 +75,22 @@ pub struct ServeConfig {
     /// How long a request waits for a concurrent one with the same idempotency key before
     /// answering 409.
     pub idempotency_wait: Duration,
+    /// How long a client has to send a request's headers; an idle keep-alive connection is
+    /// closed after the same time (hyper starts this timer as soon as a connection is idle).
+    pub header_read_timeout: Duration,
+    /// How long a request has from its headers to its answer (body read and handling); then it
+    /// is answered 504. A create goes on detached and keeps its answer for its idempotency key.
+    /// An idempotency record still "in progress" this long after it started (its process died)
+    /// is answered `idempotency_outcome_unknown`.
+    pub request_timeout: Duration,
+    /// The most open connections; further ones are answered 503 and closed.
+    pub max_connections: usize,
+    /// The most requests handled at once (`/health` aside); further ones are answered 503 with
+    /// `Retry-After`.
+    pub max_concurrent_requests: usize,
+    /// The most requests one keep-alive connection carries; the last answer says
+    /// `Connection: close`.
+    pub max_requests_per_connection: usize,
     /// How provider calls are made (timeouts, retries, whether file URLs may be private).
     pub executor: ExecutorOptions,
 }
@@ -78,7 +106,13 @@ impl Default for ServeConfig {
             schemas: PathBuf::from("schemas"),
             body_limit: DEFAULT_BODY_LIMIT,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
-            idempotency_wait: Duration::from_secs(120),
+            // Shorter than the request timeout, so a waiting request gets a clear 409.
+            idempotency_wait: Duration::from_secs(60),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
             executor: ExecutorOptions::default(),
         }
     }

@@ -1,15 +1,24 @@
-//! `Idempotency-Key` on POSTs: the first response (status, the headers that matter, body) is
-//! kept for the configured TTL (24 h by default) and replayed with `Idempotent-Replayed: true`.
+//! POSTs run detached, and `Idempotency-Key` on them: the first response (status, the headers
+//! that matter, body) is kept for the configured TTL (24 h by default) and replayed with
+//! `Idempotent-Replayed: true`.
 //!
+//! - Every POST runs to its end in a task of its own (see [`crate::detach`]), even when its
+//!   client leaves or its request times out: a create that may have reached the provider always
+//!   stores its answer, and the same key then replays it.
 //! - Keys are scoped per API token.
 //! - The same key with another request (method, path, query or body differ) is a 422.
 //! - Two requests with the same key at once run once: an in-process per-key lock makes the
 //!   second wait for the first, then replay its response. A key recorded "in progress" by another
-//!   instance (or by a process that died mid-request, until that record's short TTL runs out)
-//!   is a 409; so is waiting longer than the configured wait.
-//! - A response is kept when the provider may have been contacted (a success, a provider error,
-//!   a timeout). Errors raised before anything was sent (invalid input, unknown account) are not
-//!   kept, so the caller may fix the request and retry with the same key.
+//!   instance is a 409 `idempotency_key_in_progress`; so is waiting longer than the configured
+//!   wait. A record still "in progress" longer than the request timeout after it started was
+//!   left by a process that stopped mid-run: it is a 409 `idempotency_outcome_unknown` (the
+//!   create may have reached the provider; check there), never run again, until the record
+//!   expires with the TTL.
+//! - A unified response is kept when the provider may have been contacted (a success, a
+//!   provider error, a timeout). Errors raised before anything was sent (invalid input, unknown
+//!   account) are not kept, so the caller may fix the request and retry with the same key.
+//!   Other POSTs (`/integrated-account`) keep only successes: a 4xx is fixed by changing the
+//!   request, and a 5xx (store unavailable) is worth retrying with the same key.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,11 +28,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use crate::auth::Caller;
 use crate::clock::unix_now;
 use crate::crypto::fingerprint;
+use crate::detach::detached;
 use crate::envelope::ApiError;
+use crate::limits::InFlight;
 use crate::state::AppState;
 use crate::store::{IdempotencyBegin, StoredResponse};
 
@@ -31,15 +43,13 @@ use crate::store::{IdempotencyBegin, StoredResponse};
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The header marking a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// How long an in-progress record blocks its key if its request never finishes.
-const IN_PROGRESS_SECS: i64 = 10 * 60;
 /// The longest key accepted.
 const MAX_KEY_LEN: usize = 255;
 /// Marks, in a stored response, a body that was sent chunked.
 const STREAM_MARKER: &str = "x-switchboard-stream";
 
 /// A response extension set by handlers: whether the response is worth keeping for its key
-/// (the provider may have been contacted). Without it, 4xx responses are not kept.
+/// (the provider may have been contacted). Without it, only successes are kept.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Remember(pub(crate) bool);
 
@@ -47,29 +57,69 @@ pub(crate) struct Remember(pub(crate) bool);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Streamed;
 
-/// In-process locks, one per (token, key) in use.
+/// The per-key locks in use: each entry counts who holds or waits for it, and the last one out
+/// removes it, whether it finished or was cancelled.
 #[derive(Default)]
 pub(crate) struct KeyLocks {
-    map: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+struct Entry {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    users: usize,
+}
+
+/// A use of one key's lock; dropping it (even mid-wait) forgets the key once nobody else uses it.
+pub(crate) struct KeyUse {
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
 }
 
 impl KeyLocks {
-    fn get(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(key.to_owned()).or_default().clone()
+    /// Starts using `key`'s lock.
+    pub(crate) fn enter(&self, key: &str) -> KeyUse {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
+            lock: Arc::default(),
+            users: 0,
+        });
+        entry.users += 1;
+        KeyUse {
+            key: key.to_owned(),
+            lock: Arc::clone(&entry.lock),
+            entries: Arc::clone(&self.entries),
+        }
     }
 
-    /// Forgets the lock of `key` when no one else holds or waits for it.
-    fn release(&self, key: &str, lock: Arc<tokio::sync::Mutex<()>>) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        // One reference in the map, one here: nobody else.
-        if Arc::strong_count(&lock) <= 2 {
-            map.remove(key);
+    /// How many keys are in use.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+impl KeyUse {
+    /// Waits for the key's lock.
+    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+}
+
+impl Drop for KeyUse {
+    fn drop(&mut self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get_mut(&self.key) {
+            entry.users -= 1;
+            if entry.users == 0 {
+                entries.remove(&self.key);
+            }
         }
     }
 }
 
-/// Middleware over authenticated routes; only POSTs with an `Idempotency-Key` are affected.
+/// Middleware over authenticated routes: every POST reads its body, then runs detached; one
+/// with an `Idempotency-Key` is replayed, refused or run and kept.
 pub(crate) async fn idempotency(
     State(state): State<AppState>,
     request: Request,
@@ -78,18 +128,9 @@ pub(crate) async fn idempotency(
     if request.method() != Method::POST {
         return next.run(request).await;
     }
-    let Some(key) = request.headers().get(IDEMPOTENCY_KEY) else {
-        return next.run(request).await;
-    };
-    let key = match key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => k.to_owned(),
-        _ => {
-            return ApiError::bad_request(
-                "invalid_idempotency_key",
-                format!("`Idempotency-Key` must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
-            )
-            .into_response();
-        }
+    let key = match key_of(&request) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
     };
     let scope = request
         .extensions()
@@ -97,30 +138,56 @@ pub(crate) async fn idempotency(
         .map(|c| c.token_id.clone())
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
-    let limit = state.inner.body_limit;
-    let bytes = match read_body(body, limit).await {
+    let bytes = match read_body(body, state.inner.body_limit).await {
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
-    let query = parts.uri.query().unwrap_or_default();
     let print = fingerprint(&[
         parts.method.as_str().as_bytes(),
         parts.uri.path().as_bytes(),
-        query.as_bytes(),
+        parts.uri.query().unwrap_or_default().as_bytes(),
         &bytes,
     ]);
-
-    let lock_key = format!("{scope}\n{key}");
-    let lock = state.inner.locks.get(&lock_key);
-    let response = match tokio::time::timeout(state.inner.idempotency_wait, lock.lock()).await {
-        Err(_) => in_progress(),
-        Ok(_guard) => {
-            let request = Request::from_parts(parts, Body::from(bytes));
-            guarded(&state, &scope, &key, &print, request, next).await
+    let in_flight = parts.extensions.get::<InFlight>().cloned();
+    let request = Request::from_parts(parts, Body::from(bytes));
+    detached(async move {
+        let _in_flight = in_flight;
+        match key {
+            None => next.run(request).await,
+            Some(key) => keyed(&state, &scope, &key, &print, request, next).await,
         }
+    })
+    .await
+}
+
+/// The request's `Idempotency-Key`, if any; 400 when it is not 1 to 255 visible characters.
+fn key_of(request: &Request) -> Result<Option<String>, ApiError> {
+    let Some(key) = request.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
     };
-    state.inner.locks.release(&lock_key, lock);
-    response
+    match key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY_LEN => Ok(Some(k.to_owned())),
+        _ => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("`Idempotency-Key` must be 1 to {MAX_KEY_LEN} visible ASCII characters"),
+        )),
+    }
+}
+
+/// Takes the key's in-process lock (or answers 409 after the configured wait), then runs.
+async fn keyed(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    print: &str,
+    request: Request,
+    next: Next,
+) -> Response {
+    let user = state.inner.locks.enter(&format!("{scope}\n{key}"));
+    match tokio::time::timeout(state.inner.idempotency_wait, user.lock()).await {
+        Err(_) => in_progress(),
+        Ok(_guard) => guarded(state, scope, key, print, request, next).await,
+    }
 }
 
 /// With the key's lock held: replay, refuse, or run and keep.
@@ -135,7 +202,7 @@ async fn guarded(
     let store = state.inner.store.as_ref();
     let now = unix_now();
     let begin = match store
-        .idempotency_begin(scope, key, print, now, now + IN_PROGRESS_SECS)
+        .idempotency_begin(scope, key, print, now, now + ttl_secs(state))
         .await
     {
         Ok(begin) => begin,
@@ -143,20 +210,28 @@ async fn guarded(
     };
     match begin {
         IdempotencyBegin::Completed { fingerprint, .. }
-        | IdempotencyBegin::InProgress { fingerprint }
+        | IdempotencyBegin::InProgress { fingerprint, .. }
             if fingerprint != print =>
         {
             reused()
         }
         IdempotencyBegin::Completed { response, .. } => replay(response),
-        IdempotencyBegin::InProgress { .. } => in_progress(),
+        IdempotencyBegin::InProgress { started_at, .. } => {
+            let unknown_after =
+                i64::try_from(state.inner.request_timeout.as_secs()).unwrap_or(i64::MAX);
+            if now.saturating_sub(started_at) >= unknown_after {
+                outcome_unknown(started_at)
+            } else {
+                in_progress()
+            }
+        }
         IdempotencyBegin::Started => {
             let response = next.run(request).await;
             let status = response.status();
             let remember = response
                 .extensions()
                 .get::<Remember>()
-                .map_or(!status.is_client_error(), |r| r.0);
+                .map_or(status.is_success(), |r| r.0);
             let streamed = response.extensions().get::<Streamed>().is_some();
             let (mut parts, body) = response.into_parts();
             let body = match axum::body::to_bytes(body, usize::MAX).await {
@@ -172,8 +247,7 @@ async fn guarded(
                     headers: kept_headers(&parts.headers, streamed),
                     body: body.to_vec(),
                 };
-                let expires = unix_now()
-                    + i64::try_from(state.inner.idempotency_ttl.as_secs()).unwrap_or(i64::MAX / 2);
+                let expires = unix_now() + ttl_secs(state);
                 store
                     .idempotency_complete(scope, key, &stored, expires)
                     .await
@@ -187,6 +261,11 @@ async fn guarded(
             Response::from_parts(parts, body_of(body, streamed))
         }
     }
+}
+
+/// The idempotency TTL in seconds.
+fn ttl_secs(state: &AppState) -> i64 {
+    i64::try_from(state.inner.idempotency_ttl.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
@@ -275,4 +354,68 @@ fn in_progress() -> Response {
     )
     .header(header::RETRY_AFTER, "1")
     .into_response()
+}
+
+/// A record left "in progress" by a process that stopped mid-run: whether the provider was
+/// reached is unknown, so the request is not run again.
+fn outcome_unknown(started_at: i64) -> Response {
+    let started = time::OffsetDateTime::from_unix_timestamp(started_at)
+        .map(crate::clock::rfc3339)
+        .unwrap_or_else(|_| started_at.to_string());
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_outcome_unknown",
+        format!(
+            "the request with this `Idempotency-Key` started at {started} and never finished (the server stopped mid-run): it may have reached the provider; check there, then send it with a new key if needed"
+        ),
+    )
+    .with("details", json!({"started_at": started}))
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn cancelled_waiters_leave_no_lock_behind() {
+        let locks = KeyLocks::default();
+        let holder = locks.enter("t\nk");
+        let guard = holder.lock().await;
+        // A waiter cancelled while the lock is held.
+        let waiter = async {
+            let user = locks.enter("t\nk");
+            let _guard = user.lock().await;
+        };
+        assert!(waiter.now_or_never().is_none(), "the waiter waits");
+        drop(guard);
+        drop(holder);
+        assert_eq!(locks.len(), 0);
+
+        // A waiter cancelled after the holder is gone, while it was still queued.
+        let holder = locks.enter("t\nk");
+        let guard = holder.lock().await;
+        let mut waiter = Box::pin(async {
+            let user = locks.enter("t\nk");
+            let _guard = user.lock().await;
+        });
+        assert!((&mut waiter).now_or_never().is_none(), "the waiter waits");
+        drop(guard);
+        drop(holder);
+        assert_eq!(locks.len(), 1, "the waiter still uses the key");
+        drop(waiter);
+        assert_eq!(locks.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn finished_uses_leave_no_lock_behind() {
+        let locks = KeyLocks::default();
+        for key in ["a", "b", "a"] {
+            let user = locks.enter(key);
+            let _guard = user.lock().await;
+        }
+        assert_eq!(locks.len(), 0);
+    }
 }

@@ -26,13 +26,17 @@ mod auth;
 mod clock;
 mod config;
 mod crypto;
+mod detach;
 mod envelope;
 mod error;
 mod failure;
 mod format;
 mod idempotency;
+mod limits;
+mod panic;
 mod query;
 mod routes;
+mod serve_loop;
 mod server;
 mod state;
 mod store;
@@ -45,8 +49,10 @@ pub use account::{
 };
 pub use auth::Caller;
 pub use config::{
-    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_LOG_MAX_ROWS,
-    DEFAULT_LOG_RETENTION_DAYS, LogFormat, LogRetention, ServeConfig,
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_LOG_MAX_ROWS, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_PER_CONNECTION, DEFAULT_REQUEST_TIMEOUT,
+    LogFormat, LogRetention, ServeConfig,
 };
 pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
 pub use envelope::ApiError;

@@ -4,9 +4,47 @@
 //! a repeated plain key becomes an array (parsed by [`parse`], the core's parser). Every leaf is a
 //! string; [`coerce`] turns them into the types a unified query schema declares.
 
-use serde_json::{Map, Value};
+use axum::http::Uri;
+use serde_json::{Map, Value, json};
 
 pub use switchboard_core::parse_query_string as parse;
+
+use crate::envelope::ApiError;
+
+/// The most bracket levels a parameter name may have (`a[b][c]` has two).
+const MAX_DEPTH: usize = 8;
+/// How much of a refused parameter's name an error repeats.
+const SHOWN_NAME: usize = 64;
+
+/// A request's query string, parsed ([`parse`]); 400 `invalid_query` naming the parameter when
+/// it cannot be. Names nested deeper than 8 brackets are refused before parsing, so no query
+/// string makes the parser recurse without bound.
+pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
+    let raw = uri.query().unwrap_or_default();
+    if let Some(name) = too_deep(raw) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("query parameter `{name}` nests more than {MAX_DEPTH} bracket levels"),
+        )
+        .with("details", json!({"parameter": name})));
+    }
+    parse(raw).map_err(|message| ApiError::bad_request("invalid_query", message.to_string()))
+}
+
+/// The (shortened) name of the first parameter with more than [`MAX_DEPTH`] brackets.
+fn too_deep(raw: &str) -> Option<String> {
+    url::form_urlencoded::parse(raw.as_bytes())
+        .map(|(name, _)| name)
+        .find(|name| name.matches('[').count() > MAX_DEPTH)
+        .map(|name| shortened(&name))
+}
+
+fn shortened(name: &str) -> String {
+    match name.char_indices().nth(SHOWN_NAME) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_owned(),
+    }
+}
 
 /// Reads a boolean parameter: `true`/`false`, `1`/`0`, and a bare `flag=` as true.
 pub fn boolean(value: &Value) -> Option<bool> {
@@ -105,6 +143,22 @@ mod tests {
         );
         assert_eq!(list(&json!("id,name")), vec!["id", "name"]);
         assert_eq!(list(&json!({"0": "id"})), vec!["id"]);
+    }
+
+    #[test]
+    fn names_nested_too_deep_are_refused_by_name() {
+        let deep = format!("a=1&remote_query[x]{}=1", "[x]".repeat(5000));
+        let uri: Uri = format!("/log?{deep}").parse().expect("uri");
+        let error = read(&uri).expect_err("too deep");
+        assert_eq!(error.code(), "invalid_query");
+        assert!(
+            error.message().contains("`remote_query[x][x]"),
+            "{}",
+            error.message()
+        );
+        assert!(error.message().len() < 200);
+        let eight = format!("/log?a{}=1", "[x]".repeat(8));
+        assert!(read(&eight.parse().expect("uri")).is_ok());
     }
 
     #[test]

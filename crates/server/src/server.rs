@@ -16,6 +16,7 @@ use crate::config::ServeConfig;
 use crate::crypto::{Cipher, SecretKey};
 use crate::error::ServerError;
 use crate::routes::router;
+use crate::serve_loop::{self, ConnectionLimits};
 use crate::state::AppState;
 use crate::store::{self, Store};
 use crate::telemetry;
@@ -25,6 +26,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     addr: SocketAddr,
+    limits: ConnectionLimits,
 }
 
 impl Server {
@@ -58,6 +60,7 @@ impl Server {
             listener,
             state,
             addr,
+            limits: ConnectionLimits::of(&config),
         })
     }
 
@@ -71,7 +74,8 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests, and
+    /// waits (at most the request timeout) for creates whose clients left to store their answers.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -83,16 +87,18 @@ impl Server {
             methods = registry.methods().count(),
             "switchboard listening"
         );
-        let store = self.state.store().clone();
+        let state = self.state.clone();
+        let store = state.store().clone();
         let pruning = tokio::spawn(telemetry::prune_log_periodically(
             store.clone(),
-            self.state.inner.log_retention.clone(),
+            state.inner.log_retention.clone(),
         ));
-        let served = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        serve_loop::serve(self.listener, router(self.state), self.limits, shutdown).await;
         pruning.abort();
-        served?;
+        let inner = &state.inner;
+        if !inner.concurrency.drained(inner.request_timeout).await {
+            tracing::warn!("stopping with requests still running");
+        }
         store.close().await;
         tracing::info!("switchboard stopped");
         Ok(())

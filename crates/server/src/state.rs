@@ -12,6 +12,7 @@ use switchboard_executor::Executor;
 use crate::config::{LogRetention, ServeConfig};
 use crate::crypto::Cipher;
 use crate::idempotency::KeyLocks;
+use crate::limits::Concurrency;
 use crate::routes::meta::method_meta;
 use crate::routes::openapi::openapi;
 use crate::store::Store;
@@ -32,6 +33,10 @@ pub(crate) struct Inner {
     pub(crate) idempotency_ttl: Duration,
     pub(crate) idempotency_wait: Duration,
     pub(crate) log_retention: LogRetention,
+    /// How long one request may take (see [`ServeConfig::request_timeout`]).
+    pub(crate) request_timeout: Duration,
+    /// The requests (and detached runs) under way.
+    pub(crate) concurrency: Concurrency,
     /// The OpenAPI document, generated and serialised once at start.
     pub(crate) openapi: Bytes,
     /// Each method plan's meta document, generated once at start.
@@ -40,7 +45,8 @@ pub(crate) struct Inner {
 
 impl AppState {
     /// State over loaded plans, an open store, an executor and the credential cipher, with the
-    /// limits of `config` (body limit, idempotency TTL and wait, request-log retention).
+    /// limits of `config` (body limit, idempotency TTL and wait, request-log retention, request
+    /// timeout, concurrency).
     pub fn new(
         registry: Arc<Registry>,
         store: Arc<dyn Store>,
@@ -72,6 +78,8 @@ impl AppState {
                 idempotency_ttl: config.idempotency_ttl,
                 idempotency_wait: config.idempotency_wait,
                 log_retention: config.log_retention.clone(),
+                request_timeout: config.request_timeout,
+                concurrency: Concurrency::new(config.max_concurrent_requests),
                 openapi,
                 meta,
             }),

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use switchboard_server::{
-    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_LISTEN, DEFAULT_LOG_MAX_ROWS,
-    DEFAULT_LOG_RETENTION_DAYS, LogFormat, LogRetention, ServeConfig, ServerError,
+    DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_LOG_MAX_ROWS, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_PER_CONNECTION, DEFAULT_REQUEST_TIMEOUT,
+    LogFormat, LogRetention, ServeConfig, ServerError,
 };
 
 /// Arguments of `serve`.
@@ -46,6 +48,54 @@ pub(crate) struct ServeArgs {
     /// Let file URLs point at loopback and private addresses (for local testing only).
     #[arg(long)]
     allow_private_file_urls: bool,
+    #[command(flatten)]
+    http: HttpLimits,
+}
+
+/// How long clients may take and how many they may be.
+#[derive(Args)]
+struct HttpLimits {
+    /// Seconds a client has to send a request's headers; idle keep-alive connections close
+    /// after the same time.
+    #[arg(long, value_name = "SECS", env = "SWITCHBOARD_HEADER_READ_TIMEOUT",
+          default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a request has from its headers to its answer (then 504; a create goes on and
+    /// keeps its answer for its `Idempotency-Key`).
+    #[arg(long, value_name = "SECS", env = "SWITCHBOARD_REQUEST_TIMEOUT",
+          default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+    /// The most open connections; further ones get a 503 and are closed.
+    #[arg(long, value_name = "N", env = "SWITCHBOARD_MAX_CONNECTIONS",
+          default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive)]
+    max_connections: usize,
+    /// The most requests handled at once (`/health` aside); further ones get a 503 with
+    /// `Retry-After`.
+    #[arg(long, value_name = "N", env = "SWITCHBOARD_MAX_CONCURRENT_REQUESTS",
+          default_value_t = DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = positive)]
+    max_concurrent_requests: usize,
+    /// The most requests one keep-alive connection carries before it is closed.
+    #[arg(long, value_name = "N", env = "SWITCHBOARD_MAX_REQUESTS_PER_CONNECTION",
+          default_value_t = DEFAULT_MAX_REQUESTS_PER_CONNECTION, value_parser = positive)]
+    max_requests_per_connection: usize,
+}
+
+impl HttpLimits {
+    fn apply(&self, config: &mut ServeConfig) {
+        config.header_read_timeout = Duration::from_secs(self.header_read_timeout);
+        config.request_timeout = Duration::from_secs(self.request_timeout);
+        config.max_connections = self.max_connections;
+        config.max_concurrent_requests = self.max_concurrent_requests;
+        config.max_requests_per_connection = self.max_requests_per_connection;
+    }
+}
+
+/// A count of at least one.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a whole number of at least 1")),
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
@@ -66,6 +116,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ..ServeConfig::default()
     };
     config.executor.allow_private_file_urls = args.allow_private_file_urls;
+    args.http.apply(&mut config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

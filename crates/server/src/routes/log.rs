@@ -20,8 +20,7 @@ const DEFAULT_LIMIT: u32 = 50;
 
 /// `GET /log`: `{result: [...], next_cursor}`.
 pub(crate) async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let query = query::parse(uri.query().unwrap_or_default())
-        .map_err(|message| ApiError::bad_request("invalid_query", message))?;
+    let query = query::read(&uri)?;
     let number = |name: &str| -> Result<Option<i64>, ApiError> {
         match query.get(name) {
             None => Ok(None),

@@ -42,8 +42,7 @@ pub(crate) async fn by_account(
     Path((model, resource, method)): Path<(String, String, String)>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let query = query::parse(uri.query().unwrap_or_default())
-        .map_err(|message| ApiError::bad_request("invalid_query", message))?;
+    let query = query::read(&uri)?;
     let Some(Value::String(id)) = query.get(ACCOUNT_PARAM) else {
         return Err(ApiError::missing_query(&[ACCOUNT_PARAM]));
     };

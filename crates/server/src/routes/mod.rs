@@ -10,16 +10,17 @@ pub(crate) mod unified;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::envelope::ApiError;
 use crate::state::AppState;
-use crate::{auth, idempotency, telemetry};
+use crate::{auth, idempotency, limits, panic, telemetry};
 
 /// The whole HTTP API over `state`. `/health` and `/ready` are open; everything else needs a
-/// bearer token.
+/// bearer token. From the outside in: the concurrency limit (before anything is logged or
+/// stored), the request log, the request timeout, and a panic catcher.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route("/unified/{model}/{resource}", post(unified::create))
@@ -47,7 +48,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/log", get(log::list))
         .route("/openapi.json", get(openapi::document))
-        // Later layers wrap earlier ones: auth runs first, then idempotency.
+        // Later layers wrap earlier ones: auth runs first, then idempotency (which runs every
+        // POST detached).
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
@@ -57,7 +59,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.inner.body_limit))
+        .layer(from_fn(panic::catch_panic))
+        .layer(from_fn_with_state(state.clone(), limits::limit_time))
         .layer(from_fn_with_state(state.clone(), telemetry::observe))
+        .layer(from_fn_with_state(state.clone(), limits::limit_concurrency))
         .with_state(state)
 }
 

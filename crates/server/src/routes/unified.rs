@@ -93,8 +93,7 @@ async fn run(
 ) -> Result<Response, Failure> {
     let body =
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
-    let mut query = query::parse(uri.query().unwrap_or_default())
-        .map_err(|message| early(ApiError::bad_request("invalid_query", message)))?;
+    let mut query = query::read(uri).map_err(early)?;
     let options = ResponseOptions::take(&mut query).map_err(early)?;
     let account_id = match query.remove(ACCOUNT_PARAM) {
         Some(Value::String(id)) if !id.trim().is_empty() => id,

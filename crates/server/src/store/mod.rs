@@ -98,10 +98,13 @@ pub struct StoredResponse {
 pub enum IdempotencyBegin {
     /// No live record: one marked in progress now exists, and the caller runs the request.
     Started,
-    /// A request with this key is still running (here or on another instance).
+    /// A request with this key is still running (here or on another instance), or its process
+    /// stopped before it finished.
     InProgress {
         /// The fingerprint of that request.
         fingerprint: String,
+        /// When it started (Unix seconds).
+        started_at: i64,
     },
     /// A request with this key finished.
     Completed {
@@ -198,8 +201,10 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_token(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Looks `key` up in `scope` (an API token id). With no live record (none, or expired at
-    /// `now`), records one in progress with `fingerprint`, expiring at `expires_at` (both Unix
-    /// seconds), and answers [`IdempotencyBegin::Started`].
+    /// `now`), records one in progress with `fingerprint`, started at `now` and expiring at
+    /// `expires_at` (both Unix seconds), and answers [`IdempotencyBegin::Started`]. A record in
+    /// progress is answered as such until it expires, however old: only the caller can tell a
+    /// running request from one whose process stopped.
     async fn idempotency_begin(
         &self,
         scope: &str,

@@ -414,7 +414,7 @@ impl Store for SqliteStore {
             if inserted.rows_affected() == 1 {
                 return Ok(IdempotencyBegin::Started);
             }
-            let row = sqlx::query("SELECT fingerprint, status, headers, body FROM idempotency WHERE scope = ? AND key = ?")
+            let row = sqlx::query("SELECT fingerprint, status, headers, body, created_at FROM idempotency WHERE scope = ? AND key = ?")
                 .bind(scope)
                 .bind(key)
                 .fetch_optional(&self.pool)
@@ -424,7 +424,11 @@ impl Store for SqliteStore {
             let fingerprint: String = row.try_get("fingerprint").map_err(db(action))?;
             let status: Option<i64> = row.try_get("status").map_err(db(action))?;
             let Some(status) = status else {
-                return Ok(IdempotencyBegin::InProgress { fingerprint });
+                let started_at: i64 = row.try_get("created_at").map_err(db(action))?;
+                return Ok(IdempotencyBegin::InProgress {
+                    fingerprint,
+                    started_at,
+                });
             };
             let headers: Option<String> = row.try_get("headers").map_err(db(action))?;
             let headers = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
@@ -571,7 +575,8 @@ mod tests {
         assert_eq!(
             again,
             IdempotencyBegin::InProgress {
-                fingerprint: "f1".into()
+                fingerprint: "f1".into(),
+                started_at: 100,
             }
         );
         let response = StoredResponse {

@@ -4,9 +4,13 @@ use std::time::Duration;
 
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
-use switchboard_testkit::fake_lever::Fault;
+use sqlx::{Connection, SqliteConnection};
+use switchboard_server::{Server, create_token};
+use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
-use crate::common::{TestServer, candidates_path, json_of, lead, send, send_json};
+use crate::common::{
+    TestServer, candidates_path, config_for, envelope, json_of, lead, send, send_json,
+};
 
 fn body(email: &str) -> Value {
     json!({"first_name": "Idem", "last_name": "Potent", "emails": [{"email": email}], "job_form_field_answers": []})
@@ -149,4 +153,186 @@ async fn streamed_answers_are_replayed_chunked() {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.headers()["transfer-encoding"], "chunked");
     assert_eq!(again.bytes().await.expect("body"), first);
+}
+
+#[tokio::test]
+async fn a_create_whose_client_gave_up_finishes_and_the_same_key_replays_it() {
+    let server = TestServer::start().await;
+    server.lever.script(Fault::delay(
+        "POST",
+        "/v1/opportunities",
+        Duration::from_secs(3),
+    ));
+    let gave_up = keyed(&server, &lead(), &body("slow@example.com"), "k-slow")
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await;
+    assert!(gave_up.is_err_and(|e| e.is_timeout()), "the client gave up");
+
+    // The run goes on without its client; the same key waits for it, then replays its answer.
+    let again = send(keyed(&server, &lead(), &body("slow@example.com"), "k-slow")).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (_, record) = json_of(again).await;
+    let opportunities = server.lever.opportunities();
+    assert_eq!(opportunities.len(), 1);
+    assert_eq!(record["id"], opportunities[0]["id"]);
+    let (status, third) =
+        send_json(keyed(&server, &lead(), &body("slow@example.com"), "k-slow")).await;
+    assert_eq!(status, 201);
+    assert_eq!(third, record);
+    assert_eq!(
+        server.lever.count("POST", "/v1/opportunities"),
+        1,
+        "applied exactly once"
+    );
+}
+
+/// Starts a server on `db` in a runtime of its own, creates a token and an account on `lever`,
+/// sends a keyed create that the fake holds for 3 s, and kills the runtime (as a crash would)
+/// once the create has reached the fake. Answers the token and the account.
+async fn crash_mid_create(db: &std::path::Path, lever: &FakeLever, key: &str) -> (String, String) {
+    let config = config_for(db);
+    let (crashing, addr, token) = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (addr, token) = runtime.block_on(async {
+            let server = Server::bind(config).await.expect("binds");
+            let addr = server.local_addr();
+            let token = create_token(server.state().store().as_ref(), "crash")
+                .await
+                .expect("token")
+                .token;
+            tokio::spawn(server.run(std::future::pending()));
+            (addr, token)
+        });
+        (runtime, addr, token)
+    })
+    .await
+    .expect("started");
+    let client = reqwest::Client::new();
+    let (status, account) = send_json(
+        client
+            .post(format!("http://{addr}/integrated-account"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"integration": "lever", "base_url": lever.base_url(),
+                "context": {"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID}}),
+            ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let account = account["id"].as_str().expect("id").to_owned();
+    lever.script(Fault::delay(
+        "POST",
+        "/v1/opportunities",
+        Duration::from_secs(3),
+    ));
+    let create = client
+        .post(format!(
+            "http://{addr}{}",
+            candidates_path(&account, &lead())
+        ))
+        .bearer_auth(&token)
+        .header("idempotency-key", key)
+        .json(&body("crash@example.com"))
+        .send();
+    let create = tokio::spawn(create);
+    while lever.count("POST", "/v1/opportunities") == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    crashing.shutdown_background();
+    assert!(
+        create.await.expect("joined").is_err(),
+        "the crash cut the answer off"
+    );
+    (token, account)
+}
+
+#[tokio::test]
+async fn a_create_cut_off_by_a_crash_is_reported_unknown_and_never_run_again() {
+    let dir = std::env::temp_dir().join(format!("switchboard-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("switchboard.db");
+    let lever = FakeLever::start().await;
+    let (token, account) = crash_mid_create(&db, &lever, "k-crash").await;
+
+    // Restarted; a record still "in progress" longer than the request timeout was left by the
+    // crash. Until then it is "in progress"; after, its outcome is unknown.
+    let mut restarted = config_for(&db);
+    restarted.request_timeout = Duration::from_secs(1);
+    let mut server = TestServer::start_with(restarted).await;
+    server.token = token;
+    server.account = account;
+    let mut answer = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = send_json(keyed(
+            &server,
+            &lead(),
+            &body("crash@example.com"),
+            "k-crash",
+        ))
+        .await;
+        assert_eq!(status, 409, "{body}");
+        answer = body;
+        if answer["code"] != "idempotency_key_in_progress" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    envelope(409, &answer);
+    assert_eq!(answer["code"], "idempotency_outcome_unknown");
+    assert!(answer["details"]["started_at"].is_string());
+    assert_eq!(
+        lever.count("POST", "/v1/opportunities"),
+        1,
+        "the provider saw the create once, before the crash"
+    );
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn other_posts_do_not_keep_server_errors_under_their_key() {
+    let dir = std::env::temp_dir().join(format!("switchboard-5xx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let db = dir.join("switchboard.db");
+    let server = TestServer::start_with(config_for(&db)).await;
+    let mut database = SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .expect("opens");
+    sqlx::raw_sql(
+        "CREATE TRIGGER refuse_accounts BEFORE INSERT ON accounts \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(&mut database)
+    .await
+    .expect("trigger");
+    let account = json!({"integration": "lever", "base_url": server.lever.base_url(),
+        "context": {"api_key": FakeLever::API_KEY}});
+    let create = || {
+        server
+            .post("/integrated-account")
+            .header("idempotency-key", "acct-1")
+            .json(&account)
+    };
+    let (status, body) = send_json(create()).await;
+    assert_eq!(status, 503, "{body}");
+    envelope(503, &body);
+
+    sqlx::raw_sql("DROP TRIGGER refuse_accounts")
+        .execute(&mut database)
+        .await
+        .expect("dropped");
+    let retried = send(create()).await;
+    assert_eq!(retried.status(), 201, "the 503 was not kept");
+    assert!(retried.headers().get("idempotent-replayed").is_none());
+    let replayed = send(create()).await;
+    assert_eq!(replayed.status(), 201);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    server.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,6 +6,7 @@ mod common;
 mod contract;
 mod errors;
 mod formats;
+mod http;
 mod idempotency;
 mod lever;
 mod operations;
