@@ -348,6 +348,14 @@ mod tests {
             );
         }
         assert!(plan.base_url("production", &context(json!({}))).is_err());
+        assert_eq!(
+            plan.base_url("production", &context(json!({"subdomain": "%2e%2e"}))),
+            Err(
+                "the `production` base URL cannot be built from the account's context \
+                 (a path segment is `%2e%2e`, a dot segment)"
+                    .to_owned()
+            )
+        );
         assert!(
             plan.base_url("sandbox", &context(json!({"subdomain": "acme"})))
                 .is_err()

@@ -339,3 +339,24 @@ fn path_values_are_blamed_on_where_they_come_from() {
         }
     );
 }
+
+/// `remote_query[x][y]=1` parses to a nested object, which no provider query can carry: an
+/// input problem, not the mapping error (a 500) it was.
+#[test]
+fn a_nested_remote_query_is_an_input_problem() {
+    let mut input = applicant("posting-1", Vec::new());
+    input.query.insert(
+        "remote_query".to_owned(),
+        json!({"ok": "1", "list": ["a", "b"], "x": {"y": "1"}}),
+    );
+    let Err(RunError::Input { problems, .. }) = lever_create().start(input) else {
+        panic!("expected an input error");
+    };
+    assert_eq!(
+        problems
+            .iter()
+            .map(|p| (p.location, p.pointer.as_str()))
+            .collect::<Vec<_>>(),
+        [(InputLocation::Query, "/remote_query/x")]
+    );
+}
