@@ -541,14 +541,45 @@ mod tests {
     use crate::crypto::{SecretKey, seal_unbound};
     use crate::store::SqliteStore;
 
+    const ACME: &str = r#"
+version: 1
+label: Acme
+base_url:
+  production: https://api.acme.example/v1
+  sandbox: https://sandbox.acme.example/v1
+auth:
+  - { type: basic, username: api_key }
+  - { type: bearer, token: access_token }
+context:
+  secrets: [api_key, access_token]
+  fields:
+    perform_as: the user to act as
+errors:
+  message: "{{ response.message }}"
+"#;
+
+    /// A registry of one made-up integration, `acme`: two environments, an API key (basic) or
+    /// an access token (bearer), and one public context field.
     fn registry() -> Registry {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        Registry::load_dirs(&root.join("mappings"), &root.join("schemas")).expect("mappings load")
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "switchboard-accounts-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(dir.join("acme")).expect("temp dir");
+        std::fs::write(dir.join("acme/integration.yaml"), ACME).expect("written");
+        let registry = Registry::load_dirs(&dir, &root.join("schemas")).expect("loads");
+        let _ = std::fs::remove_dir_all(&dir);
+        registry
     }
 
-    fn lever(base_url: &str, api_key: &str) -> NewAccount {
+    fn acme(base_url: &str, api_key: &str) -> NewAccount {
         NewAccount {
-            integration: "lever".into(),
+            integration: "acme".into(),
             base_url: Some(base_url.into()),
             context: json!({"api_key": api_key, "perform_as": "u-1"})
                 .as_object()
@@ -595,11 +626,11 @@ mod tests {
     async fn credentials_swapped_between_accounts_do_not_open() {
         let f = fixture().await;
         let a = f
-            .create(lever("https://a.example/v1", "key-a"))
+            .create(acme("https://a.example/v1", "key-a"))
             .await
             .expect("a");
         let b = f
-            .create(lever("https://a.example/v1", "key-b"))
+            .create(acme("https://a.example/v1", "key-b"))
             .await
             .expect("b");
         let (mut a, b) = (f.stored(&a.id).await, f.stored(&b.id).await);
@@ -619,7 +650,7 @@ mod tests {
     async fn credentials_sealed_without_binding_open_and_are_sealed_again() {
         let f = fixture().await;
         let view = f
-            .create(lever("https://a.example/v1", "old-key"))
+            .create(acme("https://a.example/v1", "old-key"))
             .await
             .expect("a");
         let mut stored = f.stored(&view.id).await;
@@ -658,7 +689,7 @@ mod tests {
     async fn a_new_destination_needs_the_credentials_again() {
         let f = fixture().await;
         let view = f
-            .create(lever("https://a.example/v1", "key-a"))
+            .create(acme("https://a.example/v1", "key-a"))
             .await
             .expect("a");
         let refused = f
@@ -726,7 +757,7 @@ mod tests {
             let error = check_base_url(url).expect_err(url);
             assert!(error.contains(why), "{url}: {error}");
         }
-        assert_eq!(check_base_url("https://api.lever.co/v1"), Ok(()));
+        assert_eq!(check_base_url("https://api.example.com/v1"), Ok(()));
         assert_eq!(check_base_url("http://127.0.0.1:9090/v1"), Ok(()));
     }
 

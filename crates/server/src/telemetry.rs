@@ -151,13 +151,14 @@ pub(crate) async fn prune_log(store: &dyn Store, retention: &LogRetention) {
     }
 }
 
-/// Prunes the request log every `retention.prune_every`, so entries age out on an idle server
-/// too. Runs until dropped.
+/// Prunes the request log now and every `retention.prune_every` (a second at least), so entries
+/// age out on an idle server too. Runs until dropped.
 pub(crate) async fn prune_log_periodically(
     store: std::sync::Arc<dyn Store>,
     retention: LogRetention,
 ) {
-    let mut ticks = tokio::time::interval(retention.prune_every);
+    let period = retention.prune_every.max(std::time::Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(period);
     loop {
         ticks.tick().await;
         prune_log(store.as_ref(), &retention).await;
