@@ -6,13 +6,16 @@
 use std::future::Future;
 
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 use crate::envelope::ApiError;
 use crate::panic::unwound;
 
-/// Runs `work` in its own task and answers its response; a panic in it is a 500.
+/// Runs `work` in its own task, inside the caller's span (so its log lines keep the request id),
+/// and answers its response; a panic in it is a 500.
 pub(crate) async fn detached(work: impl Future<Output = Response> + Send + 'static) -> Response {
-    match tokio::spawn(unwound(work)).await {
+    let work = unwound(work).instrument(tracing::Span::current());
+    match tokio::spawn(work).await {
         Ok(response) => response,
         // Only when the runtime shuts down under it.
         Err(error) => ApiError::internal(&error).into_response(),

@@ -216,51 +216,64 @@ async fn guarded(
             reused()
         }
         IdempotencyBegin::Completed { response, .. } => replay(response),
-        IdempotencyBegin::InProgress { started_at, .. } => {
-            let unknown_after =
-                i64::try_from(state.inner.request_timeout.as_secs()).unwrap_or(i64::MAX);
-            if now.saturating_sub(started_at) >= unknown_after {
-                outcome_unknown(started_at)
-            } else {
-                in_progress()
-            }
-        }
-        IdempotencyBegin::Started => {
-            let response = next.run(request).await;
-            let status = response.status();
-            let remember = response
-                .extensions()
-                .get::<Remember>()
-                .map_or(status.is_success(), |r| r.0);
-            let streamed = response.extensions().get::<Streamed>().is_some();
-            let (mut parts, body) = response.into_parts();
-            let body = match axum::body::to_bytes(body, usize::MAX).await {
-                Ok(body) => body,
-                Err(error) => {
-                    let _ = store.idempotency_abandon(scope, key).await;
-                    return ApiError::internal(&error).into_response();
-                }
-            };
-            let kept = if remember {
-                let stored = StoredResponse {
-                    status: status.as_u16(),
-                    headers: kept_headers(&parts.headers, streamed),
-                    body: body.to_vec(),
-                };
-                let expires = unix_now() + ttl_secs(state);
-                store
-                    .idempotency_complete(scope, key, &stored, expires)
-                    .await
-            } else {
-                store.idempotency_abandon(scope, key).await
-            };
-            if let Err(error) = kept {
-                tracing::warn!(%error, "could not record the idempotent response");
-            }
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, body_of(body, streamed))
-        }
+        IdempotencyBegin::InProgress { started_at, .. } => unfinished(state, now, started_at),
+        IdempotencyBegin::Started => run_and_keep(state, scope, key, request, next).await,
     }
+}
+
+/// A record in progress while this process holds the key's lock: another instance runs it, or
+/// a process stopped mid-run — taken for granted once the request timeout has passed.
+fn unfinished(state: &AppState, now: i64, started_at: i64) -> Response {
+    let unknown_after = i64::try_from(state.inner.request_timeout.as_secs()).unwrap_or(i64::MAX);
+    if now.saturating_sub(started_at) >= unknown_after {
+        outcome_unknown(started_at)
+    } else {
+        in_progress()
+    }
+}
+
+/// Runs the request, then keeps its response under the key (or forgets the key).
+async fn run_and_keep(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    request: Request,
+    next: Next,
+) -> Response {
+    let store = state.inner.store.as_ref();
+    let response = next.run(request).await;
+    let status = response.status();
+    let remember = response
+        .extensions()
+        .get::<Remember>()
+        .map_or(status.is_success(), |r| r.0);
+    let streamed = response.extensions().get::<Streamed>().is_some();
+    let (mut parts, body) = response.into_parts();
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(body) => body,
+        Err(error) => {
+            let _ = store.idempotency_abandon(scope, key).await;
+            return ApiError::internal(&error).into_response();
+        }
+    };
+    let kept = if remember {
+        let stored = StoredResponse {
+            status: status.as_u16(),
+            headers: kept_headers(&parts.headers, streamed),
+            body: body.to_vec(),
+        };
+        let expires = unix_now() + ttl_secs(state);
+        store
+            .idempotency_complete(scope, key, &stored, expires)
+            .await
+    } else {
+        store.idempotency_abandon(scope, key).await
+    };
+    if let Err(error) = kept {
+        tracing::warn!(%error, "could not record the idempotent response");
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, body_of(body, streamed))
 }
 
 /// The idempotency TTL in seconds.

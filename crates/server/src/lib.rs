@@ -12,6 +12,11 @@
 //! - `POST|GET /integrated-account`, `GET|PATCH|DELETE /integrated-account/{id}`
 //! - `GET /log`, `GET /openapi.json`; `GET /health`, `GET /ready` (no token needed)
 //!
+//! Limits (see [`ServeConfig`]): a header-read timeout that also closes idle keep-alive
+//! connections, a whole-request timeout (504), a cap on open connections and on requests per
+//! connection, and a cap on requests handled at once (503 with `Retry-After`; `/health` is
+//! exempt). Every POST runs to its end in a task of its own, even when its client leaves.
+//!
 //! ```no_run
 //! use switchboard_server::{ServeConfig, serve, shutdown_signal};
 //!

@@ -284,3 +284,40 @@ async fn query_strings_nested_without_bound_are_a_400_on_the_log() {
     assert_eq!(body["code"], "invalid_query");
     assert_eq!(health(addr_of(&server)).await, 200);
 }
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_504_and_its_create_still_finishes() {
+    let mut config = config();
+    config.request_timeout = Duration::from_secs(1);
+    let server = TestServer::start_with(config).await;
+    server.lever.script(Fault::delay(
+        "POST",
+        "/v1/opportunities",
+        Duration::from_secs(3),
+    ));
+    let path = candidates_path(&server.account, &lead());
+    let create = || {
+        server
+            .post(&path)
+            .header("idempotency-key", "k-timeout")
+            .json(&person("Late", "late@x.io"))
+    };
+    let (status, body) = json_of(send(create()).await).await;
+    assert_eq!(status, 504, "{body}");
+    envelope(504, &body);
+    assert_eq!(body["code"], "request_timeout");
+
+    // The run went on; the same key waits for it (inside its own timeout), then replays it.
+    let mut replayed = None;
+    for _ in 0..50 {
+        let response = send(create()).await;
+        if response.status() != 504 {
+            replayed = Some(response);
+            break;
+        }
+    }
+    let replayed = replayed.expect("an answer within the request timeout");
+    assert_eq!(replayed.status(), 201);
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_eq!(server.lever.count("POST", "/v1/opportunities"), 1);
+}
