@@ -48,6 +48,7 @@
 )]
 
 mod account;
+mod address;
 mod auth;
 mod client;
 mod error;
@@ -64,4 +65,6 @@ pub use error::{
     ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
-pub use executor::{Executor, ExecutorOptions, Outcome};
+pub use executor::{
+    DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
+};

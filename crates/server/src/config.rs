@@ -31,7 +31,8 @@ pub struct ServeConfig {
     /// How long a request waits for a concurrent one with the same idempotency key before
     /// answering 409.
     pub idempotency_wait: Duration,
-    /// How provider calls are made (timeouts, retries, whether file URLs may be private).
+    /// How provider calls are made (timeouts, retries, the run deadline, which addresses provider
+    /// and file URLs may use, the proxy).
     pub executor: ExecutorOptions,
 }
 

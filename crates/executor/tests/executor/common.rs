@@ -59,10 +59,12 @@ pub(crate) fn fast_retry() -> RetrySpec {
     }
 }
 
-/// Options for tests: loopback files allowed, fast retries.
+/// Options for tests: loopback providers and files allowed (the fake Lever is on loopback),
+/// fast retries.
 pub(crate) fn options() -> ExecutorOptions {
     ExecutorOptions {
         allow_private_file_urls: true,
+        allow_private_provider_urls: true,
         retry: Some(fast_retry()),
         ..ExecutorOptions::default()
     }

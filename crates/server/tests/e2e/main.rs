@@ -4,6 +4,7 @@
 mod accounts;
 mod common;
 mod contract;
+mod destinations;
 mod errors;
 mod formats;
 mod idempotency;
