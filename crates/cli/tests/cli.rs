@@ -385,23 +385,7 @@ fn render_execute_creates_a_candidate_at_a_real_endpoint_ignoring_proxy_variable
     let fake = runtime.block_on(FakeLever::start());
     let (proxy, proxied) = runtime.block_on(counting_listener());
     let args = execute_args(&fake, "allowed", &["--allow-private-provider-urls"]);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command.args(&args).current_dir(root());
-    for name in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        command.env(name, &proxy);
-    }
-    let out = command
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .output()
-        .expect("the binary runs");
+    let out = switchboard_with_proxy_variables(&args, &proxy);
     assert_eq!(
         proxied.load(Ordering::SeqCst),
         0,
@@ -432,6 +416,60 @@ fn render_execute_creates_a_candidate_at_a_real_endpoint_ignoring_proxy_variable
             .windows(FakeLever::API_KEY.len())
             .any(|w| w == FakeLever::API_KEY.as_bytes())
     );
+}
+
+/// `switchboard` with `args`, every proxy variable of the environment pointing at `proxy`.
+fn switchboard_with_proxy_variables(args: &[String], proxy: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.args(args).current_dir(root());
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env(name, proxy);
+    }
+    command
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn render_execute_with_proxy_variables_still_refuses_a_file_on_localhost() {
+    use std::sync::atomic::Ordering;
+    use switchboard_testkit::fake_lever::FakeLever;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime.block_on(FakeLever::start());
+    let (proxy, proxied) = runtime.block_on(counting_listener());
+    let cv = fake
+        .serve_file("cv.pdf", "application/pdf", b"%PDF".to_vec())
+        .replace("127.0.0.1", "localhost");
+    let args = execute_args(&fake, "proxyfile", &["--allow-private-provider-urls"]);
+    let body_at = args.iter().position(|arg| arg == "--body").expect("--body") + 1;
+    let body = serde_json::json!({
+        "first_name": "Ada", "emails": [{"email": "ada@example.com"}], "job_form_field_answers": [],
+        "attachments": [{"file_name": "cv.pdf", "file_url": cv}]
+    });
+    std::fs::write(&args[body_at], body.to_string()).expect("writable");
+    let out = switchboard_with_proxy_variables(&args, &proxy);
+    assert!(!out.status.success());
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let error = result["error"].as_str().expect("an error");
+    assert!(
+        error.contains("points to the non-public address"),
+        "{error}"
+    );
+    assert_eq!(
+        proxied.load(Ordering::SeqCst),
+        0,
+        "nothing went to the proxy"
+    );
+    assert!(fake.calls().is_empty(), "nothing was fetched or sent");
 }
 
 #[test]

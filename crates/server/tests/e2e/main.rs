@@ -4,6 +4,7 @@
 mod accounts;
 mod common;
 mod contract;
+mod deadlines;
 mod destinations;
 mod errors;
 mod formats;
