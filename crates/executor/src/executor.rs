@@ -243,13 +243,15 @@ impl Executor {
         input: RunInput,
         account: &Account,
     ) -> Result<Outcome, ExecError> {
-        let target = self.target(plan.integration_plan(), account)?;
+        // The deadline counts from here: validating the input is part of the run.
+        let deadline = Instant::now() + self.inner.options.deadline;
         let started = {
             let plan = plan.clone();
             off_the_workers(move || plan.start(input)).await?
         };
         let (mut run, mut next) =
             started.map_err(|error| ExecError::from_run(error, Vec::new()))?;
+        let target = self.target(plan.integration_plan(), account, deadline)?;
         let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
             let request = match next {
@@ -283,7 +285,8 @@ impl Executor {
         account: &Account,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
-        let target = self.target(integration, account)?;
+        let deadline = Instant::now() + self.inner.options.deadline;
+        let target = self.target(integration, account, deadline)?;
         self.exchange(&target, request).await
     }
 
@@ -291,6 +294,7 @@ impl Executor {
         &self,
         integration: &'a IntegrationPlan,
         account: &'a Account,
+        deadline: Instant,
     ) -> Result<Target<'a>, ExecError> {
         let base_url = account.resolve_base_url(integration)?;
         let credentials = Credentials::for_account(integration, account)?;
@@ -300,7 +304,7 @@ impl Executor {
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             credentials,
             settings: self.settings(integration),
-            deadline: Instant::now() + self.inner.options.deadline,
+            deadline,
             files_fetched: AtomicUsize::new(0),
         })
     }

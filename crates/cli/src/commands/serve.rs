@@ -37,7 +37,11 @@ pub(crate) struct ServeArgs {
     allow_private_file_urls: bool,
     /// Let provider base URLs point at loopback, private, link-local and other non-public
     /// addresses (a fake provider on 127.0.0.1 for local testing).
-    #[arg(long, env = "SWITCHBOARD_ALLOW_PRIVATE_PROVIDER_URLS")]
+    #[arg(
+        long,
+        env = "SWITCHBOARD_ALLOW_PRIVATE_PROVIDER_URLS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     allow_private_provider_urls: bool,
     /// A provider host called whatever it resolves to (an ATS on the internal network), as
     /// written in base URLs; repeat for more (the variable takes a comma-separated list).

@@ -24,7 +24,7 @@ async fn a_run_stops_at_its_deadline_and_keeps_what_succeeded() {
         Duration::from_secs(3),
     ));
     let options = ExecutorOptions {
-        deadline: Duration::from_millis(800),
+        deadline: Duration::from_millis(1500),
         ..options()
     };
     let error = run_create(
@@ -50,7 +50,7 @@ async fn a_run_stops_at_its_deadline_and_keeps_what_succeeded() {
     assert_eq!(lever.count("GET", "/v1/opportunities"), 1, "not retried");
     assert_eq!(
         error.to_string(),
-        "the run did not finish within its deadline of 800 ms: it stopped in step `find`; \
+        "the run did not finish within its deadline of 1500 ms: it stopped in step `find`; \
          that step's request may have reached the provider"
     );
 }

@@ -10,7 +10,7 @@ use crate::common::{TestServer, applicant, candidate, config, envelope, send_jso
 #[tokio::test]
 async fn a_run_past_its_deadline_is_a_504_listing_completed_steps() {
     let mut config = config();
-    config.executor.deadline = Duration::from_millis(800);
+    config.executor.deadline = Duration::from_millis(1500);
     let server = TestServer::start_with(config).await;
     server.lever.script(Fault::delay(
         "GET",
