@@ -313,13 +313,18 @@ fn a_new_body_field_needs_no_rust() {
     assert_eq!(request["body"]["source"], "Meetup");
 }
 
-#[test]
-fn render_execute_creates_a_candidate_at_a_real_endpoint() {
+/// `render --execute` arguments for a create at the fake Lever, with `extra` flags; the body is
+/// written to a file named after `name`.
+fn execute_args(
+    fake: &switchboard_testkit::fake_lever::FakeLever,
+    name: &str,
+    extra: &[&str],
+) -> Vec<String> {
     use switchboard_testkit::fake_lever::FakeLever;
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let fake = runtime.block_on(FakeLever::start());
-    let body_file =
-        std::env::temp_dir().join(format!("switchboard-execute-{}.json", std::process::id()));
+    let body_file = std::env::temp_dir().join(format!(
+        "switchboard-execute-{name}-{}.json",
+        std::process::id()
+    ));
     std::fs::write(
         &body_file,
         r#"{"first_name":"Ada","last_name":"Lovelace","emails":[{"email":"ada@example.com"}],"tags":[{"name":"Math"}],"job_form_field_answers":[]}"#,
@@ -330,27 +335,62 @@ fn render_execute_creates_a_candidate_at_a_real_endpoint() {
         FakeLever::API_KEY,
         FakeLever::USER_ID
     );
-    let query = format!("job_id={}", FakeLever::POSTING_ID);
-    let base_url = fake.base_url();
-    let mut args = vec![
+    let mut args: Vec<String> = [
         "render",
         "--integration",
         "lever",
         "--resource",
         "ats/candidates",
         "--execute",
-    ];
-    args.extend([
         "--query",
-        &query,
+        &format!("job_id={}", FakeLever::POSTING_ID),
         "--body",
         body_file.to_str().expect("utf-8"),
         "--context",
         &context,
         "--base-url",
-        &base_url,
-    ]);
-    let out = switchboard(&args, &root());
+        &fake.base_url(),
+    ]
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    args
+}
+
+/// A listener that only counts the connections made to it.
+async fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((connection, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn render_execute_creates_a_candidate_at_a_real_endpoint_ignoring_proxy_variables() {
+    use std::sync::atomic::Ordering;
+    use switchboard_testkit::fake_lever::FakeLever;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime.block_on(FakeLever::start());
+    let (proxy, proxied) = runtime.block_on(counting_listener());
+    let args = execute_args(&fake, "allowed", &["--allow-private-provider-urls"]);
+    let out = switchboard_with_proxy_variables(&args, &proxy);
+    assert_eq!(
+        proxied.load(Ordering::SeqCst),
+        0,
+        "the proxy variables of the environment are not read"
+    );
     assert!(
         out.status.success(),
         "{}{}",
@@ -460,4 +500,78 @@ fn accounts_read_credentials_from_a_file_and_tokens_have_scopes() {
     assert_eq!(rows[0][1..4], ["app", "unified", account.as_str()]);
     assert_eq!(rows[1][1..4], ["ops", "admin", "*"]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `switchboard` with `args`, every proxy variable of the environment pointing at `proxy`.
+fn switchboard_with_proxy_variables(args: &[String], proxy: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.args(args).current_dir(root());
+    for name in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        command.env(name, proxy);
+    }
+    command
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn render_execute_with_proxy_variables_still_refuses_a_file_on_localhost() {
+    use std::sync::atomic::Ordering;
+    use switchboard_testkit::fake_lever::FakeLever;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime.block_on(FakeLever::start());
+    let (proxy, proxied) = runtime.block_on(counting_listener());
+    let cv = fake
+        .serve_file("cv.pdf", "application/pdf", b"%PDF".to_vec())
+        .replace("127.0.0.1", "localhost");
+    let args = execute_args(&fake, "proxyfile", &["--allow-private-provider-urls"]);
+    let body_at = args.iter().position(|arg| arg == "--body").expect("--body") + 1;
+    let body = serde_json::json!({
+        "first_name": "Ada", "emails": [{"email": "ada@example.com"}], "job_form_field_answers": [],
+        "attachments": [{"file_name": "cv.pdf", "file_url": cv}]
+    });
+    std::fs::write(&args[body_at], body.to_string()).expect("writable");
+    let out = switchboard_with_proxy_variables(&args, &proxy);
+    assert!(!out.status.success());
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let error = result["error"].as_str().expect("an error");
+    assert!(
+        error.contains("points to the non-public address"),
+        "{error}"
+    );
+    assert_eq!(
+        proxied.load(Ordering::SeqCst),
+        0,
+        "nothing went to the proxy"
+    );
+    assert!(fake.calls().is_empty(), "nothing was fetched or sent");
+}
+
+#[test]
+fn render_execute_refuses_a_loopback_base_url_unless_allowed() {
+    use switchboard_testkit::fake_lever::FakeLever;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime.block_on(FakeLever::start());
+    let args = execute_args(&fake, "refused", &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = switchboard(&args, &root());
+    assert!(!out.status.success());
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let error = result["error"].as_str().expect("an error");
+    assert!(
+        error.contains("whose address `127.0.0.1` is not public"),
+        "{error}"
+    );
+    assert_eq!(result["exchanges"], serde_json::json!([]));
+    assert_eq!(fake.count("POST", "/v1/postings/"), 0, "nothing was sent");
+    assert!(fake.opportunities().is_empty());
 }

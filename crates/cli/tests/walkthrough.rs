@@ -107,7 +107,14 @@ fn token_account_serve_and_the_contract_request() {
     let listen = format!("127.0.0.1:{port}");
     let _server = Server(
         Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(["serve", "--listen", &listen, "--database", &database])
+            .args([
+                "serve",
+                "--listen",
+                &listen,
+                "--database",
+                &database,
+                "--allow-private-provider-urls",
+            ])
             .current_dir(root())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -42,7 +42,9 @@ pub use error::{
     InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
 };
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
-pub use model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
+pub use model::{
+    AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
+};
 pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,

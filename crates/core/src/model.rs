@@ -275,6 +275,9 @@ pub struct IntegrationFile {
     /// Limits on files fetched for uploads.
     #[serde(default)]
     pub files: FilesSpec,
+    /// Limits on the provider's answers.
+    #[serde(default)]
+    pub responses: ResponsesSpec,
     /// How to read an error response.
     pub errors: ErrorSpec,
 }
@@ -342,6 +345,9 @@ pub struct RetrySpec {
     /// Statuses retried for idempotent methods (GET, PUT, DELETE).
     pub idempotent_statuses: Vec<u16>,
     /// Statuses retried for POST and PATCH: only those that mean the request was not processed.
+    /// A 429 is retried as listed; any other status only when the answer carries `Retry-After`
+    /// (a bare 503 may come from a load balancer after the provider processed the request, and
+    /// sending it again would create a duplicate).
     pub non_idempotent_statuses: Vec<u16>,
     /// A header holding the epoch second at which the rate-limit window resets, read when a 429
     /// has no `Retry-After` (e.g. `x-rate-limit-reset`). The wait until then is capped by
@@ -395,6 +401,23 @@ impl Default for FilesSpec {
     fn default() -> Self {
         FilesSpec {
             max_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// Limits on provider answers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponsesSpec {
+    /// The largest provider answer read, in bytes (default 8 MiB); a larger one fails the call
+    /// without being read further.
+    pub max_bytes: u64,
+}
+
+impl Default for ResponsesSpec {
+    fn default() -> Self {
+        ResponsesSpec {
+            max_bytes: 8 * 1024 * 1024,
         }
     }
 }

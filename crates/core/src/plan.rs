@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 use crate::error::InputLocation;
 use crate::expr::{Cached, Expr, PathError, Root, Scope, SegmentProblem, Template};
 use crate::http::HttpMethod;
-use crate::model::{AuthSpec, FilesSpec, RateLimitSpec, RetrySpec, Support, TimeoutSpec};
+use crate::model::{
+    AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
+};
 use crate::schema::UnifiedSchema;
 
 /// A compiled `integration.yaml`: how to reach and authenticate with one provider.
@@ -35,6 +37,8 @@ pub struct IntegrationPlan {
     pub timeouts: TimeoutSpec,
     /// Limits on fetched files.
     pub files: FilesSpec,
+    /// Limits on provider answers.
+    pub responses: ResponsesSpec,
     pub(crate) errors: ErrorPlan,
 }
 
@@ -316,6 +320,7 @@ mod tests {
             retry: RetrySpec::default(),
             timeouts: TimeoutSpec::default(),
             files: FilesSpec::default(),
+            responses: ResponsesSpec::default(),
             errors: ErrorPlan {
                 is_error: None,
                 message: Template::compile(&json!("x"), &mut errors),

@@ -1,16 +1,17 @@
 //! The HTTP clients: one pooled client for provider calls and one for file fetches, per connect
 //! timeout in use (reqwest sets connect timeouts per client; almost always there is one).
+//!
+//! Neither client follows redirects on its own (file redirects are followed by the fetch, which
+//! checks every hop) nor reads proxy settings from the environment (`HTTP_PROXY`, `ALL_PROXY`…):
+//! a proxy is used only when the operator configures one.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::Client;
-use reqwest::redirect::{Attempt, Policy};
+use reqwest::redirect::Policy;
+use reqwest::{Client, Proxy};
 
-use crate::files::address::{self, PublicOnlyResolver};
-
-/// Redirects followed when fetching a file.
-const MAX_FILE_REDIRECTS: usize = 5;
+use crate::address::{AddressGuard, GuardedResolver};
 
 /// Idle pooled connections are closed after this long: below common server keep-alive limits, so
 /// a create is rarely sent on a connection the server is closing.
@@ -19,27 +20,56 @@ const POOL_IDLE: Duration = Duration::from_secs(30);
 /// What a client is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
-    /// Provider calls: no redirects followed, no automatic retries.
+    /// Provider calls.
     Provider,
-    /// File fetches: a few redirects, public addresses only unless allowed.
+    /// File fetches.
     Files,
+}
+
+/// How the clients reach the network: the user agent, the address guard of each purpose and
+/// the operator's proxy, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct Network {
+    pub(crate) user_agent: String,
+    pub(crate) provider_guard: AddressGuard,
+    pub(crate) file_guard: AddressGuard,
+    pub(crate) proxy: Option<Proxy>,
+}
+
+impl Network {
+    /// The address guard of `purpose`.
+    pub(crate) fn guard(&self, purpose: Purpose) -> &AddressGuard {
+        match purpose {
+            Purpose::Provider => &self.provider_guard,
+            Purpose::Files => &self.file_guard,
+        }
+    }
+
+    /// Whether calls go through a proxy (which resolves names itself, so targets are looked up
+    /// and checked before each request).
+    pub(crate) fn proxied(&self) -> bool {
+        self.proxy.is_some()
+    }
 }
 
 /// Clients by purpose and connect timeout, built on first use and shared afterwards.
 #[derive(Debug)]
 pub(crate) struct Clients {
-    user_agent: String,
-    allow_private_files: bool,
+    network: Arc<Network>,
     built: Mutex<Vec<(Purpose, Duration, Client)>>,
 }
 
 impl Clients {
-    pub(crate) fn new(user_agent: String, allow_private_files: bool) -> Clients {
+    pub(crate) fn new(network: Network) -> Clients {
         Clients {
-            user_agent,
-            allow_private_files,
+            network: Arc::new(network),
             built: Mutex::new(Vec::new()),
         }
+    }
+
+    /// How the clients reach the network.
+    pub(crate) fn network(&self) -> &Network {
+        &self.network
     }
 
     /// The client for `purpose` with `connect_timeout`.
@@ -61,41 +91,26 @@ impl Clients {
     }
 
     fn build(&self, purpose: Purpose, connect_timeout: Duration) -> Result<Client, reqwest::Error> {
+        let network = &self.network;
         let builder = Client::builder()
-            .user_agent(self.user_agent.clone())
+            .user_agent(network.user_agent.clone())
             .connect_timeout(connect_timeout)
             .pool_idle_timeout(POOL_IDLE)
             .tcp_nodelay(true)
+            .redirect(Policy::none())
             // Retries are this crate's decision, made with the method and the policy in hand.
             .retry(reqwest::retry::never());
-        match purpose {
-            Purpose::Provider => builder.redirect(Policy::none()).build(),
-            Purpose::Files if self.allow_private_files => builder
-                .redirect(Policy::custom(|attempt| {
-                    follow_file_redirect(attempt, true)
-                }))
-                .build(),
-            Purpose::Files => builder
-                .redirect(Policy::custom(|attempt| {
-                    follow_file_redirect(attempt, false)
-                }))
-                .dns_resolver(PublicOnlyResolver)
-                .build(),
+        let builder = match &network.proxy {
+            Some(proxy) => builder.proxy(proxy.clone()),
+            None => builder.no_proxy(),
+        };
+        let guard = network.guard(purpose);
+        // Through a proxy the resolver only ever sees the proxy's own name: the targets are
+        // checked before each request instead.
+        if guard.allows_all() || network.proxied() {
+            builder.build()
+        } else {
+            builder.dns_resolver(GuardedResolver(guard.clone())).build()
         }
     }
-}
-
-/// Follows a file redirect to http(s) only, to a public IP literal unless private ones are
-/// allowed (host names are checked by the resolver), at most [`MAX_FILE_REDIRECTS`] times.
-fn follow_file_redirect(attempt: Attempt<'_>, allow_private: bool) -> reqwest::redirect::Action {
-    if attempt.previous().len() > MAX_FILE_REDIRECTS {
-        return attempt.error("too many redirects");
-    }
-    if !matches!(attempt.url().scheme(), "http" | "https") {
-        return attempt.error("redirected to a url that is not http or https");
-    }
-    if !allow_private && let Err(forbidden) = address::check_literal(attempt.url()) {
-        return attempt.error(forbidden);
-    }
-    attempt.follow()
 }

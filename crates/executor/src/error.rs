@@ -94,6 +94,44 @@ pub enum ExecError {
         /// The exchanges made so far.
         exchanges: Vec<Exchange>,
     },
+    /// A provider URL's host is, or resolves to, a loopback, private, link-local, metadata or
+    /// otherwise non-public address, which provider calls may not use unless the operator allows
+    /// them; the call was not sent.
+    #[error(
+        "step `{step}` would call `{url}`, whose address `{address}` is not public: provider calls \
+         may not use loopback, private, link-local or other non-public addresses unless the \
+         operator allows them"
+    )]
+    ForbiddenAddress {
+        /// The step whose call was refused.
+        step: String,
+        /// The URL without credentials, query or fragment.
+        url: String,
+        /// The refused address.
+        address: IpAddr,
+        /// The exchanges made so far.
+        exchanges: Vec<Exchange>,
+    },
+    /// The run's deadline (over every step, retry and wait) passed before it finished.
+    #[error(
+        "the run did not finish within its deadline of {} ms: it stopped in step `{step}`; {}",
+        deadline.as_millis(),
+        if *may_have_reached_provider {
+            "that step's request may have reached the provider"
+        } else {
+            "that step's request was not sent"
+        }
+    )]
+    DeadlineExceeded {
+        /// The step that was running or about to run.
+        step: String,
+        /// The run's deadline.
+        deadline: Duration,
+        /// Whether the step's request may have reached the provider.
+        may_have_reached_provider: bool,
+        /// The exchanges made so far (every one of them answered).
+        exchanges: Vec<Exchange>,
+    },
     /// A bug or an environment failure (the HTTP client could not be built, the run was driven
     /// out of order).
     #[error("internal error: {message}")]
@@ -230,6 +268,11 @@ pub enum FileErrorKind {
     },
     /// The URL cannot be parsed.
     InvalidUrl,
+    /// The run has more files to upload than the executor fetches for one run.
+    TooMany {
+        /// The limit, in files per run.
+        max_files: usize,
+    },
     /// The file server failed or answered with an error.
     Fetch {
         /// The file server's status, when it answered.
@@ -253,6 +296,10 @@ impl fmt::Display for FileErrorKind {
                 write!(f, "has scheme `{scheme}`; only http and https are fetched")
             }
             FileErrorKind::InvalidUrl => f.write_str("is not a valid url"),
+            FileErrorKind::TooMany { max_files } => write!(
+                f,
+                "is one file too many: a run uploads at most {max_files} files"
+            ),
             FileErrorKind::Fetch {
                 status: Some(status),
                 message,
@@ -317,7 +364,9 @@ impl ExecError {
             ExecError::File(error) => &error.exchanges,
             ExecError::Upstream { exchanges, .. }
             | ExecError::Mapping { exchanges, .. }
-            | ExecError::RateLimited { exchanges, .. } => exchanges,
+            | ExecError::RateLimited { exchanges, .. }
+            | ExecError::ForbiddenAddress { exchanges, .. }
+            | ExecError::DeadlineExceeded { exchanges, .. } => exchanges,
             ExecError::Input { .. }
             | ExecError::NoCredentials { .. }
             | ExecError::Account { .. }
@@ -333,7 +382,9 @@ impl ExecError {
             ExecError::File(error) => &mut error.exchanges,
             ExecError::Upstream { exchanges, .. }
             | ExecError::Mapping { exchanges, .. }
-            | ExecError::RateLimited { exchanges, .. } => exchanges,
+            | ExecError::RateLimited { exchanges, .. }
+            | ExecError::ForbiddenAddress { exchanges, .. }
+            | ExecError::DeadlineExceeded { exchanges, .. } => exchanges,
             ExecError::Input { .. }
             | ExecError::NoCredentials { .. }
             | ExecError::Account { .. }

@@ -2,7 +2,10 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use switchboard_core::{
     IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput,
@@ -10,19 +13,40 @@ use switchboard_core::{
 use tracing::Instrument;
 
 use crate::account::Account;
+use crate::address::AddressGuard;
 use crate::auth::Credentials;
-use crate::client::{Clients, Purpose};
+use crate::client::{Clients, Network, Purpose};
 use crate::error::ExecError;
 use crate::exchange::Exchange;
 use crate::rate_limit::RateLimiter;
 
+/// The default [`ExecutorOptions::deadline`]: 60 seconds.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The default [`ExecutorOptions::max_files_per_run`].
+pub const DEFAULT_MAX_FILES_PER_RUN: usize = 32;
+
 /// How an [`Executor`] behaves. The integration's own settings (timeouts, retry policy, file
-/// limit) apply unless overridden here.
-#[derive(Debug, Clone)]
+/// and answer limits) apply unless overridden here.
+#[derive(Clone)]
 pub struct ExecutorOptions {
     /// Fetch files from loopback, private, link-local and other non-public addresses. Off by
     /// default: a file URL comes from the caller and must not reach internal services.
     pub allow_private_file_urls: bool,
+    /// Call providers on loopback, private, link-local, metadata and other non-public addresses.
+    /// Off by default: an account's base URL must not make the gateway reach internal services.
+    pub allow_private_provider_urls: bool,
+    /// Provider hosts called whatever they resolve to (an ATS hosted on the internal network),
+    /// as written in base URLs: a name or an IP address.
+    pub allowed_provider_hosts: Vec<String>,
+    /// The proxy every call goes through (`http://proxy:3128`). Proxy settings in the
+    /// environment (`HTTP_PROXY`, `ALL_PROXY`…) are never read; without this, calls go direct.
+    pub proxy: Option<String>,
+    /// The longest a run may take, every step, retry and wait included; a wait that would end
+    /// past it is not made.
+    pub deadline: Duration,
+    /// The most files one run fetches for uploads.
+    pub max_files_per_run: usize,
     /// The `User-Agent` of every call.
     pub user_agent: String,
     /// Replaces every integration's request timeout (`timeouts.request_secs`).
@@ -36,22 +60,51 @@ pub struct ExecutorOptions {
     /// How long a call may wait for its rate limit before failing; the request timeout when
     /// unset.
     pub rate_limit_wait: Option<Duration>,
-    /// The largest provider answer read, in bytes.
-    pub max_response_bytes: u64,
+    /// Replaces every integration's answer size limit (`responses.max_bytes`).
+    pub max_response_bytes: Option<u64>,
 }
 
 impl Default for ExecutorOptions {
     fn default() -> Self {
         ExecutorOptions {
             allow_private_file_urls: false,
+            allow_private_provider_urls: false,
+            allowed_provider_hosts: Vec::new(),
+            proxy: None,
+            deadline: DEFAULT_DEADLINE,
+            max_files_per_run: DEFAULT_MAX_FILES_PER_RUN,
             user_agent: concat!("switchboard/", env!("CARGO_PKG_VERSION")).to_owned(),
             request_timeout: None,
             connect_timeout: None,
             retry: None,
             max_file_bytes: None,
             rate_limit_wait: None,
-            max_response_bytes: 64 * 1024 * 1024,
+            max_response_bytes: None,
         }
+    }
+}
+
+impl fmt::Debug for ExecutorOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecutorOptions")
+            .field("allow_private_file_urls", &self.allow_private_file_urls)
+            .field(
+                "allow_private_provider_urls",
+                &self.allow_private_provider_urls,
+            )
+            .field("allowed_provider_hosts", &self.allowed_provider_hosts)
+            // A proxy URL may hold a password.
+            .field("proxy", &self.proxy.as_deref().map(crate::redact::url_text))
+            .field("deadline", &self.deadline)
+            .field("max_files_per_run", &self.max_files_per_run)
+            .field("user_agent", &self.user_agent)
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("max_file_bytes", &self.max_file_bytes)
+            .field("rate_limit_wait", &self.rate_limit_wait)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
     }
 }
 
@@ -93,6 +146,10 @@ pub(crate) struct Target<'a> {
     pub(crate) base_url: String,
     pub(crate) credentials: Credentials,
     pub(crate) settings: Settings,
+    /// When the run must be over.
+    pub(crate) deadline: Instant,
+    /// Files fetched so far in the run.
+    pub(crate) files_fetched: AtomicUsize,
 }
 
 /// The integration's settings with the executor's overrides applied.
@@ -106,9 +163,29 @@ pub(crate) struct Settings {
 }
 
 impl Executor {
-    /// Builds an executor (and its HTTP clients).
+    /// Builds an executor (and its HTTP clients). Fails when the proxy URL is not usable.
     pub fn new(options: ExecutorOptions) -> Result<Executor, ExecError> {
-        let clients = Clients::new(options.user_agent.clone(), options.allow_private_file_urls);
+        let proxy = match &options.proxy {
+            Some(url) => Some(
+                reqwest::Proxy::all(url).map_err(|error| ExecError::Internal {
+                    message: format!(
+                        "the proxy `{}` is not usable: {}",
+                        crate::redact::url_text(url),
+                        crate::error::describe(error)
+                    ),
+                })?,
+            ),
+            None => None,
+        };
+        let clients = Clients::new(Network {
+            user_agent: options.user_agent.clone(),
+            provider_guard: AddressGuard::new(
+                options.allow_private_provider_urls,
+                &options.allowed_provider_hosts,
+            ),
+            file_guard: AddressGuard::new(options.allow_private_file_urls, &[]),
+            proxy,
+        });
         // Build the usual clients now, so a broken TLS set-up fails here rather than on a call.
         let connect = options.connect_timeout.unwrap_or(Duration::from_secs(10));
         for purpose in [Purpose::Provider, Purpose::Files] {
@@ -166,10 +243,15 @@ impl Executor {
         input: RunInput,
         account: &Account,
     ) -> Result<Outcome, ExecError> {
-        let (mut run, mut next) = plan
-            .start(input)
-            .map_err(|error| ExecError::from_run(error, Vec::new()))?;
-        let target = self.target(plan.integration_plan(), account)?;
+        // The deadline counts from here: validating the input is part of the run.
+        let deadline = Instant::now() + self.inner.options.deadline;
+        let started = {
+            let plan = plan.clone();
+            off_the_workers(move || plan.start(input)).await?
+        };
+        let (mut run, mut next) =
+            started.map_err(|error| ExecError::from_run(error, Vec::new()))?;
+        let target = self.target(plan.integration_plan(), account, deadline)?;
         let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
             let request = match next {
@@ -180,9 +262,14 @@ impl Executor {
                 Ok(exchange) => exchange,
                 Err(error) => return Err(error.with_exchanges(exchanges)),
             };
-            let response = exchange.to_response();
+            let (resumed, resumed_run, exchange) = off_the_workers(move || {
+                let resumed = run.resume(exchange.to_response());
+                (resumed, run, exchange)
+            })
+            .await?;
+            run = resumed_run;
             exchanges.push(exchange);
-            next = match run.resume(response) {
+            next = match resumed {
                 Ok(next) => next,
                 Err(error) => return Err(ExecError::from_run(error, exchanges)),
             };
@@ -198,7 +285,8 @@ impl Executor {
         account: &Account,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
-        let target = self.target(integration, account)?;
+        let deadline = Instant::now() + self.inner.options.deadline;
+        let target = self.target(integration, account, deadline)?;
         self.exchange(&target, request).await
     }
 
@@ -206,6 +294,7 @@ impl Executor {
         &self,
         integration: &'a IntegrationPlan,
         account: &'a Account,
+        deadline: Instant,
     ) -> Result<Target<'a>, ExecError> {
         let base_url = account.resolve_base_url(integration)?;
         let credentials = Credentials::for_account(integration, account)?;
@@ -215,6 +304,8 @@ impl Executor {
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             credentials,
             settings: self.settings(integration),
+            deadline,
+            files_fetched: AtomicUsize::new(0),
         })
     }
 
@@ -236,9 +327,23 @@ impl Executor {
                 .max_file_bytes
                 .unwrap_or(integration.files.max_bytes),
             rate_limit_wait: options.rate_limit_wait.unwrap_or(request_timeout),
-            max_response_bytes: options.max_response_bytes,
+            max_response_bytes: options
+                .max_response_bytes
+                .unwrap_or(integration.responses.max_bytes),
         }
     }
+}
+
+/// Runs CPU work (validating input, rendering requests, mapping answers) on tokio's blocking
+/// pool, so one heavy run cannot stall the async workers that serve every other request.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ExecError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| ExecError::Internal {
+            message: format!("the mapping work stopped: {error}"),
+        })
 }
 
 impl fmt::Debug for Executor {

@@ -5,13 +5,21 @@
 //! - **auth**: the integration's first scheme whose credential the account holds (HTTP Basic,
 //!   Bearer, a custom header); no credential, no call.
 //! - **retries** that never duplicate a create: idempotent methods are retried on connection
-//!   failures, timeouts and the policy's statuses; POST and PATCH only on statuses that mean
-//!   "not processed" (429, 503) and on failures before anything was sent. `Retry-After` is
-//!   honoured up to the policy's cap, and so is, on a 429 without one, the rate-limit reset in
-//!   the policy's `reset_header`.
+//!   failures, timeouts and the policy's statuses; POST and PATCH only on a 429, on another of
+//!   the policy's statuses (503) when the provider sent `Retry-After`, and on failures before
+//!   anything was sent. `Retry-After` is honoured up to the policy's cap, and so is, on a 429
+//!   without one, the rate-limit reset in the policy's `reset_header`.
 //! - **rate limits**: token buckets per account, shared by every run; calls wait for a token.
-//! - **files**: multipart file parts are fetched (public addresses only, size-limited) and
-//!   streamed into the upload.
+//! - **a deadline per run** over every step, retry and wait; a wait that would end past it is
+//!   not made.
+//! - **addresses**: provider and file URLs may use public addresses only, unless the operator
+//!   allows private ones (or names provider hosts); proxy variables of the environment are never
+//!   read.
+//! - **limits**: each answer is read up to the integration's `responses.max_bytes`; files are
+//!   fetched size-limited, at most [`ExecutorOptions::max_files_per_run`] per run, and streamed
+//!   into the upload.
+//! - **mapping work** (validation, rendering, mapping answers) runs on tokio's blocking pool, off
+//!   the async workers.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -48,6 +56,7 @@
 )]
 
 mod account;
+mod address;
 mod auth;
 mod client;
 mod error;
@@ -64,4 +73,6 @@ pub use error::{
     ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
-pub use executor::{Executor, ExecutorOptions, Outcome};
+pub use executor::{
+    DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
+};

@@ -25,6 +25,8 @@ pub(crate) enum Stop {
     Exhausted,
     /// The provider asked to wait longer than the policy allows.
     RetryAfterTooLong,
+    /// The wait before the next attempt would end past the run's deadline.
+    PastDeadline,
 }
 
 /// The retry policy of one integration.
@@ -53,6 +55,13 @@ impl<'a> Policy<'a> {
             &self.spec.non_idempotent_statuses
         };
         if !statuses.contains(&status) {
+            return Verdict::Stop(Stop::NotRetryable);
+        }
+        // Only a 429 says by itself that a POST was not processed: any other status (a load
+        // balancer's 503 after the backend created the record) needs the provider's
+        // `Retry-After`.
+        let retry_after = header("retry-after").and_then(|value| parse_retry_after(value, now));
+        if !method.is_idempotent() && status != 429 && retry_after.is_none() {
             return Verdict::Stop(Stop::NotRetryable);
         }
         if attempt >= self.spec.max_attempts {
@@ -207,7 +216,7 @@ mod tests {
             );
         }
         assert!(matches!(
-            policy.after_status(HttpMethod::Post, 503, no_headers, 1, now),
+            policy.after_status(HttpMethod::Post, 429, no_headers, 1, now),
             Verdict::Retry(_)
         ));
         assert!(matches!(
@@ -218,6 +227,33 @@ mod tests {
             policy.after_status(HttpMethod::Get, 502, no_headers, 3, now),
             Verdict::Stop(Stop::Exhausted)
         );
+    }
+
+    #[test]
+    fn a_post_is_retried_on_a_503_only_with_retry_after() {
+        let spec = spec();
+        let policy = Policy::new(&spec);
+        let now = SystemTime::now();
+        for method in [HttpMethod::Post, HttpMethod::Patch] {
+            assert_eq!(
+                policy.after_status(method, 503, no_headers, 1, now),
+                Verdict::Stop(Stop::NotRetryable),
+                "a bare 503 may come after the request was processed"
+            );
+            assert_eq!(
+                policy.after_status(method, 503, headers(&[("Retry-After", "soon")]), 1, now),
+                Verdict::Stop(Stop::NotRetryable),
+                "an unreadable `Retry-After` is no promise"
+            );
+            assert_eq!(
+                policy.after_status(method, 503, headers(&[("Retry-After", "1")]), 1, now),
+                Verdict::Retry(Duration::from_secs(1))
+            );
+        }
+        assert!(matches!(
+            policy.after_status(HttpMethod::Put, 503, no_headers, 1, now),
+            Verdict::Retry(_)
+        ));
     }
 
     #[test]
@@ -321,7 +357,7 @@ mod tests {
         }
         // Only a 429 is a rate limit: a 503 backs off whatever the reset says.
         let Verdict::Retry(wait) = policy.after_status(
-            HttpMethod::Post,
+            HttpMethod::Get,
             503,
             headers(&[("X-Rate-Limit-Reset", "1700000061")]),
             1,

@@ -1,18 +1,22 @@
 //! One provider call: rate limit, auth, body (files fetched and streamed), timeout, and the
 //! attempts the retry policy allows.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::net::IpAddr;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Url};
-use switchboard_core::{HttpMethod, ProviderRequest, RateLimitSpec, RequestBody};
+use switchboard_core::{HttpMethod, MultipartPart, ProviderRequest, RateLimitSpec, RequestBody};
+use tokio::time::{Instant, timeout_at};
 
+use crate::address::{self, ForbiddenAddress, Refusal};
 use crate::client::Purpose;
-use crate::error::{ExecError, FileError, TransportError, TransportKind, describe};
+use crate::error::{ExecError, FileError, FileErrorKind, TransportError, TransportKind, describe};
 use crate::exchange::Exchange;
-use crate::executor::{Executor, Target};
-use crate::files::{FetchLimits, FileFault, build_form};
+use crate::executor::{Executor, Settings, Target};
+use crate::files::{FetchLimits, FileFault, build_form, file_count};
 use crate::redact;
 use crate::retry::{Policy, Stop, Verdict};
 
@@ -38,6 +42,16 @@ enum Failure {
 }
 
 impl Failure {
+    /// The address the client's resolver refused, when that is why sending failed.
+    fn forbidden_address(&self) -> Option<IpAddr> {
+        match self {
+            Failure::Send(error) => {
+                address::find_forbidden(error as &(dyn std::error::Error + 'static))
+            }
+            Failure::Read(_) | Failure::TooLarge => None,
+        }
+    }
+
     /// What failed, whether the request may have reached the provider, and why.
     fn classify(self, max_response_bytes: u64) -> (TransportKind, bool, String) {
         match self {
@@ -75,7 +89,8 @@ impl Failure {
 
 impl Executor {
     /// Sends `request` for the target, retrying as the policy allows, and returns the final
-    /// answer's exchange.
+    /// answer's exchange. Nothing waits past the run's deadline: a retry whose wait would end
+    /// after it is not made, and a call still running when it passes is abandoned.
     pub(crate) async fn exchange(
         &self,
         target: &Target<'_>,
@@ -89,6 +104,7 @@ impl Executor {
                 exchanges: Vec::new(),
             })?;
         let headers = request_headers(target, request)?;
+        count_files(target, request, self.inner.options.max_files_per_run)?;
         let client = self.client(Purpose::Provider, settings.connect_timeout)?;
         let limits = rate_limits(target, request);
         let policy = Policy::new(&settings.retry);
@@ -96,33 +112,25 @@ impl Executor {
         let mut attempt = 0_u32;
         loop {
             attempt += 1;
-            if let Err(held) = self
-                .inner
-                .limiter
-                .acquire(&target.account.id, &limits, settings.rate_limit_wait)
-                .await
-            {
-                return Err(ExecError::RateLimited {
-                    step: request.step.clone(),
-                    account: target.account.id.clone(),
-                    bucket: held.bucket,
-                    deadline: settings.rate_limit_wait,
-                    exchanges: Vec::new(),
-                });
-            }
+            self.check_address(request, &url, attempt).await?;
+            self.wait_for_rate_limit(target, request, &limits).await?;
             let fault = FileFault::default();
             let builder = client
                 .request(reqwest_method(method), url.clone())
                 .headers(headers.clone())
                 .timeout(settings.request_timeout);
-            let builder = match self.with_body(target, builder, &request.body, &fault).await {
-                Ok(builder) => builder,
-                Err(error) => return Err(file_error(request, &fault).unwrap_or(error)),
+            let body = self.with_body(target, builder, &request.body, &fault);
+            let builder = match timeout_at(target.deadline, body).await {
+                Err(_) => return Err(self.deadline_exceeded(request, false)),
+                Ok(Ok(builder)) => builder,
+                Ok(Err(error)) => return Err(file_error(request, &fault).unwrap_or(error)),
             };
             let started_at = SystemTime::now();
-            let clock = Instant::now();
-            let failure = match read(builder, settings.max_response_bytes).await {
-                Ok(answer) => {
+            let clock = std::time::Instant::now();
+            let answer = timeout_at(target.deadline, read(builder, settings.max_response_bytes));
+            let failure = match answer.await {
+                Err(_) => return Err(self.deadline_exceeded(request, true)),
+                Ok(Ok(answer)) => {
                     let exchange = Exchange {
                         step: request.step.clone(),
                         method,
@@ -135,13 +143,14 @@ impl Executor {
                         started_at,
                         duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
                     };
-                    match policy.after_status(
+                    let verdict = policy.after_status(
                         method,
                         exchange.status,
                         |name| exchange.header(name),
                         attempt,
                         SystemTime::now(),
-                    ) {
+                    );
+                    match within_deadline(verdict, target) {
                         Verdict::Retry(wait) => {
                             tracing::warn!(
                                 step = %request.step,
@@ -155,35 +164,21 @@ impl Executor {
                             continue;
                         }
                         Verdict::Stop(stop) => {
-                            if stop == Stop::RetryAfterTooLong {
-                                tracing::info!(
-                                    step = %request.step,
-                                    attempt,
-                                    status = exchange.status,
-                                    max_retry_after_secs = settings.retry.max_retry_after_secs,
-                                    "provider asked to wait longer than the retry policy allows; not retrying"
-                                );
-                            }
-                            tracing::debug!(
-                                step = %request.step,
-                                method = method.as_str(),
-                                path = url.path(),
-                                status = exchange.status,
-                                attempts = attempt,
-                                duration_ms = exchange.duration_ms,
-                                "provider call"
-                            );
+                            log_stop(stop, request, &exchange, settings);
                             return Ok(exchange);
                         }
                     }
                 }
-                Err(failure) => failure,
+                Ok(Err(failure)) => failure,
             };
             if let Some(error) = file_error(request, &fault) {
                 return Err(error);
             }
+            if let Some(address) = failure.forbidden_address() {
+                return Err(forbidden(request, &url, address));
+            }
             let (kind, reached, message) = failure.classify(settings.max_response_bytes);
-            match policy.after_failure(method, kind, reached, attempt) {
+            match within_deadline(policy.after_failure(method, kind, reached, attempt), target) {
                 Verdict::Retry(wait) => {
                     tracing::warn!(
                         step = %request.step,
@@ -195,13 +190,14 @@ impl Executor {
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Verdict::Stop(_) => {
+                Verdict::Stop(stop) => {
                     tracing::debug!(
                         step = %request.step,
                         method = method.as_str(),
                         attempt,
                         error = kind.as_str(),
                         may_have_reached_provider = reached,
+                        past_deadline = stop == Stop::PastDeadline,
                         "provider call failed"
                     );
                     return Err(ExecError::Transport(Box::new(TransportError {
@@ -216,6 +212,90 @@ impl Executor {
                     })));
                 }
             }
+        }
+    }
+
+    /// Refuses a call to an address provider calls may not use: an IP literal here (names are
+    /// checked by the client's resolver when they are connected to), or, through a proxy, any
+    /// address the host resolves to now.
+    async fn check_address(
+        &self,
+        request: &ProviderRequest,
+        url: &Url,
+        attempt: u32,
+    ) -> Result<(), ExecError> {
+        let network = self.inner.clients.network();
+        let guard = network.guard(Purpose::Provider);
+        let checked = if network.proxied() {
+            guard.check_resolved(url).await
+        } else {
+            guard
+                .check_literal(url)
+                .map_err(|ForbiddenAddress(ip)| Refusal::Forbidden(ip))
+        };
+        match checked {
+            Ok(()) => Ok(()),
+            Err(Refusal::Forbidden(address)) => Err(forbidden(request, url, address)),
+            Err(Refusal::Unresolved(message)) => {
+                Err(ExecError::Transport(Box::new(TransportError {
+                    step: request.step.clone(),
+                    method: request.method,
+                    url: redact::origin_and_path(url),
+                    kind: TransportKind::Connect,
+                    may_have_reached_provider: false,
+                    attempts: attempt,
+                    message,
+                    exchanges: Vec::new(),
+                })))
+            }
+        }
+    }
+
+    /// Takes the call's rate-limit tokens, waiting for them no longer than the integration
+    /// allows and the run's deadline leaves.
+    async fn wait_for_rate_limit(
+        &self,
+        target: &Target<'_>,
+        request: &ProviderRequest,
+        limits: &[(&str, &RateLimitSpec)],
+    ) -> Result<(), ExecError> {
+        let settings = &target.settings;
+        let left = target.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.deadline_exceeded(request, false));
+        }
+        let wait = settings.rate_limit_wait.min(left);
+        match self
+            .inner
+            .limiter
+            .acquire(&target.account.id, limits, wait)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(_) if left < settings.rate_limit_wait => {
+                Err(self.deadline_exceeded(request, false))
+            }
+            Err(held) => Err(ExecError::RateLimited {
+                step: request.step.clone(),
+                account: target.account.id.clone(),
+                bucket: held.bucket,
+                deadline: settings.rate_limit_wait,
+                exchanges: Vec::new(),
+            }),
+        }
+    }
+
+    fn deadline_exceeded(&self, request: &ProviderRequest, reached: bool) -> ExecError {
+        tracing::debug!(
+            step = %request.step,
+            may_have_reached_provider = reached,
+            "the run passed its deadline"
+        );
+        ExecError::DeadlineExceeded {
+            step: request.step.clone(),
+            deadline: self.inner.options.deadline,
+            may_have_reached_provider: reached,
+            exchanges: Vec::new(),
         }
     }
 
@@ -249,9 +329,9 @@ impl Executor {
                 let limits = FetchLimits {
                     max_bytes: settings.max_file_bytes,
                     timeout: settings.request_timeout,
-                    allow_private: self.inner.options.allow_private_file_urls,
                 };
-                let form = build_form(&client, parts, limits, fault)
+                let network = self.inner.clients.network();
+                let form = build_form(&client, network, parts, limits, fault)
                     .await
                     .map_err(|()| ExecError::Internal {
                         message: "a file part failed without a reason".to_owned(),
@@ -260,6 +340,85 @@ impl Executor {
             }
         })
     }
+}
+
+/// A retry whose wait would end past the run's deadline is not made.
+fn within_deadline(verdict: Verdict, target: &Target<'_>) -> Verdict {
+    match verdict {
+        Verdict::Retry(wait) if Instant::now() + wait >= target.deadline => {
+            Verdict::Stop(Stop::PastDeadline)
+        }
+        other => other,
+    }
+}
+
+/// Logs why an answered call is not sent again.
+fn log_stop(stop: Stop, request: &ProviderRequest, exchange: &Exchange, settings: &Settings) {
+    match stop {
+        Stop::RetryAfterTooLong => tracing::info!(
+            step = %request.step,
+            attempt = exchange.attempts,
+            status = exchange.status,
+            max_retry_after_secs = settings.retry.max_retry_after_secs,
+            "provider asked to wait longer than the retry policy allows; not retrying"
+        ),
+        Stop::PastDeadline => tracing::info!(
+            step = %request.step,
+            attempt = exchange.attempts,
+            status = exchange.status,
+            "the wait before a retry would pass the run's deadline; not retrying"
+        ),
+        Stop::NotRetryable | Stop::Exhausted => {}
+    }
+    tracing::debug!(
+        step = %request.step,
+        method = request.method.as_str(),
+        status = exchange.status,
+        attempts = exchange.attempts,
+        duration_ms = exchange.duration_ms,
+        "provider call"
+    );
+}
+
+/// The error for a call refused because of its address.
+fn forbidden(request: &ProviderRequest, url: &Url, address: IpAddr) -> ExecError {
+    tracing::debug!(step = %request.step, %address, "provider call refused: the address is not public");
+    ExecError::ForbiddenAddress {
+        step: request.step.clone(),
+        url: redact::origin_and_path(url),
+        address,
+        exchanges: Vec::new(),
+    }
+}
+
+/// Counts the request's files against the run's limit.
+fn count_files(
+    target: &Target<'_>,
+    request: &ProviderRequest,
+    max_files: usize,
+) -> Result<(), ExecError> {
+    let RequestBody::Multipart(parts) = &request.body else {
+        return Ok(());
+    };
+    let count = file_count(parts);
+    let before = target.files_fetched.fetch_add(count, Ordering::Relaxed);
+    if before + count <= max_files {
+        return Ok(());
+    }
+    let first_refused = parts
+        .iter()
+        .filter_map(|part| match part {
+            MultipartPart::Fetch { url, .. } => Some(url.as_str()),
+            MultipartPart::Text { .. } => None,
+        })
+        .nth(max_files.saturating_sub(before))
+        .unwrap_or_default();
+    Err(ExecError::File(Box::new(FileError {
+        step: request.step.clone(),
+        url: redact::origin_and_path_text(first_refused),
+        kind: FileErrorKind::TooMany { max_files },
+        exchanges: Vec::new(),
+    })))
 }
 
 /// The file error recorded in `fault`, if the attempt failed because of a file.
@@ -342,13 +501,12 @@ async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure
         .headers()
         .get(CONTENT_TYPE)
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-    if response
-        .content_length()
-        .is_some_and(|length| length > max_bytes)
-    {
+    let announced = response.content_length();
+    if announced.is_some_and(|length| length > max_bytes) {
         return Err(Failure::TooLarge);
     }
-    let mut body = BytesMut::new();
+    // One buffer of the announced size when there is one; the bytes are copied into it once.
+    let mut body = BytesMut::with_capacity(usize::try_from(announced.unwrap_or(0)).unwrap_or(0));
     while let Some(chunk) = response.chunk().await.map_err(Failure::Read)? {
         if (body.len() + chunk.len()) as u64 > max_bytes {
             return Err(Failure::TooLarge);

@@ -91,7 +91,8 @@ pub struct ServeConfig {
     /// The most requests one keep-alive connection carries; the last answer says
     /// `Connection: close`.
     pub max_requests_per_connection: usize,
-    /// How provider calls are made (timeouts, retries, whether file URLs may be private).
+    /// How provider calls are made (timeouts, retries, the run deadline, which addresses provider
+    /// and file URLs may use, the proxy).
     pub executor: ExecutorOptions,
 }
 

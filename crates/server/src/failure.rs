@@ -151,6 +151,42 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             ),
             false,
         ),
+        // The account's base URL points where the gateway may not call: a setting of the account
+        // (like `account_misconfigured`), not a fault of the provider or of this server, and
+        // sending the request again will not help.
+        ExecError::ForbiddenAddress {
+            step,
+            address,
+            exchanges,
+            ..
+        } => (
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "provider_address_forbidden",
+                error.to_string(),
+            )
+            .with("remote_step", Value::from(step.clone()))
+            .with("address", Value::from(address.to_string())),
+            !exchanges.is_empty(),
+        ),
+        ExecError::DeadlineExceeded {
+            step,
+            may_have_reached_provider,
+            exchanges,
+            ..
+        } => (
+            ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                error.to_string(),
+            )
+            .with("remote_step", Value::from(step.clone()))
+            .with(
+                "may_have_reached_provider",
+                Value::Bool(*may_have_reached_provider),
+            ),
+            *may_have_reached_provider || !exchanges.is_empty(),
+        ),
         ExecError::RateLimited { exchanges, .. } => (
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

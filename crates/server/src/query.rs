@@ -11,39 +11,16 @@ pub use switchboard_core::parse_query_string as parse;
 
 use crate::envelope::ApiError;
 
-/// The most bracket levels a parameter name may have (`a[b][c]` has two).
-const MAX_DEPTH: usize = 8;
-/// How much of a refused parameter's name an error repeats.
-const SHOWN_NAME: usize = 64;
-
 /// A request's query string, parsed ([`parse`]); 400 `invalid_query` naming the parameter when
-/// it cannot be. Names nested deeper than 8 brackets are refused before parsing, so no query
-/// string makes the parser recurse without bound.
+/// it cannot be. The core's parser bounds the work: at most
+/// [`MAX_QUERY_PARAMETERS`](switchboard_core::MAX_QUERY_PARAMETERS) parameters, keys of at most
+/// [`MAX_QUERY_KEY_BYTES`](switchboard_core::MAX_QUERY_KEY_BYTES) bytes and
+/// [`MAX_QUERY_DEPTH`](switchboard_core::MAX_QUERY_DEPTH) bracket levels.
 pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
-    let raw = uri.query().unwrap_or_default();
-    if let Some(name) = too_deep(raw) {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("query parameter `{name}` nests more than {MAX_DEPTH} bracket levels"),
-        )
-        .with("details", json!({"parameter": name})));
-    }
-    parse(raw).map_err(|message| ApiError::bad_request("invalid_query", message.to_string()))
-}
-
-/// The (shortened) name of the first parameter with more than [`MAX_DEPTH`] brackets.
-fn too_deep(raw: &str) -> Option<String> {
-    url::form_urlencoded::parse(raw.as_bytes())
-        .map(|(name, _)| name)
-        .find(|name| name.matches('[').count() > MAX_DEPTH)
-        .map(|name| shortened(&name))
-}
-
-fn shortened(name: &str) -> String {
-    match name.char_indices().nth(SHOWN_NAME) {
-        Some((at, _)) => format!("{}…", &name[..at]),
-        None => name.to_owned(),
-    }
+    parse(uri.query().unwrap_or_default()).map_err(|error| {
+        ApiError::bad_request("invalid_query", error.to_string())
+            .with("details", json!({"parameter": error.parameter}))
+    })
 }
 
 /// Reads a boolean parameter: `true`/`false`, `1`/`0`, and a bare `flag=` as true.

@@ -52,6 +52,9 @@ pub(crate) struct RenderArgs {
     /// With `--execute`: allow attachment URLs on loopback or private addresses (local testing).
     #[arg(long, requires = "execute")]
     allow_private_file_urls: bool,
+    /// With `--execute`: allow a base URL on loopback or private addresses (local testing).
+    #[arg(long, requires = "execute")]
+    allow_private_provider_urls: bool,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -148,6 +151,7 @@ fn execute(
     use switchboard_executor::{Account, Executor, ExecutorOptions};
     let executor = Executor::new(ExecutorOptions {
         allow_private_file_urls: args.allow_private_file_urls,
+        allow_private_provider_urls: args.allow_private_provider_urls,
         ..ExecutorOptions::default()
     })?;
     let account = Account {

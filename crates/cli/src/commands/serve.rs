@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use switchboard_executor::DEFAULT_DEADLINE;
 use switchboard_server::{
     DEFAULT_BODY_LIMIT, DEFAULT_DATABASE, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
     DEFAULT_LOG_MAX_ROWS, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -48,6 +49,36 @@ pub(crate) struct ServeArgs {
     /// Let file URLs point at loopback and private addresses (for local testing only).
     #[arg(long)]
     allow_private_file_urls: bool,
+    /// Let provider base URLs point at loopback, private, link-local and other non-public
+    /// addresses (a fake provider on 127.0.0.1 for local testing).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_ALLOW_PRIVATE_PROVIDER_URLS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    allow_private_provider_urls: bool,
+    /// A provider host called whatever it resolves to (an ATS on the internal network), as
+    /// written in base URLs; repeat for more (the variable takes a comma-separated list).
+    #[arg(
+        long = "allow-provider-host",
+        value_name = "HOST",
+        env = "SWITCHBOARD_ALLOWED_PROVIDER_HOSTS",
+        value_delimiter = ','
+    )]
+    allowed_provider_hosts: Vec<String>,
+    /// Send provider calls and file fetches through this proxy; proxy variables of the
+    /// environment (`HTTP_PROXY`, `ALL_PROXY`…) are never read.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// The longest one request's provider calls may take, every retry and wait included, in
+    /// seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_DEADLINE.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    request_deadline: u64,
     #[command(flatten)]
     http: HttpLimits,
 }
@@ -117,6 +148,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     config.executor.allow_private_file_urls = args.allow_private_file_urls;
     args.http.apply(&mut config);
+    config.executor.allow_private_provider_urls = args.allow_private_provider_urls;
+    config.executor.allowed_provider_hosts = args.allowed_provider_hosts;
+    config.executor.proxy = args.proxy;
+    config.executor.deadline = Duration::from_secs(args.request_deadline);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

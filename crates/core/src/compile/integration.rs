@@ -82,6 +82,13 @@ pub(crate) fn compile(
             );
         }
     }
+    if file.responses.max_bytes == 0 {
+        report.at(
+            "/responses/max_bytes",
+            "`max_bytes` must be at least 1: no answer could be read",
+            None,
+        );
+    }
     let errors = compile_errors(&file.errors, "/errors", report);
     IntegrationPlan {
         name: name.to_owned(),
@@ -95,6 +102,7 @@ pub(crate) fn compile(
         retry: file.retry,
         timeouts: file.timeouts,
         files: file.files,
+        responses: file.responses,
         errors,
     }
 }

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::multipart::Part;
-use reqwest::{Body, Client, Url};
+use reqwest::{Body, Client, Response, Url};
 
-use super::address;
+use crate::address::{self, ForbiddenAddress, Refusal};
+use crate::client::{Network, Purpose};
 use crate::error::FileErrorKind;
 
 /// Why a file was refused or failed, with its URL (redacted). Shared between the fetch, the
@@ -53,55 +54,34 @@ pub(crate) struct FileRequest<'a> {
 pub(crate) struct FetchLimits {
     pub(crate) max_bytes: u64,
     pub(crate) timeout: Duration,
-    pub(crate) allow_private: bool,
 }
+
+/// Redirects followed when fetching a file.
+const MAX_FILE_REDIRECTS: usize = 5;
 
 /// Fetches `file` and returns a part that streams its body. Errors are recorded in `fault` too.
 pub(crate) async fn fetch_part(
     client: &Client,
+    network: &Network,
     file: &FileRequest<'_>,
     limits: FetchLimits,
     fault: &FileFault,
 ) -> Result<Part, ()> {
     let shown = crate::redact::origin_and_path_text(file.url);
-    let refuse = |kind: FileErrorKind| {
-        fault.set(&shown, kind);
-    };
     let Ok(url) = Url::parse(file.url) else {
-        refuse(FileErrorKind::InvalidUrl);
+        fault.set(&shown, FileErrorKind::InvalidUrl);
         return Err(());
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        refuse(FileErrorKind::UnsupportedScheme {
-            scheme: url.scheme().to_owned(),
-        });
-        return Err(());
-    }
-    if !limits.allow_private
-        && let Err(address::ForbiddenAddress(address)) = address::check_literal(&url)
-    {
-        refuse(FileErrorKind::ForbiddenAddress { address });
-        return Err(());
-    }
     let file_name = file
         .file_name
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| name_from_url(&url));
-    let response = match client.get(url).timeout(limits.timeout).send().await {
-        Ok(response) => response,
-        Err(error) => {
-            refuse(
-                match address::find_forbidden(&error as &(dyn std::error::Error + 'static)) {
-                    Some(address) => FileErrorKind::ForbiddenAddress { address },
-                    None => FileErrorKind::Fetch {
-                        status: None,
-                        message: crate::error::describe(error),
-                    },
-                },
-            );
-            return Err(());
-        }
+    let response = get_following_redirects(client, network, url, limits.timeout)
+        .await
+        .map_err(|kind| fault.set(&shown, kind))?;
+    let refuse = |kind: FileErrorKind| {
+        fault.set(&shown, kind);
     };
     let status = response.status();
     if !status.is_success() {
@@ -163,6 +143,84 @@ pub(crate) async fn fetch_part(
             },
         );
     })
+}
+
+/// GETs `url`, following up to [`MAX_FILE_REDIRECTS`] redirects to http(s) URLs; every hop is
+/// checked against the file guard first.
+async fn get_following_redirects(
+    client: &Client,
+    network: &Network,
+    mut url: Url,
+    timeout: Duration,
+) -> Result<Response, FileErrorKind> {
+    let mut redirects = 0;
+    loop {
+        check_file_url(network, &url).await?;
+        let response = client
+            .get(url.clone())
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(fetch_failure)?;
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .filter(|_| response.status().is_redirection());
+        let Some(location) = location else {
+            return Ok(response);
+        };
+        redirects += 1;
+        if redirects > MAX_FILE_REDIRECTS {
+            return Err(FileErrorKind::Fetch {
+                status: None,
+                message: format!("more than {MAX_FILE_REDIRECTS} redirects"),
+            });
+        }
+        url = location
+            .to_str()
+            .ok()
+            .and_then(|location| url.join(location).ok())
+            .ok_or_else(|| FileErrorKind::Fetch {
+                status: Some(response.status().as_u16()),
+                message: "the redirect's location is not a valid url".to_owned(),
+            })?;
+    }
+}
+
+/// Refuses a file URL that is not http(s), or whose address the file guard forbids (looked up
+/// here when a proxy resolves names; otherwise the client's resolver checks names).
+async fn check_file_url(network: &Network, url: &Url) -> Result<(), FileErrorKind> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FileErrorKind::UnsupportedScheme {
+            scheme: url.scheme().to_owned(),
+        });
+    }
+    let guard = network.guard(Purpose::Files);
+    let checked = if network.proxied() {
+        guard.check_resolved(url).await
+    } else {
+        guard
+            .check_literal(url)
+            .map_err(|ForbiddenAddress(ip)| Refusal::Forbidden(ip))
+    };
+    checked.map_err(|refusal| match refusal {
+        Refusal::Forbidden(address) => FileErrorKind::ForbiddenAddress { address },
+        Refusal::Unresolved(message) => FileErrorKind::Fetch {
+            status: None,
+            message,
+        },
+    })
+}
+
+/// Why sending a file request failed: a forbidden address the resolver refused, or the error.
+fn fetch_failure(error: reqwest::Error) -> FileErrorKind {
+    match address::find_forbidden(&error as &(dyn std::error::Error + 'static)) {
+        Some(address) => FileErrorKind::ForbiddenAddress { address },
+        None => FileErrorKind::Fetch {
+            status: None,
+            message: crate::error::describe(error),
+        },
+    }
 }
 
 /// The last path segment of `url`, else `file`.

@@ -5,11 +5,13 @@ use reqwest::multipart::Form;
 use switchboard_core::MultipartPart;
 
 use super::fetch::{FetchLimits, FileFault, FileRequest, fetch_part};
+use crate::client::Network;
 
 /// Builds the form for `parts`, fetching every file part. When a file is refused or cannot be
 /// fetched, `fault` says why and `Err(())` is returned.
 pub(crate) async fn build_form(
     client: &Client,
+    network: &Network,
     parts: &[MultipartPart],
     limits: FetchLimits,
     fault: &FileFault,
@@ -29,10 +31,18 @@ pub(crate) async fn build_form(
                     file_name: file_name.as_deref(),
                     content_type: content_type.as_deref(),
                 };
-                let part = fetch_part(client, &file, limits, fault).await?;
+                let part = fetch_part(client, network, &file, limits, fault).await?;
                 form.part(name.clone(), part)
             }
         };
     }
     Ok(form)
+}
+
+/// How many file parts `parts` fetches.
+pub(crate) fn file_count(parts: &[MultipartPart]) -> usize {
+    parts
+        .iter()
+        .filter(|part| matches!(part, MultipartPart::Fetch { .. }))
+        .count()
 }

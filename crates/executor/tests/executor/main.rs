@@ -7,5 +7,7 @@ mod auth;
 mod errors;
 mod files;
 mod lever_paths;
+mod limits;
+mod proxy;
 mod rate_limit;
 mod retries;

@@ -117,3 +117,44 @@ async fn a_call_that_would_wait_past_the_deadline_is_refused_unsent() {
     );
     assert_eq!(lever.count("GET", "/v1/opportunities"), sent);
 }
+
+#[tokio::test]
+async fn a_rate_limit_wait_past_the_run_deadline_is_not_made() {
+    let lever = FakeLever::start().await;
+    // The rate limit alone would let a call wait 30 s; the run's deadline does not.
+    let executor = executor(ExecutorOptions {
+        rate_limit_wait: Some(Duration::from_secs(30)),
+        deadline: Duration::from_secs(1),
+        ..options()
+    });
+    let account = account(&lever);
+    let plan = plan();
+    let request = get("probe", "/opportunities");
+    // The last of these would wait two seconds for its token.
+    let sends = (0..BURST + 20).map(|_| executor.send(plan.integration_plan(), &account, &request));
+    let results = join_all(sends).await;
+    let refused: Vec<&ExecError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        refused
+            .iter()
+            .all(|error| matches!(error, ExecError::DeadlineExceeded { .. })),
+        "{refused:?}"
+    );
+    let unsent = refused
+        .iter()
+        .filter(|error| {
+            matches!(
+                error,
+                ExecError::DeadlineExceeded {
+                    may_have_reached_provider: false,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(
+        unsent > 0,
+        "calls that would wait past the deadline are refused"
+    );
+    assert!(lever.count("GET", "/v1/opportunities") <= results.len() - unsent);
+}

@@ -70,9 +70,9 @@ async fn a_429_without_retry_after_waits_for_the_rate_limit_reset() {
 }
 
 #[tokio::test]
-async fn a_503_on_a_create_is_retried() {
+async fn a_503_with_retry_after_on_a_create_is_retried() {
     let lever = FakeLever::start().await;
-    lever.script(Fault::status("POST", "/v1/opportunities", 503));
+    lever.script(Fault::status("POST", "/v1/opportunities", 503).retry_after("0"));
     let outcome = run_create(options(), lead_input("busy@example.com", json!({})), &lever)
         .await
         .expect("the retry succeeds");
@@ -80,6 +80,31 @@ async fn a_503_on_a_create_is_retried() {
     assert_eq!(outcome.exchanges.len(), 1);
     assert_eq!(outcome.exchanges[0].attempts, 2);
     assert_eq!(lever.opportunities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_bare_503_on_a_create_is_not_retried() {
+    // A load balancer's 503 may come after the provider created the candidate: sending the
+    // create again would make a duplicate.
+    for (path, input) in [
+        (
+            "/v1/postings/",
+            applicant_input("bare503@example.com", json!({})),
+        ),
+        (
+            "/v1/opportunities",
+            lead_input("bare503lead@example.com", json!({})),
+        ),
+    ] {
+        let lever = FakeLever::start().await;
+        lever.script(Fault::status("POST", path, 503));
+        let error = run_create(options(), input, &lever)
+            .await
+            .expect_err("the 503 is returned");
+        assert_eq!(lever.count("POST", path), 1, "{path}: sent once");
+        assert_eq!(error.provider_error().map(|e| e.status), Some(503));
+        assert_eq!(error.exchanges().last().map(|e| e.attempts), Some(1));
+    }
 }
 
 #[tokio::test]

@@ -20,7 +20,8 @@ pub(crate) fn repo() -> PathBuf {
 }
 
 /// A config for tests: memory store, free port, the repository's mappings, one attempt per
-/// call (faults are deterministic), short timeouts, loopback file URLs allowed.
+/// call (faults are deterministic), short timeouts, loopback providers (the fake Lever) and file
+/// URLs allowed.
 pub(crate) fn config() -> ServeConfig {
     let mut config = ServeConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -31,6 +32,7 @@ pub(crate) fn config() -> ServeConfig {
         ..ServeConfig::default()
     };
     config.executor.allow_private_file_urls = true;
+    config.executor.allow_private_provider_urls = true;
     config.executor.request_timeout = Some(Duration::from_secs(5));
     config.executor.retry = Some(RetrySpec {
         max_attempts: 1,

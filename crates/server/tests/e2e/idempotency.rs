@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 use sqlx::{Connection, SqliteConnection};
-use switchboard_server::{Server, create_token};
+use switchboard_server::{Server, TokenScope, create_token};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
 use crate::common::{
@@ -202,10 +202,15 @@ async fn crash_mid_create(db: &std::path::Path, lever: &FakeLever, key: &str) ->
         let (addr, token) = runtime.block_on(async {
             let server = Server::bind(config).await.expect("binds");
             let addr = server.local_addr();
-            let token = create_token(server.state().store().as_ref(), "crash")
-                .await
-                .expect("token")
-                .token;
+            let token = create_token(
+                server.state().store().as_ref(),
+                "crash",
+                TokenScope::Admin,
+                &[],
+            )
+            .await
+            .expect("token")
+            .token;
             tokio::spawn(server.run(std::future::pending()));
             (addr, token)
         });

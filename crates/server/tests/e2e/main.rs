@@ -4,6 +4,8 @@
 mod accounts;
 mod common;
 mod contract;
+mod deadlines;
+mod destinations;
 mod errors;
 mod formats;
 mod http;
