@@ -8,6 +8,7 @@ mod deadlines;
 mod destinations;
 mod errors;
 mod formats;
+mod hostile_bodies;
 mod http;
 mod idempotency;
 mod lever;
