@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use switchboard_testkit::listener::counting_listener;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -356,25 +357,6 @@ fn execute_args(
     .collect();
     args.extend(extra.iter().map(|arg| (*arg).to_owned()));
     args
-}
-
-/// A listener that only counts the connections made to it.
-async fn counting_listener() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = count.clone();
-    tokio::spawn(async move {
-        while let Ok((connection, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            drop(connection);
-        }
-    });
-    (url, count)
 }
 
 #[test]

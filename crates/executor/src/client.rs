@@ -11,7 +11,9 @@ use std::time::Duration;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Proxy};
 
-use crate::address::{AddressGuard, GuardedResolver};
+use reqwest::Url;
+
+use crate::address::{AddressGuard, ForbiddenAddress, GuardedResolver, Refusal};
 
 /// Idle pooled connections are closed after this long: below common server keep-alive limits, so
 /// a create is rarely sent on a connection the server is closing.
@@ -49,6 +51,24 @@ impl Network {
     /// and checked before each request).
     pub(crate) fn proxied(&self) -> bool {
         self.proxy.is_some()
+    }
+
+    /// Checks `url` against the guard of `purpose` before a request: its IP literal here (host
+    /// names are checked by the client's resolver when connected to), or, through a proxy, every
+    /// address the host resolves to now.
+    pub(crate) async fn check_before_sending(
+        &self,
+        purpose: Purpose,
+        url: &Url,
+    ) -> Result<(), Refusal> {
+        let guard = self.guard(purpose);
+        if self.proxied() {
+            guard.check_resolved(url).await
+        } else {
+            guard
+                .check_literal(url)
+                .map_err(|ForbiddenAddress(ip)| Refusal::Forbidden(ip))
+        }
     }
 }
 

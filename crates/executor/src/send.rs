@@ -11,7 +11,7 @@ use reqwest::{Method, RequestBuilder, Url};
 use switchboard_core::{HttpMethod, MultipartPart, ProviderRequest, RateLimitSpec, RequestBody};
 use tokio::time::{Instant, timeout_at};
 
-use crate::address::{self, ForbiddenAddress, Refusal};
+use crate::address::{self, Refusal};
 use crate::client::Purpose;
 use crate::error::{ExecError, FileError, FileErrorKind, TransportError, TransportKind, describe};
 use crate::exchange::Exchange;
@@ -224,15 +224,9 @@ impl Executor {
         url: &Url,
         attempt: u32,
     ) -> Result<(), ExecError> {
-        let network = self.inner.clients.network();
-        let guard = network.guard(Purpose::Provider);
-        let checked = if network.proxied() {
-            guard.check_resolved(url).await
-        } else {
-            guard
-                .check_literal(url)
-                .map_err(|ForbiddenAddress(ip)| Refusal::Forbidden(ip))
-        };
+        let checked = (self.inner.clients.network())
+            .check_before_sending(Purpose::Provider, url)
+            .await;
         match checked {
             Ok(()) => Ok(()),
             Err(Refusal::Forbidden(address)) => Err(forbidden(request, url, address)),

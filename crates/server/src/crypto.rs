@@ -11,6 +11,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use sha2::{Digest, Sha256};
 
+use crate::private_file;
+
 /// The environment variable holding the base64 encoding of the 32-byte key.
 pub const SECRET_KEY_ENV: &str = "SWITCHBOARD_SECRET_KEY";
 
@@ -86,17 +88,13 @@ impl SecretKey {
         };
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                warn_when_shared(path);
+                private_file::warn_when_shared(path, "the key file");
                 SecretKey::from_base64(&text)
                     .ok_or_else(|| CryptoError::BadKeyFile(path.to_path_buf()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = SecretKey::generate()?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io)?;
+                let mut file = private_file::create_new(path).map_err(io)?;
                 writeln!(file, "{}", STANDARD.encode(key.0)).map_err(io)?;
                 Ok(key)
             }
@@ -104,24 +102,6 @@ impl SecretKey {
         }
     }
 }
-
-/// Logs a warning when users other than the owner may read the key file.
-#[cfg(unix)]
-fn warn_when_shared(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(
-            path = %path.display(),
-            mode = format!("{:o}", meta.permissions().mode() & 0o777),
-            "the key file can be read by other users; `chmod 600` it"
-        );
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_when_shared(_path: &Path) {}
 
 /// Seals and opens account credentials.
 pub struct Cipher {

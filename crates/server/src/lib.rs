@@ -39,6 +39,7 @@ mod format;
 mod idempotency;
 mod limits;
 mod panic;
+mod private_file;
 mod query;
 mod routes;
 mod serve_loop;

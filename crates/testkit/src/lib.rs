@@ -18,3 +18,4 @@
 
 pub mod fake_lever;
 pub mod golden;
+pub mod listener;

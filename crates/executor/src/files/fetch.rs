@@ -12,7 +12,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::multipart::Part;
 use reqwest::{Body, Client, Response, Url};
 
-use crate::address::{self, ForbiddenAddress, Refusal};
+use crate::address::{self, Refusal};
 use crate::client::{Network, Purpose};
 use crate::error::FileErrorKind;
 
@@ -195,21 +195,16 @@ async fn check_file_url(network: &Network, url: &Url) -> Result<(), FileErrorKin
             scheme: url.scheme().to_owned(),
         });
     }
-    let guard = network.guard(Purpose::Files);
-    let checked = if network.proxied() {
-        guard.check_resolved(url).await
-    } else {
-        guard
-            .check_literal(url)
-            .map_err(|ForbiddenAddress(ip)| Refusal::Forbidden(ip))
-    };
-    checked.map_err(|refusal| match refusal {
-        Refusal::Forbidden(address) => FileErrorKind::ForbiddenAddress { address },
-        Refusal::Unresolved(message) => FileErrorKind::Fetch {
-            status: None,
-            message,
-        },
-    })
+    network
+        .check_before_sending(Purpose::Files, url)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Forbidden(address) => FileErrorKind::ForbiddenAddress { address },
+            Refusal::Unresolved(message) => FileErrorKind::Fetch {
+                status: None,
+                message,
+            },
+        })
 }
 
 /// Why sending a file request failed: a forbidden address the resolver refused, or the error.

@@ -1,7 +1,6 @@
 //! Shared set-up: the registry, the plan, accounts, inputs and executors.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value, json};
@@ -153,22 +152,4 @@ pub(crate) async fn closed_port() -> u16 {
     let port = listener.local_addr().expect("local address").port();
     drop(listener);
     port
-}
-
-/// A listener that only counts the connections made to it (a proxy that never answers); returns
-/// its URL and the count.
-pub(crate) async fn counting_listener() -> (String, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("local address"));
-    let count = Arc::new(AtomicUsize::new(0));
-    let counted = count.clone();
-    tokio::spawn(async move {
-        while let Ok((connection, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            drop(connection);
-        }
-    });
-    (url, count)
 }

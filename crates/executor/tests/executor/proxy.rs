@@ -6,10 +6,9 @@ use std::sync::atomic::Ordering;
 use serde_json::json;
 use switchboard_executor::{ExecError, ExecutorOptions, FileErrorKind};
 use switchboard_testkit::fake_lever::FakeLever;
+use switchboard_testkit::listener::counting_listener;
 
-use crate::common::{
-    account, applicant_input, counting_listener, executor, lead_input, options, plan,
-};
+use crate::common::{account, applicant_input, executor, lead_input, options, plan};
 
 #[tokio::test]
 async fn through_a_proxy_internal_providers_and_files_are_still_refused() {

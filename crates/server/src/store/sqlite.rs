@@ -11,6 +11,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqliteConnection};
 
+use crate::private_file;
+
 use super::{
     IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse,
     StoredToken,
@@ -123,14 +125,10 @@ impl SqliteStore {
 /// exist yet, before SQLite opens it: SQLite gives the `-wal` and `-shm` files it creates the
 /// database file's mode. An existing file keeps its mode; a warning says when others can read it.
 fn create_private(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
+    match private_file::create_new(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            warn_when_shared(path);
+            private_file::warn_when_shared(path, "the database file (and its -wal, -shm files)");
             Ok(())
         }
         Err(e) => Err(StoreError::Database {
@@ -139,23 +137,6 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
         }),
     }
 }
-
-#[cfg(unix)]
-fn warn_when_shared(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(
-            path = %path.display(),
-            mode = format!("{:o}", meta.permissions().mode() & 0o777),
-            "the database file can be read by other users; `chmod 600` it (and its -wal, -shm files)"
-        );
-    }
-}
-
-#[cfg(not(unix))]
-fn warn_when_shared(_path: &Path) {}
 
 async fn apply(
     conn: &mut SqliteConnection,
