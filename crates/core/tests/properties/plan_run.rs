@@ -212,3 +212,28 @@ proptest! {
         ends_within_bound(&plan(&case.integration), input, answers)?;
     }
 }
+
+/// Found by `a_lever_run_ends_within_its_bound`: `remote_query[perform_as][x]=1` gives an object
+/// that no query parameter can carry; it was a mapping error (a 500) when the lead path rendered
+/// its request, and is now an input problem before anything is sent.
+#[test]
+fn an_object_in_remote_query_is_an_input_problem() {
+    let input = RunInput {
+        query: object(json!({
+            "job_id": "posting-1",
+            "application_source": "lead",
+            "remote_query": {"perform_as": {"x": "1"}, "stage": "s1"}
+        })),
+        body: json!({"first_name": "Ada", "job_form_field_answers": []}),
+        context: object(json!({"perform_as": "u1"})),
+        strict: false,
+    };
+    match plan("lever").start(input) {
+        Err(switchboard_core::RunError::Input { problems, .. }) => {
+            let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
+            assert_eq!(pointers, ["/remote_query/perform_as"], "{problems:?}");
+        }
+        Err(other) => panic!("expected an input problem, got {other:?}"),
+        Ok(_) => panic!("expected an input problem, the run started"),
+    }
+}
