@@ -120,7 +120,6 @@ pub(crate) fn validate(
             &|n| schema.body.has(n),
         );
     }
-    problems.extend(remote_query_problems(&query));
     for (location, map, fields) in [
         (InputLocation::Query, as_map(&query), &plan.query_fields),
         (InputLocation::Body, as_map(&body), &plan.body_fields),
@@ -238,25 +237,6 @@ pub(crate) fn validate(
     } else {
         Err((problems, warnings))
     }
-}
-
-/// `remote_query` members are sent as provider query parameters: a value or a list of values.
-/// An object (`remote_query[a][b]=1`) cannot be sent, so it is the client's mistake, found here
-/// rather than as a mapping error once the request is rendered.
-fn remote_query_problems(query: &Value) -> impl Iterator<Item = InputProblem> + '_ {
-    query["remote_query"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, value)| value.is_object())
-        .map(|(name, _)| InputProblem {
-            location: InputLocation::Query,
-            pointer: format!("/remote_query/{}", crate::source::escape(name)),
-            kind: ProblemKind::Invalid,
-            message: format!(
-                "`remote_query.{name}` is an object; a provider query parameter is a value or a list of values"
-            ),
-        })
 }
 
 fn as_map(value: &Value) -> &Map<String, Value> {

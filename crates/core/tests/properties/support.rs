@@ -107,6 +107,7 @@ pub(crate) fn drive(
             return Ending::Finished(Ok(()));
         };
         assert!(request.path.starts_with('/'), "path `{}`", request.path);
+        assert_no_dot_segments(&request.path);
         match run.resume(answers.next().expect("endless")) {
             Ok(following) => next = following,
             Err(error) => {
@@ -304,5 +305,17 @@ pub(crate) fn golden_input(case: &GoldenCase) -> RunInput {
         body: case.input["body"].clone(),
         context: object(case.input["context"].clone()),
         strict: case.input["strict"].as_bool().unwrap_or(false),
+    }
+}
+
+/// A rendered path never holds a segment a URL parser would resolve away: `.` or `..`, also
+/// percent-encoded.
+fn assert_no_dot_segments(path: &str) {
+    for segment in path.trim_start_matches('/').split('/') {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        assert!(
+            !matches!(decoded.as_str(), "." | ".."),
+            "dot segment in path `{path}`"
+        );
     }
 }
