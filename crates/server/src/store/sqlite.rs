@@ -89,10 +89,7 @@ impl SqliteStore {
                 .connect_with(options)
                 .await
         } else {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await
+            connect_file(options.journal_mode(SqliteJournalMode::Wal)).await
         }
         .map_err(db("opening the database"))?;
         let store = SqliteStore { pool };
@@ -119,6 +116,32 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Opens the pool of a database file. Switching a new file to WAL takes a lock that SQLite's busy
+/// handler does not wait for, so when several processes open one new file at once (the server
+/// and a CLI command, say) the losers see "database is locked": they try again, a few times.
+async fn connect_file(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    const ATTEMPTS: u32 = 10;
+    let mut attempt = 1;
+    loop {
+        match SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.clone())
+            .await
+        {
+            Err(sqlx::Error::Database(e)) if is_busy(e.as_ref()) && attempt < ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether SQLite answered `SQLITE_BUSY` (5) or `SQLITE_LOCKED` (6).
+fn is_busy(error: &dyn sqlx::error::DatabaseError) -> bool {
+    matches!(error.code().as_deref(), Some("5" | "6"))
 }
 
 /// Creates the database file readable and writable by its owner only (0600) when it does not
@@ -150,6 +173,16 @@ async fn apply(
         .await
         .map_err(db(action))?;
     let result = async {
+        // Read again under the write lock: another process opening the same file may have
+        // applied this version since the list of pending ones was read.
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM switchboard_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if applied.is_some() {
+            return Ok(());
+        }
         sqlx::raw_sql(sql).execute(&mut *conn).await?;
         sqlx::query(
             "INSERT INTO switchboard_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -671,6 +704,38 @@ mod tests {
                 .expect("prune"),
             0
         );
+    }
+
+    #[tokio::test]
+    async fn openers_of_a_new_database_at_once_migrate_it_once() {
+        let dir = temp_dir("concurrent-migrations");
+        let url = format!("sqlite:{}", dir.join("s.db").display());
+        // Each opener on a thread and runtime of its own, as separate processes would be.
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let (url, start) = (url.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    start.wait();
+                    runtime.block_on(SqliteStore::open(&url)).map(|_| ())
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().expect("joined").expect("opens and migrates");
+        }
+        let store = SqliteStore::open(&url).await.expect("open");
+        let versions: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM switchboard_migrations ORDER BY version")
+                .fetch_all(&store.pool)
+                .await
+                .expect("versions");
+        let expected: Vec<i64> = MIGRATIONS.iter().map(|(v, _, _)| *v).collect();
+        assert_eq!(versions, expected);
     }
 
     #[tokio::test]
