@@ -150,11 +150,21 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// A rate-limit reset given as the epoch second at which the window resets, as the wait from
-/// `now` until then (a reset in the past is no wait).
+/// Epoch values at or above this are milliseconds: as seconds they would be past the year 5000,
+/// as milliseconds they are after March 1973.
+const EPOCH_MILLIS_FROM: u64 = 100_000_000_000;
+
+/// A rate-limit reset given as the epoch second — or, for a value past any sane epoch second
+/// (providers disagree, and their docs do not always say), the epoch millisecond — at which the
+/// window resets, as the wait from `now` until then (a reset in the past is no wait).
 pub(crate) fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
-    let seconds = value.trim().parse::<u64>().ok()?;
-    let reset = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))?;
+    let number = value.trim().parse::<u64>().ok()?;
+    let since_epoch = if number >= EPOCH_MILLIS_FROM {
+        Duration::from_millis(number)
+    } else {
+        Duration::from_secs(number)
+    };
+    let reset = SystemTime::UNIX_EPOCH.checked_add(since_epoch)?;
     Some(reset.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
@@ -300,7 +310,23 @@ mod tests {
         assert_eq!(parse_reset("1700000007.5", now), None);
         assert_eq!(parse_reset("-1", now), None);
         assert_eq!(parse_reset("soon", now), None);
-        assert_eq!(parse_reset(&u64::MAX.to_string(), now), None);
+        assert_eq!(parse_reset("99999999999999999999", now), None);
+    }
+
+    #[test]
+    fn reset_past_any_sane_epoch_second_reads_as_epoch_milliseconds() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_reset("1700000007250", now),
+            Some(Duration::from_millis(7_250))
+        );
+        assert_eq!(parse_reset("1699999999000", now), Some(Duration::ZERO));
+        // The largest value read as seconds is still seconds (a wait of thousands of years,
+        // which the policy's cap refuses to honour).
+        assert!(
+            parse_reset("99999999999", now)
+                .is_some_and(|wait| wait > Duration::from_secs(90_000_000_000))
+        );
     }
 
     #[test]
