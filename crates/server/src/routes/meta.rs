@@ -107,18 +107,24 @@ fn find<'a>(
 /// The meta document of one method plan.
 pub fn method_meta(plan: &MethodPlan) -> Value {
     let schema = plan.schema();
-    let defs = shared_defs(&schema.definitions());
-    let input = |kind: &str, fields: &[FieldSupport], passthrough: &str| {
-        let declared = schema
-            .document
-            .pointer(&format!("/$defs/{}_{kind}/properties", plan.method))
+    let input = |declared: Option<&Value>, fields: &[FieldSupport], passthrough: &str| {
+        let declared = declared
+            .and_then(|s| s.get("properties"))
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        input_schema(&declared, fields, passthrough, &defs)
+        schema.standalone(input_schema(&declared, fields, passthrough))
     };
-    let query_schema = input("query", plan.query_fields(), "remote_query");
-    let body_schema = input("body", plan.body_fields(), "remote_data");
+    let query_schema = input(
+        schema.query_schema(&plan.method),
+        plan.query_fields(),
+        "remote_query",
+    );
+    let body_schema = input(
+        schema.body_schema(&plan.method),
+        plan.body_fields(),
+        "remote_data",
+    );
     let defaults = |fields: &[FieldSupport]| -> Map<String, Value> {
         fields
             .iter()
@@ -131,6 +137,7 @@ pub fn method_meta(plan: &MethodPlan) -> Value {
             response.insert(name.to_owned(), field.clone());
         }
     }
+    let response_schema = schema.standalone(object_schema(response, None));
     let conditional: Vec<Value> = plan
         .conditional_requirements()
         .into_iter()
@@ -143,7 +150,7 @@ pub fn method_meta(plan: &MethodPlan) -> Value {
         "documentation_link": plan.documentation.clone().or_else(|| plan.integration_plan().documentation.clone()),
         "query_schema": query_schema,
         "request_body_schema": body_schema,
-        "response_schema": {"type": "object", "properties": response, "$defs": defs},
+        "response_schema": response_schema,
         "schema": schema.document,
         "default_query": defaults(plan.query_fields()),
         "default_body": defaults(plan.body_fields()),
@@ -151,20 +158,11 @@ pub fn method_meta(plan: &MethodPlan) -> Value {
     })
 }
 
-/// The `$defs` that describe records (not the per-method `*_query` / `*_body` inputs).
-fn shared_defs(defs: &Map<String, Value>) -> Map<String, Value> {
-    defs.iter()
-        .filter(|(name, _)| !name.ends_with("_query") && !name.ends_with("_body"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 fn input_schema(
     declared: &Map<String, Value>,
     fields: &[FieldSupport],
     passthrough: &str,
-    defs: &Map<String, Value>,
-) -> Value {
+) -> Map<String, Value> {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for field in fields {
@@ -195,7 +193,21 @@ fn input_schema(
         }
         properties.insert(field.name.clone(), schema);
     }
-    json!({"type": "object", "properties": properties, "required": required, "$defs": defs})
+    object_schema(properties, Some(required))
+}
+
+/// `{"type": "object", "properties": …, "required": …}`.
+fn object_schema(
+    properties: Map<String, Value>,
+    required: Option<Vec<Value>>,
+) -> Map<String, Value> {
+    let mut schema = Map::new();
+    schema.insert("type".into(), Value::from("object"));
+    schema.insert("properties".into(), Value::Object(properties));
+    if let Some(required) = required {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    schema
 }
 
 fn support_name(support: Support) -> &'static str {

@@ -1,5 +1,5 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 document generated from the registry — one operation per
-//! mapped (resource, method), the unified schemas and their `$defs` as components — plus the
+//! mapped (resource, method), the unified schemas and their definitions as components — plus the
 //! server's own routes.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Map, Value, json};
-use switchboard_core::{Registry, Support};
+use switchboard_core::{Registry, Support, UnifiedSchema};
 
 use crate::format::ResponseFormat;
 use crate::state::AppState;
@@ -33,20 +33,12 @@ fn component(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// Rewrites `#/$defs/x` references to `#/components/schemas/<prefix>.x`.
+/// Points references to a schema's definitions at its components: `x` →
+/// `#/components/schemas/<prefix>.x`.
 fn rewrite_refs(value: &mut Value, prefix: &str) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get_mut("$ref")
-                && let Some(def) = reference.strip_prefix("#/$defs/")
-            {
-                *reference = format!("#/components/schemas/{prefix}.{def}");
-            }
-            map.values_mut().for_each(|v| rewrite_refs(v, prefix));
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| rewrite_refs(v, prefix)),
-        _ => {}
-    }
+    UnifiedSchema::relink_definitions(value, &|name| {
+        format!("#/components/schemas/{prefix}.{name}")
+    });
 }
 
 /// The OpenAPI 3.1 document for everything `registry` holds.
@@ -54,12 +46,7 @@ pub fn openapi(registry: &Registry) -> Value {
     let mut schemas = Map::new();
     for schema in registry.schemas() {
         let prefix = prefix(&schema.name);
-        let mut root = schema.document.clone();
-        if let Value::Object(map) = &mut root {
-            for key in ["$defs", "$schema", "$id"] {
-                map.remove(key);
-            }
-        }
+        let mut root = schema.record_schema();
         rewrite_refs(&mut root, &prefix);
         schemas.insert(prefix.clone(), root);
         for (name, mut def) in schema.definitions() {
@@ -95,8 +82,8 @@ pub fn openapi(registry: &Registry) -> Value {
         };
         let mut parameters = unified_parameters();
         let declared = schema
-            .document
-            .pointer(&format!("/$defs/{method}_query/properties"))
+            .query_schema(method)
+            .and_then(|s| s.get("properties"))
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
@@ -146,14 +133,10 @@ pub fn openapi(registry: &Registry) -> Value {
             "parameters": parameters,
             "responses": responses,
         });
-        if schema
-            .document
-            .pointer(&format!("/$defs/{method}_body"))
-            .is_some()
-        {
+        if let Some(body) = schema.body_definition_name(method) {
             operation["requestBody"] = json!({
                 "required": true,
-                "content": {"application/json": {"schema": component(&format!("{prefix}.{method}_body"))}},
+                "content": {"application/json": {"schema": component(&format!("{prefix}.{body}"))}},
             });
         }
         paths.insert(path, json!({"post": operation}));

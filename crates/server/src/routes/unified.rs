@@ -135,12 +135,7 @@ async fn run(
         })?;
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    query::coerce(
-        &mut query,
-        plan.schema()
-            .document
-            .pointer(&format!("/$defs/{method}_query")),
-    );
+    query::coerce(&mut query, plan.schema().query_schema(method));
     let input = RunInput {
         query,
         body,
