@@ -35,17 +35,19 @@ mod query_string;
 mod run;
 mod schema;
 mod source;
+mod wording;
 
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use error::{
     InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
 };
+pub use http::is_http_url;
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
 pub use model::{
     AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
 };
-pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};
+pub use plan::{DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,
     QueryStringProblem, parse_query_string,
@@ -53,6 +55,7 @@ pub use query_string::{
 pub use run::{Next, Run, RunInput, UnifiedOutput};
 pub use schema::UnifiedSchema;
 pub use source::SourceFile;
+pub use wording::backticked;
 
 /// The JSON Schemas of the two mapping file formats, generated from the loader's types, by the
 /// file name they are written to under `schemas/`: `mapping.schema.json` for

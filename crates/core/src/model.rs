@@ -308,6 +308,17 @@ pub enum AuthSpec {
     },
 }
 
+impl AuthSpec {
+    /// The context key holding the scheme's main credential.
+    pub fn credential_key(&self) -> &str {
+        match self {
+            AuthSpec::Basic { username, .. } => username,
+            AuthSpec::Bearer { token } => token,
+            AuthSpec::Header { value, .. } => value,
+        }
+    }
+}
+
 /// What an integrated account's context holds.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

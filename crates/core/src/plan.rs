@@ -14,6 +14,10 @@ use crate::model::{
 };
 use crate::schema::UnifiedSchema;
 
+/// The environment every integration has a base URL for, and the one an account gets when it
+/// names neither an environment nor a base URL.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+
 /// A compiled `integration.yaml`: how to reach and authenticate with one provider.
 pub struct IntegrationPlan {
     /// The integration's name (its folder under `mappings/`).
@@ -81,7 +85,7 @@ impl IntegrationPlan {
             })?;
         match url::Url::parse(&url) {
             Ok(parsed)
-                if matches!(parsed.scheme(), "http" | "https")
+                if crate::is_http_url(&parsed)
                     && parsed
                         .host_str()
                         .is_some_and(|h| !h.contains('%') && !h.starts_with('.')) =>

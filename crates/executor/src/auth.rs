@@ -34,7 +34,7 @@ impl Credentials {
                 expected: integration
                     .auth
                     .iter()
-                    .map(|scheme| credential_key(scheme).to_owned())
+                    .map(|scheme| scheme.credential_key().to_owned())
                     .collect(),
             });
         };
@@ -64,7 +64,7 @@ impl Credentials {
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             account.error(format!(
                 "the credential in `{}` holds characters that cannot be sent in a header",
-                credential_key(scheme)
+                scheme.credential_key()
             ))
         })?;
         value.set_sensitive(true);
@@ -76,14 +76,5 @@ impl Credentials {
     /// The header to add to every call, if any.
     pub(crate) fn header(&self) -> Option<(&HeaderName, &HeaderValue)> {
         self.header.as_ref().map(|(name, value)| (name, value))
-    }
-}
-
-/// The context key holding a scheme's main credential.
-fn credential_key(scheme: &AuthSpec) -> &str {
-    match scheme {
-        AuthSpec::Basic { username, .. } => username,
-        AuthSpec::Bearer { token } => token,
-        AuthSpec::Header { value, .. } => value,
     }
 }

@@ -58,7 +58,7 @@ pub enum ExecError {
     /// sent.
     #[error(
         "account `{account}` has no credentials for `{integration}`: set one of {}",
-        join_keys(expected)
+        switchboard_core::backticked(expected)
     )]
     NoCredentials {
         /// The integration's name.
@@ -430,13 +430,6 @@ impl ExecError {
             RunError::Misuse(message) => ExecError::Internal { message },
         }
     }
-}
-
-fn join_keys(keys: &[String]) -> String {
-    keys.iter()
-        .map(|key| format!("`{key}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A reqwest error's message and causes, without its URL: `error sending request: client error

@@ -68,7 +68,7 @@ mod redact;
 mod retry;
 mod send;
 
-pub use account::{Account, DEFAULT_ENVIRONMENT};
+pub use account::Account;
 pub use error::{
     ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
 };

@@ -50,8 +50,8 @@ mod telemetry;
 mod token;
 
 pub use account::{
-    AccountError, AccountPatch, AccountView, DEFAULT_ENVIRONMENT, NewAccount, create_account,
-    delete_account, get_account, list_accounts, reseal_unbound, update_account,
+    AccountError, AccountPatch, AccountView, NewAccount, create_account, delete_account,
+    get_account, list_accounts, reseal_unbound, update_account,
 };
 pub use auth::Caller;
 pub use config::{

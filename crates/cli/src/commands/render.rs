@@ -33,7 +33,7 @@ pub(crate) struct RenderArgs {
     #[arg(long, default_value = "{}")]
     context: String,
     /// The environment whose base URL is shown.
-    #[arg(long, default_value = "production")]
+    #[arg(long, default_value = switchboard_core::DEFAULT_ENVIRONMENT)]
     environment: String,
     /// A base URL to show instead of the environment's.
     #[arg(long)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::Reporter;
 use crate::expr::Template;
 use crate::model::{AuthSpec, ErrorSpec, IntegrationFile};
-use crate::plan::{ErrorPlan, IntegrationPlan};
+use crate::plan::{DEFAULT_ENVIRONMENT, ErrorPlan, IntegrationPlan};
 
 use super::names::Names;
 use super::{compile_expr, compile_template};
@@ -26,8 +26,12 @@ pub(crate) fn compile(
             None,
         );
     }
-    if !file.base_url.contains_key("production") {
-        report.at("/base_url", "a `production` base URL is required", None);
+    if !file.base_url.contains_key(DEFAULT_ENVIRONMENT) {
+        report.at(
+            "/base_url",
+            format!("a `{DEFAULT_ENVIRONMENT}` base URL is required"),
+            None,
+        );
     }
     let context_keys: Vec<&str> = file.context.fields.keys().map(String::as_str).collect();
     let context_names = Names {

@@ -190,7 +190,7 @@ async fn get_following_redirects(
 /// Refuses a file URL that is not http(s), or whose address the file guard forbids (looked up
 /// here when a proxy resolves names; otherwise the client's resolver checks names).
 async fn check_file_url(network: &Network, url: &Url) -> Result<(), FileErrorKind> {
-    if !matches!(url.scheme(), "http" | "https") {
+    if !switchboard_core::is_http_url(url) {
         return Err(FileErrorKind::UnsupportedScheme {
             scheme: url.scheme().to_owned(),
         });
