@@ -11,6 +11,9 @@ pub use switchboard_core::parse_query_string as parse;
 
 use crate::envelope::ApiError;
 
+/// The query parameter naming the integrated account a call acts for.
+pub const ACCOUNT_PARAM: &str = "integrated_account_id";
+
 /// A request's query string, parsed ([`parse`]); 400 `invalid_query` naming the parameter when
 /// it cannot be. The core's parser bounds the work: at most
 /// [`MAX_QUERY_PARAMETERS`](switchboard_core::MAX_QUERY_PARAMETERS) parameters, keys of at most

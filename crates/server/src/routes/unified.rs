@@ -5,8 +5,6 @@
 //! expect; core's warnings go in the `X-Switchboard-Warnings` header as a JSON array so the body
 //! keeps the contract's shape.
 
-use std::convert::Infallible;
-
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -18,20 +16,16 @@ use switchboard_executor::{Exchange, Outcome};
 
 use crate::envelope::ApiError;
 use crate::format::{ResponseFormat, ResponseOptions};
-use crate::idempotency::{Remember, Streamed};
+use crate::handoff::{LogDetails, Remember, Streamed, chunked};
+use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::LogExchange;
-use crate::telemetry::LogDetails;
-use crate::{account, failure, query};
+use crate::{account, failure};
 
 /// The header carrying core's warnings (fields not carried, and why) as a JSON array.
 pub const WARNINGS_HEADER: &str = "x-switchboard-warnings";
 /// The header carrying the provider's status of the exchange a `raw` / `stream` body comes from.
 pub const REMOTE_STATUS_HEADER: &str = "x-switchboard-remote-status";
-/// The query parameter naming the integrated account.
-pub const ACCOUNT_PARAM: &str = "integrated_account_id";
-/// The size of the chunks of a streamed body.
-const CHUNK: usize = 16 * 1024;
 
 /// `POST /unified/{model}/{resource}`.
 pub(crate) async fn create(
@@ -235,15 +229,6 @@ fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
         response.extensions_mut().insert(Streamed);
     }
     response
-}
-
-/// A body sent in chunks, with no `Content-Length` (chunked transfer encoding on HTTP/1.1).
-pub(crate) fn chunked(bytes: Bytes) -> Body {
-    let chunks: Vec<Result<Bytes, Infallible>> = (0..bytes.len())
-        .step_by(CHUNK)
-        .map(|at| Ok(bytes.slice(at..bytes.len().min(at + CHUNK))))
-        .collect();
-    Body::from_stream(futures_util::stream::iter(chunks))
 }
 
 /// Core's warnings as a header value: a JSON array, non-ASCII escaped as `\uXXXX`.
