@@ -70,7 +70,7 @@ mod send;
 
 pub use account::Account;
 pub use error::{
-    ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
+    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
 pub use executor::{

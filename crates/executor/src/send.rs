@@ -32,7 +32,7 @@ struct Answer {
 }
 
 /// An attempt that got no usable answer.
-enum Failure {
+enum AttemptError {
     /// Sending failed (nothing came back).
     Send(reqwest::Error),
     /// The answer's head came back, its body failed.
@@ -41,21 +41,21 @@ enum Failure {
     TooLarge,
 }
 
-impl Failure {
+impl AttemptError {
     /// The address the client's resolver refused, when that is why sending failed.
     fn forbidden_address(&self) -> Option<IpAddr> {
         match self {
-            Failure::Send(error) => {
+            AttemptError::Send(error) => {
                 address::find_forbidden(error as &(dyn std::error::Error + 'static))
             }
-            Failure::Read(_) | Failure::TooLarge => None,
+            AttemptError::Read(_) | AttemptError::TooLarge => None,
         }
     }
 
     /// What failed, whether the request may have reached the provider, and why.
     fn classify(self, max_response_bytes: u64) -> (TransportKind, bool, String) {
         match self {
-            Failure::Send(error) => {
+            AttemptError::Send(error) => {
                 let connect = error.is_connect();
                 let kind = if connect && is_tls(&error) {
                     TransportKind::Tls
@@ -70,7 +70,7 @@ impl Failure {
                 };
                 (kind, !connect, describe(error))
             }
-            Failure::Read(error) => {
+            AttemptError::Read(error) => {
                 let kind = if error.is_timeout() {
                     TransportKind::Timeout
                 } else {
@@ -78,7 +78,7 @@ impl Failure {
                 };
                 (kind, true, describe(error))
             }
-            Failure::TooLarge => (
+            AttemptError::TooLarge => (
                 TransportKind::ResponseTooLarge,
                 true,
                 format!("the answer is larger than {max_response_bytes} bytes"),
@@ -478,8 +478,8 @@ fn rate_limits<'a>(
 }
 
 /// Sends and reads the whole answer, up to `max_bytes`.
-async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure> {
-    let mut response = builder.send().await.map_err(Failure::Send)?;
+async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, AttemptError> {
+    let mut response = builder.send().await.map_err(AttemptError::Send)?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -497,13 +497,13 @@ async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let announced = response.content_length();
     if announced.is_some_and(|length| length > max_bytes) {
-        return Err(Failure::TooLarge);
+        return Err(AttemptError::TooLarge);
     }
     // One buffer of the announced size when there is one; the bytes are copied into it once.
     let mut body = BytesMut::with_capacity(usize::try_from(announced.unwrap_or(0)).unwrap_or(0));
-    while let Some(chunk) = response.chunk().await.map_err(Failure::Read)? {
+    while let Some(chunk) = response.chunk().await.map_err(AttemptError::Read)? {
         if (body.len() + chunk.len()) as u64 > max_bytes {
-            return Err(Failure::TooLarge);
+            return Err(AttemptError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }

@@ -36,7 +36,7 @@ mod describe;
 mod detach;
 mod envelope;
 mod error;
-mod failure;
+mod exec_envelope;
 mod format;
 mod handoff;
 mod idempotency;

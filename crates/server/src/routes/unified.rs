@@ -20,7 +20,7 @@ use crate::handoff::{LogDetails, Remember, Streamed, chunked};
 use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::LogExchange;
-use crate::{account, failure};
+use crate::{account, exec_envelope};
 
 /// The header carrying core's warnings (fields not carried, and why) as a JSON array.
 pub const WARNINGS_HEADER: &str = "x-switchboard-warnings";
@@ -70,9 +70,11 @@ async fn handle(
     response
 }
 
-type Failure = (ApiError, bool);
+/// An error response, and whether idempotency keeps it ([`Remember`]): true once the provider
+/// may have been contacted.
+type ErrorAnswer = (ApiError, bool);
 
-fn early(error: ApiError) -> Failure {
+fn early(error: ApiError) -> ErrorAnswer {
     (error, false)
 }
 
@@ -84,7 +86,7 @@ async fn run(
     uri: &Uri,
     body: Result<Bytes, BytesRejection>,
     details: &mut LogDetails,
-) -> Result<Response, Failure> {
+) -> Result<Response, ErrorAnswer> {
     let body =
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::read(uri).map_err(early)?;
@@ -149,7 +151,7 @@ async fn run(
         }
         Err(error) => {
             details.exchanges = log_exchanges(error.exchanges());
-            let (api, remember) = failure::from_exec(&error);
+            let (api, remember) = exec_envelope::for_error(&error);
             if api.status().is_server_error() {
                 tracing::warn!(error = %error, "unified call failed");
             } else {

@@ -12,7 +12,7 @@ use crate::envelope::ApiError;
 /// When earlier steps succeeded before the failure (a candidate created, then attaching it to a
 /// job failed), the envelope lists them under `completed_steps` with the provider's answers, so
 /// the caller can find what already exists instead of creating it again.
-pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
+pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
     let (api, contacted) = envelope(error);
     let exchanges = error.exchanges();
     let completed = match error {
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn a_mapped_status_wins_over_the_providers() {
         let failure = |unified_status| {
-            ExecError::Provider(Box::new(switchboard_executor::ProviderFailure {
+            ExecError::Provider(Box::new(switchboard_executor::ProviderErrorResponse {
                 error: switchboard_core::ProviderError {
                     step: "create".into(),
                     status: 200,
@@ -241,7 +241,7 @@ mod tests {
                 exchanges: Vec::new(),
             }))
         };
-        let status = |error: &ExecError| from_exec(error).0.into_response().status();
+        let status = |error: &ExecError| for_error(error).0.into_response().status();
         assert_eq!(
             status(&failure(Some(422))),
             StatusCode::UNPROCESSABLE_ENTITY
