@@ -70,7 +70,7 @@ pub use envelope::ApiError;
 pub use error::ServerError;
 pub use format::{ResponseFormat, ResponseOptions};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
-pub use query::ACCOUNT_PARAM;
+pub use query::{ACCOUNT_PARAM, run_input};
 pub use routes::router;
 pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
 pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown_signal};

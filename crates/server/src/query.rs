@@ -6,6 +6,7 @@
 
 use axum::http::Uri;
 use serde_json::{Map, Value, json};
+use switchboard_core::{MethodPlan, RunInput};
 
 pub use switchboard_core::parse_query_string as parse;
 
@@ -24,6 +25,20 @@ pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
         ApiError::bad_request("invalid_query", error.to_string())
             .with("details", json!({"parameter": error.parameter}))
     })
+}
+
+/// The run input the unified route hands to a plan, from the caller's unified query (the
+/// response options and the account id already taken out) and body: query values are
+/// [`coerce`]d to the types the method's query schema declares. `switchboard render` builds its
+/// input here too, so a dry run sees what the server would.
+pub fn run_input(plan: &MethodPlan, mut query: Map<String, Value>, body: Value) -> RunInput {
+    coerce(&mut query, plan.schema().query_schema(&plan.method));
+    RunInput {
+        query,
+        body,
+        context: Map::new(),
+        strict: false,
+    }
 }
 
 /// Reads a boolean parameter: `true`/`false`, `1`/`0`, and a bare `flag=` as true.

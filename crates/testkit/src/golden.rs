@@ -88,7 +88,7 @@ pub fn bless_requested() -> Result<bool, GoldenError> {
 }
 
 /// Refuses to bless under CI (`CI` set): the expected files are what CI checks against.
-pub fn refuse_bless_under_ci() -> Result<(), GoldenError> {
+fn refuse_bless_under_ci() -> Result<(), GoldenError> {
     if std::env::var_os("CI").is_some() {
         return Err(GoldenError(
             "refusing to bless golden files under CI".to_owned(),

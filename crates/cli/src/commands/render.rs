@@ -94,12 +94,12 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             .base_url(&args.environment, &context)
             .map_err(anyhow::Error::msg)?,
     };
+    let query = switchboard_server::query_string::parse(args.query.trim_start_matches('?'))
+        .map_err(|e| anyhow::anyhow!("--query: {e}"))?;
     let input = RunInput {
-        query: switchboard_core::parse_query_string(args.query.trim_start_matches('?'))
-            .map_err(|e| anyhow::anyhow!("--query: {e}"))?,
-        body,
         context: context.clone(),
         strict: args.strict,
+        ..switchboard_server::run_input(plan, query, body)
     };
     if args.execute {
         return execute(plan, input, &args, context);

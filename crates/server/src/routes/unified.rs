@@ -10,8 +10,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
-use switchboard_core::{RunInput, Warning};
+use serde_json::Value;
+use switchboard_core::Warning;
 use switchboard_executor::{Exchange, Outcome};
 
 use crate::envelope::ApiError;
@@ -131,13 +131,7 @@ async fn run(
         })?;
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    query::coerce(&mut query, plan.schema().query_schema(method));
-    let input = RunInput {
-        query,
-        body,
-        context: Map::new(),
-        strict: false,
-    };
+    let input = query::run_input(plan, query, body);
 
     match state.inner.executor.run(plan, input, &account).await {
         Ok(outcome) => {
