@@ -23,13 +23,14 @@
 //! }
 //! ```
 
+mod auth;
 mod compile;
 mod diagnostic;
 mod error;
 mod expr;
 mod http;
 mod loader;
-pub mod model;
+mod model;
 mod plan;
 mod query_string;
 mod run;
@@ -37,6 +38,7 @@ mod schema;
 mod source;
 mod wording;
 
+pub use auth::AuthScheme;
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use error::{
@@ -44,9 +46,7 @@ pub use error::{
 };
 pub use http::is_http_url;
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
-pub use model::{
-    AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
-};
+pub use model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
 pub use plan::{DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,

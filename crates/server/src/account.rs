@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use switchboard_core::{
-    AuthSpec, DEFAULT_ENVIRONMENT, IntegrationPlan, Registry, backticked, is_http_url,
+    AuthScheme, DEFAULT_ENVIRONMENT, IntegrationPlan, Registry, backticked, is_http_url,
 };
 use switchboard_executor::Account;
 
@@ -207,7 +207,7 @@ pub async fn update_account(
         {
             return Err(AccountError::CredentialsRequired {
                 changed: moved.join(", "),
-                keys: backticked(integration.auth.iter().map(AuthSpec::credential_key)),
+                keys: backticked(integration.auth.iter().map(AuthScheme::credential_key)),
             });
         }
         context.retain(|key, _| !integration.is_secret(key));
@@ -431,7 +431,7 @@ fn validate(
         problems.push(format!(
             "the context holds no credentials for `{}`: set one of {}",
             integration.name,
-            backticked(integration.auth.iter().map(AuthSpec::credential_key))
+            backticked(integration.auth.iter().map(AuthScheme::credential_key))
         ));
     }
     match base_url {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    AuthSpec, IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput,
+    IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput,
 };
 
 use crate::paths::SourceArgs;
@@ -191,12 +191,10 @@ fn describe(
 ) -> Value {
     let mut headers = Map::new();
     if let Some(scheme) = integration.auth_for(context) {
-        let (name, value) = match scheme {
-            AuthSpec::Basic { .. } => ("authorization".to_owned(), "Basic <redacted>"),
-            AuthSpec::Bearer { .. } => ("authorization".to_owned(), "Bearer <redacted>"),
-            AuthSpec::Header { name, .. } => (name.to_lowercase(), "<redacted>"),
-        };
-        headers.insert(name, Value::from(value));
+        headers.insert(
+            scheme.header_name().to_lowercase(),
+            Value::from(scheme.redacted_value()),
+        );
     }
     for (name, value) in &request.headers {
         headers.insert(name.clone(), Value::from(value.clone()));
