@@ -31,129 +31,22 @@ fn rewrite_refs(value: &mut Value, prefix: &str) {
 
 /// The OpenAPI 3.1 document for everything `registry` holds.
 pub fn openapi(registry: &Registry) -> Value {
-    let mut schemas = Map::new();
-    for schema in registry.schemas() {
-        let prefix = prefix(&schema.name);
-        let mut root = schema.record_schema();
-        rewrite_refs(&mut root, &prefix);
-        schemas.insert(prefix.clone(), root);
-        for (name, mut def) in schema.definitions() {
-            rewrite_refs(&mut def, &prefix);
-            schemas.insert(format!("{prefix}.{name}"), def);
-        }
-    }
+    let mut schemas = schema_components(registry);
     schemas.extend(server_components());
-
-    let mut operations = Operations::new();
-    for plan in registry.methods() {
-        let support = plan
-            .query_fields()
-            .iter()
-            .map(|f| (f.name.clone(), f.support))
-            .collect();
-        operations
-            .entry((plan.resource.clone(), plan.method.clone()))
-            .or_default()
-            .push((plan.integration.clone(), support));
-    }
     let mut paths = Map::new();
-    for ((resource, method), integrations) in &operations {
+    for ((resource, method), integrations) in &operations(registry) {
         let Some(schema) = registry.schema(resource) else {
             continue;
         };
-        let prefix = prefix(resource);
         let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
         let path = if method == "create" {
             format!("/unified/{resource}")
         } else {
             format!("/unified/{resource}/{method}")
         };
-        let mut parameters = unified_parameters();
-        let declared = schema
-            .query_schema(method)
-            .and_then(|s| s.get("properties"))
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (name, mut field) in declared {
-            if name == "remote_query" {
-                continue;
-            }
-            rewrite_refs(&mut field, &prefix);
-            let mut by = Vec::new();
-            for (integration, fields) in integrations {
-                match fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s) {
-                    Some(Support::Required) => by.push(format!("{integration} (required)")),
-                    Some(Support::Supported) => by.push(integration.clone()),
-                    _ => {}
-                }
-            }
-            let description = field
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            parameters.push(json!({
-                "name": name,
-                "in": "query",
-                "required": false,
-                "description": format!("{description}. Supported by: {}", if by.is_empty() { "none".to_owned() } else { by.join(", ") }),
-                "schema": field,
-            }));
-        }
-        let status = if method == "create" { "201" } else { "200" };
-        let mut responses = error_responses();
-        responses.insert(
-            status.to_owned(),
-            json!({
-                "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
-                "headers": {"X-Switchboard-Warnings": {
-                    "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
-                    "schema": {"type": "string"}}},
-                "content": {"application/json": {"schema": component(&prefix)}},
-            }),
-        );
-        let mut operation = json!({
-            "operationId": format!("{}_{method}", prefix.replace('.', "_")),
-            "summary": format!("{method} {resource}"),
-            "description": format!("Mapped for: {}", names.join(", ")),
-            "tags": [resource],
-            "parameters": parameters,
-            "responses": responses,
-        });
-        if let Some(body) = schema.body_definition_name(method) {
-            operation["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": component(&format!("{prefix}.{body}"))}},
-            });
-        }
+        let operation = unified_operation(schema, method, integrations);
         paths.insert(path, json!({"post": operation}));
-        let meta = json!({
-            "summary": format!("What `{method}` on `{resource}` accepts and returns for one integration"),
-            "tags": [resource],
-            "responses": {"200": {"description": "The method's meta document",
-                "content": {"application/json": {"schema": component("MethodMeta")}}}},
-        });
-        let mut by_integration = meta.clone();
-        by_integration["operationId"] =
-            Value::from(format!("{}_{method}_meta", prefix.replace('.', "_")));
-        by_integration["parameters"] = json!([{"name": "integration", "in": "path", "required": true,
-            "schema": {"type": "string", "enum": names}}]);
-        paths.insert(
-            format!("/unified/{resource}/{{integration}}/meta/{method}"),
-            json!({"get": by_integration}),
-        );
-        let mut by_account = meta;
-        by_account["operationId"] = Value::from(format!(
-            "{}_{method}_account_meta",
-            prefix.replace('.', "_")
-        ));
-        by_account["parameters"] = json!([{"name": "integrated_account_id", "in": "query", "required": true,
-            "schema": {"type": "string"}}]);
-        paths.insert(
-            format!("/unified/{resource}/meta/{method}"),
-            json!({"get": by_account}),
-        );
+        paths.extend(meta_paths(resource, method, &names));
     }
     paths.extend(server_paths());
 
@@ -171,6 +64,156 @@ pub fn openapi(registry: &Registry) -> Value {
             "schemas": schemas,
         },
     })
+}
+
+/// Each unified schema's record and definitions as components, named `<prefix>` and
+/// `<prefix>.<definition>`.
+fn schema_components(registry: &Registry) -> Map<String, Value> {
+    let mut schemas = Map::new();
+    for schema in registry.schemas() {
+        let prefix = prefix(&schema.name);
+        let mut root = schema.record_schema();
+        rewrite_refs(&mut root, &prefix);
+        schemas.insert(prefix.clone(), root);
+        for (name, mut def) in schema.definitions() {
+            rewrite_refs(&mut def, &prefix);
+            schemas.insert(format!("{prefix}.{name}"), def);
+        }
+    }
+    schemas
+}
+
+/// Every mapped (resource, method), with the integrations that map it.
+fn operations(registry: &Registry) -> Operations {
+    let mut operations = Operations::new();
+    for plan in registry.methods() {
+        let support = plan
+            .query_fields()
+            .iter()
+            .map(|f| (f.name.clone(), f.support))
+            .collect();
+        operations
+            .entry((plan.resource.clone(), plan.method.clone()))
+            .or_default()
+            .push((plan.integration.clone(), support));
+    }
+    operations
+}
+
+/// The `POST` operation of one unified method.
+fn unified_operation(
+    schema: &UnifiedSchema,
+    method: &str,
+    integrations: &[(String, Vec<(String, Support)>)],
+) -> Value {
+    let resource = &schema.name;
+    let prefix = prefix(resource);
+    let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
+    let mut parameters = unified_parameters();
+    parameters.extend(query_parameters(schema, method, integrations));
+    let status = if method == "create" { "201" } else { "200" };
+    let mut responses = error_responses();
+    responses.insert(
+        status.to_owned(),
+        json!({
+            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
+            "headers": {"X-Switchboard-Warnings": {
+                "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
+                "schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": component(&prefix)}},
+        }),
+    );
+    let mut operation = json!({
+        "operationId": format!("{}_{method}", prefix.replace('.', "_")),
+        "summary": format!("{method} {resource}"),
+        "description": format!("Mapped for: {}", names.join(", ")),
+        "tags": [resource],
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(body) = schema.body_definition_name(method) {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": component(&format!("{prefix}.{body}"))}},
+        });
+    }
+    operation
+}
+
+/// The method's own query parameters, each saying which integrations support it.
+fn query_parameters(
+    schema: &UnifiedSchema,
+    method: &str,
+    integrations: &[(String, Vec<(String, Support)>)],
+) -> Vec<Value> {
+    let prefix = prefix(&schema.name);
+    let declared = schema
+        .query_schema(method)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut parameters = Vec::new();
+    for (name, mut field) in declared {
+        if name == "remote_query" {
+            continue;
+        }
+        rewrite_refs(&mut field, &prefix);
+        let mut by = Vec::new();
+        for (integration, fields) in integrations {
+            match fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s) {
+                Some(Support::Required) => by.push(format!("{integration} (required)")),
+                Some(Support::Supported) => by.push(integration.clone()),
+                _ => {}
+            }
+        }
+        let description = field
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        parameters.push(json!({
+            "name": name,
+            "in": "query",
+            "required": false,
+            "description": format!("{description}. Supported by: {}", if by.is_empty() { "none".to_owned() } else { by.join(", ") }),
+            "schema": field,
+        }));
+    }
+    parameters
+}
+
+/// The two meta routes of one unified method: by integration, and by account.
+fn meta_paths(resource: &str, method: &str, names: &[&str]) -> Map<String, Value> {
+    let prefix = prefix(resource);
+    let meta = json!({
+        "summary": format!("What `{method}` on `{resource}` accepts and returns for one integration"),
+        "tags": [resource],
+        "responses": {"200": {"description": "The method's meta document",
+            "content": {"application/json": {"schema": component("MethodMeta")}}}},
+    });
+    let mut by_integration = meta.clone();
+    by_integration["operationId"] =
+        Value::from(format!("{}_{method}_meta", prefix.replace('.', "_")));
+    by_integration["parameters"] = json!([{"name": "integration", "in": "path", "required": true,
+        "schema": {"type": "string", "enum": names}}]);
+    let mut by_account = meta;
+    by_account["operationId"] = Value::from(format!(
+        "{}_{method}_account_meta",
+        prefix.replace('.', "_")
+    ));
+    by_account["parameters"] = json!([{"name": "integrated_account_id", "in": "query", "required": true,
+        "schema": {"type": "string"}}]);
+    let mut paths = Map::new();
+    paths.insert(
+        format!("/unified/{resource}/{{integration}}/meta/{method}"),
+        json!({"get": by_integration}),
+    );
+    paths.insert(
+        format!("/unified/{resource}/meta/{method}"),
+        json!({"get": by_account}),
+    );
+    paths
 }
 
 fn unified_parameters() -> Vec<Value> {
