@@ -89,105 +89,32 @@ pub(crate) fn compile(
         constants: &constant_names,
     };
 
-    let requires = spec
-        .requires
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let p = format!("{base}/requires/{i}");
-            let (location, name) =
-                input_field(&r.field, &input_names, &format!("{p}/field"), report)?;
-            let when = r.when.as_ref().and_then(|w| {
-                let e = checked_expr(w, &input_names, &format!("{p}/when"), report)?;
-                Some((
-                    e,
-                    w.trim()
-                        .trim_start_matches("{{")
-                        .trim_end_matches("}}")
-                        .trim()
-                        .to_owned(),
-                ))
-            });
-            let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
-            let present =
-                checked_expr(&present_text, &input_names, &format!("{p}/present"), report)?;
-            Some(RequirePlan {
-                location,
-                name,
-                when,
-                present,
-                because: r.because.clone(),
-            })
-        })
-        .collect();
+    let requires = compile_requires(&spec, &base, &input_names, report);
     let item_roots = ["query", "body", "context", "constants", "item", "index"];
     let item_names = Names {
         roots: &item_roots,
         ..copy(&input_names)
     };
-    let rules =
-        |list: Vec<(&String, &String, bool, &String)>, key: &str, report: &mut Reporter<'_>| {
-            list.into_iter()
-                .enumerate()
-                .filter_map(|(i, (field, when, per_item, because))| {
-                    let p = format!("{base}/{key}/{i}");
-                    let (location, name) =
-                        input_field(field, &input_names, &format!("{p}/field"), report)?;
-                    let names = if per_item { &item_names } else { &input_names };
-                    let when = checked_expr(when, names, &format!("{p}/when"), report)?;
-                    Some(FieldRule {
-                        location,
-                        name,
-                        when,
-                        per_item,
-                        because: because.clone(),
-                    })
-                })
-                .collect::<Vec<_>>()
-        };
-    let warns = rules(
+    let rule_names = (&input_names, &item_names);
+    let warns = compile_rules(
         spec.warns
             .iter()
             .map(|w| (&w.field, &w.when, false, &w.because))
             .collect(),
-        "warns",
+        &format!("{base}/warns"),
+        rule_names,
         report,
     );
-    let rejects = rules(
+    let rejects = compile_rules(
         spec.rejects
             .iter()
             .map(|r| (&r.field, &r.when, r.per_item, &r.because))
             .collect(),
-        "rejects",
+        &format!("{base}/rejects"),
+        rule_names,
         report,
     );
-
-    let mut steps = Vec::with_capacity(spec.steps.len());
-    for (i, step) in spec.steps.iter().enumerate() {
-        let p = format!("{base}/steps/{i}");
-        if step_ids[..i].contains(&step.id.as_str()) {
-            report.at(
-                &format!("{p}/id"),
-                format!("duplicate step id `{}`", step.id),
-                None,
-            );
-        }
-        let names = Names {
-            steps: &step_ids[..i],
-            ..copy(&input_names)
-        };
-        if let Some(plan) = compile_step(step, &p, &names, cx, report) {
-            steps.push(plan);
-        }
-    }
-    if spec.steps.is_empty() {
-        report.at(
-            &format!("{base}/steps"),
-            "a method needs at least one step",
-            None,
-        );
-    }
-
+    let steps = compile_steps(&spec, &base, &step_ids, &input_names, cx, report);
     let response = compile_response(&spec, &base, &step_ids, &record_names, report);
     let errors = spec
         .errors
@@ -210,6 +137,110 @@ pub(crate) fn compile(
         errors,
         constants: Cached::new(Value::Object(cx.constants.clone())),
     })
+}
+
+/// The `requires` rules: a field required under a condition.
+fn compile_requires(
+    spec: &MethodSpec,
+    base: &str,
+    input_names: &Names<'_>,
+    report: &mut Reporter<'_>,
+) -> Vec<RequirePlan> {
+    spec.requires
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let p = format!("{base}/requires/{i}");
+            let (location, name) =
+                input_field(&r.field, input_names, &format!("{p}/field"), report)?;
+            let when = r.when.as_ref().and_then(|w| {
+                let e = checked_expr(w, input_names, &format!("{p}/when"), report)?;
+                Some((
+                    e,
+                    w.trim()
+                        .trim_start_matches("{{")
+                        .trim_end_matches("}}")
+                        .trim()
+                        .to_owned(),
+                ))
+            });
+            let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
+            let present =
+                checked_expr(&present_text, input_names, &format!("{p}/present"), report)?;
+            Some(RequirePlan {
+                location,
+                name,
+                when,
+                present,
+                because: r.because.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `warns` or `rejects` rules, each `(field, when, per_item, because)`, under `path`; a
+/// per-item rule's condition may also read `item` and `index` (`names.1`).
+fn compile_rules(
+    list: Vec<(&String, &String, bool, &String)>,
+    path: &str,
+    names: (&Names<'_>, &Names<'_>),
+    report: &mut Reporter<'_>,
+) -> Vec<FieldRule> {
+    let (input_names, item_names) = names;
+    list.into_iter()
+        .enumerate()
+        .filter_map(|(i, (field, when, per_item, because))| {
+            let p = format!("{path}/{i}");
+            let (location, name) = input_field(field, input_names, &format!("{p}/field"), report)?;
+            let names = if per_item { item_names } else { input_names };
+            let when = checked_expr(when, names, &format!("{p}/when"), report)?;
+            Some(FieldRule {
+                location,
+                name,
+                when,
+                per_item,
+                because: because.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Every step, each reading only the steps before it; duplicate ids and a method without steps
+/// are reported.
+fn compile_steps(
+    spec: &MethodSpec,
+    base: &str,
+    step_ids: &[&str],
+    input_names: &Names<'_>,
+    cx: &MethodContext<'_>,
+    report: &mut Reporter<'_>,
+) -> Vec<StepPlan> {
+    let mut steps = Vec::with_capacity(spec.steps.len());
+    for (i, step) in spec.steps.iter().enumerate() {
+        let p = format!("{base}/steps/{i}");
+        if step_ids[..i].contains(&step.id.as_str()) {
+            report.at(
+                &format!("{p}/id"),
+                format!("duplicate step id `{}`", step.id),
+                None,
+            );
+        }
+        let names = Names {
+            steps: &step_ids[..i],
+            ..copy(input_names)
+        };
+        if let Some(plan) = compile_step(step, &p, &names, cx, report) {
+            steps.push(plan);
+        }
+    }
+    if spec.steps.is_empty() {
+        report.at(
+            &format!("{base}/steps"),
+            "a method needs at least one step",
+            None,
+        );
+    }
+    steps
 }
 
 fn copy<'a>(n: &Names<'a>) -> Names<'a> {
