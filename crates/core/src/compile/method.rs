@@ -1,12 +1,13 @@
 //! One method of a resource mapping → [`MethodPlan`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::diagnostic::{Reporter, did_you_mean};
 use crate::error::InputLocation;
-use crate::expr::{Cached, Expr, FieldPath};
+use crate::expr::{Cached, Expr, FieldPath, Template};
 use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
 use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
@@ -365,113 +366,16 @@ fn compile_step(
         roots: &roots,
         ..copy(names)
     };
-    if let Some(bucket) = &step.rate_limit
-        && !cx.integration.rate_limits.contains_key(bucket)
-    {
-        let known: Vec<&str> = cx
-            .integration
-            .rate_limits
-            .keys()
-            .map(String::as_str)
-            .collect();
-        report.at(
-            &format!("{p}/rate_limit"),
-            format!(
-                "unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"
-            ),
-            did_you_mean(bucket, known.iter().copied()),
-        );
-    }
-    let rp = format!("{p}/request");
-    let template = |value: &Value, pointer: &str, report: &mut Reporter<'_>| {
-        let t = compile_template(value, pointer, report);
-        request_names.check(&t.references(), pointer, report);
-        t
+    check_rate_limit(step, p, cx, report);
+    let request = RequestCompiler {
+        names: &request_names,
+        pointer: format!("{p}/request"),
     };
-    let path = template(
-        &Value::String(step.request.path.clone()),
-        &format!("{rp}/path"),
-        report,
-    );
-    if !step.request.path.starts_with('/') {
-        report.at(&format!("{rp}/path"), "a path must start with `/`", None);
-    }
-    let pairs = |map: &serde_json::Map<String, Value>, key: &str, report: &mut Reporter<'_>| {
-        map.iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    template(
-                        v,
-                        &format!("{rp}/{key}/{}", crate::source::escape(k)),
-                        report,
-                    ),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    let query = pairs(&step.request.query, "query", report);
-    for name in step
-        .request
-        .headers
-        .keys()
-        .filter(|n| !super::is_header_name(n))
-    {
-        let pointer = format!("{rp}/headers/{}", crate::source::escape(name));
-        report.at(
-            &pointer,
-            format!("`{name}` is not a valid HTTP header name"),
-            None,
-        );
-    }
-    let headers = pairs(&step.request.headers, "headers", report);
-    let body = match (&step.request.body, &step.request.multipart) {
-        (Some(_), Some(_)) => {
-            report.at(
-                &rp,
-                "a request has either `body` or `multipart`, not both",
-                None,
-            );
-            BodyPlan::Empty
-        }
-        (Some(body), None) => BodyPlan::Json(template(body, &format!("{rp}/body"), report)),
-        (None, Some(parts)) => BodyPlan::Multipart(
-            parts
-                .iter()
-                .map(|(name, part)| {
-                    let pp = format!("{rp}/multipart/{}", crate::source::escape(name));
-                    match part {
-                        PartSpec::Text(text) => PartPlan::Text {
-                            name: name.clone(),
-                            value: template(&Value::String(text.clone()), &pp, report),
-                        },
-                        PartSpec::File(file) => {
-                            let opt = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
-                                v.as_ref().map(|t| {
-                                    template(
-                                        &Value::String(t.clone()),
-                                        &format!("{pp}/{key}"),
-                                        report,
-                                    )
-                                })
-                            };
-                            PartPlan::File {
-                                name: name.clone(),
-                                fetch: template(
-                                    &Value::String(file.fetch.clone()),
-                                    &format!("{pp}/fetch"),
-                                    report,
-                                ),
-                                file_name: opt(&file.file_name, "file_name", report),
-                                content_type: opt(&file.content_type, "content_type", report),
-                            }
-                        }
-                    }
-                })
-                .collect(),
-        ),
-        (None, None) => BodyPlan::Empty,
-    };
+    let path = request.path(&step.request.path, report);
+    let query = request.pairs(&step.request.query, "query", report);
+    request.check_header_names(&step.request.headers, report);
+    let headers = request.pairs(&step.request.headers, "headers", report);
+    let body = request.body(&step.request.body, &step.request.multipart, report);
     let mut select_roots = roots.clone();
     select_roots.push("response");
     let select_names = Names {
@@ -503,6 +407,140 @@ fn compile_step(
         select,
         on_empty: step.on_empty.clone(),
     })
+}
+
+/// A step's `rate_limit` must name a bucket the integration declares.
+fn check_rate_limit(step: &StepSpec, p: &str, cx: &MethodContext<'_>, report: &mut Reporter<'_>) {
+    let Some(bucket) = &step.rate_limit else {
+        return;
+    };
+    if cx.integration.rate_limits.contains_key(bucket) {
+        return;
+    }
+    let known: Vec<&str> = cx
+        .integration
+        .rate_limits
+        .keys()
+        .map(String::as_str)
+        .collect();
+    report.at(
+        &format!("{p}/rate_limit"),
+        format!(
+            "unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"
+        ),
+        did_you_mean(bucket, known.iter().copied()),
+    );
+}
+
+/// Compiles the parts of one step's `request`, each template checked against the names the
+/// request may read.
+struct RequestCompiler<'a> {
+    names: &'a Names<'a>,
+    /// The JSON pointer of the request (`/methods/create/steps/0/request`).
+    pointer: String,
+}
+
+impl RequestCompiler<'_> {
+    fn template(&self, value: &Value, pointer: &str, report: &mut Reporter<'_>) -> Template {
+        let t = compile_template(value, pointer, report);
+        self.names.check(&t.references(), pointer, report);
+        t
+    }
+
+    fn text(&self, text: &str, pointer: &str, report: &mut Reporter<'_>) -> Template {
+        self.template(&Value::String(text.to_owned()), pointer, report)
+    }
+
+    /// The path template; a path must start with `/`.
+    fn path(&self, path: &str, report: &mut Reporter<'_>) -> Template {
+        let pointer = format!("{}/path", self.pointer);
+        let template = self.text(path, &pointer, report);
+        if !path.starts_with('/') {
+            report.at(&pointer, "a path must start with `/`", None);
+        }
+        template
+    }
+
+    /// Named templates (`query`, `headers`).
+    fn pairs(
+        &self,
+        map: &serde_json::Map<String, Value>,
+        key: &str,
+        report: &mut Reporter<'_>,
+    ) -> Vec<(String, Template)> {
+        map.iter()
+            .map(|(k, v)| {
+                let pointer = format!("{}/{key}/{}", self.pointer, crate::source::escape(k));
+                (k.clone(), self.template(v, &pointer, report))
+            })
+            .collect()
+    }
+
+    fn check_header_names(
+        &self,
+        headers: &serde_json::Map<String, Value>,
+        report: &mut Reporter<'_>,
+    ) {
+        for name in headers.keys().filter(|n| !super::is_header_name(n)) {
+            let pointer = format!("{}/headers/{}", self.pointer, crate::source::escape(name));
+            report.at(
+                &pointer,
+                format!("`{name}` is not a valid HTTP header name"),
+                None,
+            );
+        }
+    }
+
+    /// The body: JSON, multipart, or none (never both).
+    fn body(
+        &self,
+        json: &Option<Value>,
+        multipart: &Option<BTreeMap<String, PartSpec>>,
+        report: &mut Reporter<'_>,
+    ) -> BodyPlan {
+        match (json, multipart) {
+            (Some(_), Some(_)) => {
+                report.at(
+                    &self.pointer,
+                    "a request has either `body` or `multipart`, not both",
+                    None,
+                );
+                BodyPlan::Empty
+            }
+            (Some(body), None) => {
+                BodyPlan::Json(self.template(body, &format!("{}/body", self.pointer), report))
+            }
+            (None, Some(parts)) => BodyPlan::Multipart(
+                parts
+                    .iter()
+                    .map(|(name, part)| self.part(name, part, report))
+                    .collect(),
+            ),
+            (None, None) => BodyPlan::Empty,
+        }
+    }
+
+    fn part(&self, name: &str, part: &PartSpec, report: &mut Reporter<'_>) -> PartPlan {
+        let pp = format!("{}/multipart/{}", self.pointer, crate::source::escape(name));
+        match part {
+            PartSpec::Text(text) => PartPlan::Text {
+                name: name.to_owned(),
+                value: self.text(text, &pp, report),
+            },
+            PartSpec::File(file) => {
+                let optional = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
+                    v.as_ref()
+                        .map(|t| self.text(t, &format!("{pp}/{key}"), report))
+                };
+                PartPlan::File {
+                    name: name.to_owned(),
+                    fetch: self.text(&file.fetch, &format!("{pp}/fetch"), report),
+                    file_name: optional(&file.file_name, "file_name", report),
+                    content_type: optional(&file.content_type, "content_type", report),
+                }
+            }
+        }
+    }
 }
 
 fn compile_response(
