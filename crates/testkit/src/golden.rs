@@ -241,7 +241,7 @@ fn compare(case: &Case, produced: &Produced) -> Result<(), GoldenError> {
         Ok(())
     } else {
         Err(GoldenError(format!(
-            "golden case `{}` failed (bless with `switchboard golden --bless` after checking the change):\n{}",
+            "golden case `{}` failed (bless with `SWITCHBOARD_BLESS=1 cargo test -p switchboard-testkit --test golden` after checking the change):\n{}",
             case.name,
             problems.join("\n")
         )))
