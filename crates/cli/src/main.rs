@@ -30,8 +30,6 @@ enum Command {
     Render(commands::render::RenderArgs),
     /// The field-support table: which integrations support or require each field.
     Fields(commands::fields::FieldsArgs),
-    /// Run the golden cases under tests/golden (or rewrite their expected files with --bless).
-    Golden(commands::golden::GoldenArgs),
     /// Write (or check) the JSON Schemas of the mapping file formats.
     Schema(commands::schema::SchemaArgs),
 }
@@ -45,7 +43,6 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Fields(args) => commands::fields::run(args),
-        Command::Golden(args) => commands::golden::run(args),
         Command::Schema(args) => commands::schema::run(args),
     };
     result.unwrap_or_else(|error| {

@@ -3,6 +3,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// Whether `url` is one the engine sends to: `http` or `https`.
+pub fn is_http_url(url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
+
 /// An HTTP method a step may use.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,

@@ -23,29 +23,31 @@
 //! }
 //! ```
 
+mod auth;
 mod compile;
 mod diagnostic;
 mod error;
 mod expr;
 mod http;
 mod loader;
-pub mod model;
+mod model;
 mod plan;
 mod query_string;
 mod run;
 mod schema;
 mod source;
+mod wording;
 
+pub use auth::AuthScheme;
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use error::{
     InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
 };
+pub use http::is_http_url;
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
-pub use model::{
-    AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
-};
-pub use plan::{FieldSupport, IntegrationPlan, MethodPlan};
+pub use model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
+pub use plan::{DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,
     QueryStringProblem, parse_query_string,
@@ -53,6 +55,7 @@ pub use query_string::{
 pub use run::{Next, Run, RunInput, UnifiedOutput};
 pub use schema::UnifiedSchema;
 pub use source::SourceFile;
+pub use wording::backticked;
 
 /// The JSON Schemas of the two mapping file formats, generated from the loader's types, by the
 /// file name they are written to under `schemas/`: `mapping.schema.json` for

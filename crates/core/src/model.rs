@@ -14,52 +14,52 @@ use crate::http::HttpMethod;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Switchboard resource mapping")]
-pub struct MappingFile {
+pub(crate) struct MappingFile {
     /// The format version; `1`.
-    pub version: u32,
+    pub(crate) version: u32,
     /// Named values any expression may read as `constants.<name>` (lookup tables, fixed lists).
     #[serde(default)]
-    pub constants: BTreeMap<String, Value>,
+    pub(crate) constants: BTreeMap<String, Value>,
     /// The unified methods this integration implements for the resource (`create`, `list`, …).
-    pub methods: BTreeMap<String, MethodSpec>,
+    pub(crate) methods: BTreeMap<String, MethodSpec>,
 }
 
 /// One unified method on one integration.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MethodSpec {
+pub(crate) struct MethodSpec {
     /// A link to the provider's documentation for what this method calls.
     #[serde(default)]
-    pub documentation: Option<String>,
+    pub(crate) documentation: Option<String>,
     /// Unified query parameters this integration supports, and which it requires.
     #[serde(default)]
-    pub query: BTreeMap<String, FieldSpec>,
+    pub(crate) query: BTreeMap<String, FieldSpec>,
     /// Unified body fields this integration supports, and which it requires. A field left out is
     /// unsupported: a caller who sends it gets a warning.
     #[serde(default)]
-    pub body: BTreeMap<String, FieldSpec>,
+    pub(crate) body: BTreeMap<String, FieldSpec>,
     /// Requirements that hold only under a condition, each with its reason.
     #[serde(default)]
-    pub requires: Vec<RequireSpec>,
+    pub(crate) requires: Vec<RequireSpec>,
     /// Conditions under which a supplied field cannot be carried (a warning, not a silent drop).
     #[serde(default)]
-    pub warns: Vec<WarnSpec>,
+    pub(crate) warns: Vec<WarnSpec>,
     /// Conditions under which a given value is invalid for this integration (an input error).
     #[serde(default)]
-    pub rejects: Vec<RejectSpec>,
+    pub(crate) rejects: Vec<RejectSpec>,
     /// The provider calls, in order.
-    pub steps: Vec<StepSpec>,
+    pub(crate) steps: Vec<StepSpec>,
     /// How to build the unified response.
-    pub response: ResponseSpec,
+    pub(crate) response: ResponseSpec,
     /// How to read this method's provider errors, when it differs from the integration's.
     #[serde(default)]
-    pub errors: Option<ErrorSpec>,
+    pub(crate) errors: Option<ErrorSpec>,
 }
 
 /// A field's support: a bare word, or an object with details.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum FieldSpec {
+pub(crate) enum FieldSpec {
     /// `supported`, `required` or `unsupported`.
     Short(Support),
     /// Support plus details.
@@ -81,119 +81,119 @@ pub enum Support {
 /// Support with details.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FieldDetail {
+pub(crate) struct FieldDetail {
     /// Whether the field is carried.
-    pub support: Support,
+    pub(crate) support: Support,
     /// The value used when the caller gives none (query parameters).
     #[serde(default)]
-    pub default: Option<Value>,
+    pub(crate) default: Option<Value>,
     /// A short note for the field-support table (`lead path only`).
     #[serde(default)]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// A requirement that holds only when `when` is true.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RequireSpec {
+pub(crate) struct RequireSpec {
     /// What is required, as `query.<name>`, `body.<name>` or `context.<name>`.
-    pub field: String,
+    pub(crate) field: String,
     /// When the requirement holds (an expression over `query`, `body`, `context`); always if absent.
     #[serde(default)]
-    pub when: Option<String>,
+    pub(crate) when: Option<String>,
     /// What counts as present (an expression); defaults to `field` itself being present.
     #[serde(default)]
-    pub present: Option<String>,
+    pub(crate) present: Option<String>,
     /// Why, shown to the caller.
-    pub because: String,
+    pub(crate) because: String,
 }
 
 /// A supplied field the provider cannot carry under a condition.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WarnSpec {
+pub(crate) struct WarnSpec {
     /// The field, as `query.<name>` or `body.<name>`.
-    pub field: String,
+    pub(crate) field: String,
     /// When the field is dropped (it is only reported when the caller gave it).
-    pub when: String,
+    pub(crate) when: String,
     /// Why, shown to the caller.
-    pub because: String,
+    pub(crate) because: String,
 }
 
 /// A given value this integration cannot accept.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RejectSpec {
+pub(crate) struct RejectSpec {
     /// The field, as `query.<name>`, `body.<name>` or `context.<name>`.
-    pub field: String,
+    pub(crate) field: String,
     /// When the value is invalid (an expression over `query`, `body`, `context`, and with
     /// `per_item` also `item` and `index`).
-    pub when: String,
+    pub(crate) when: String,
     /// Check each item of the (array) field on its own: `when` reads `item` and `index`, and the
     /// problem points at the item (`/job_form_field_answers/2`).
     #[serde(default)]
-    pub per_item: bool,
+    pub(crate) per_item: bool,
     /// Why, shown to the caller.
-    pub because: String,
+    pub(crate) because: String,
 }
 
 /// One provider call.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StepSpec {
+pub(crate) struct StepSpec {
     /// The step's name; later expressions read its result as `steps.<id>`.
-    pub id: String,
+    pub(crate) id: String,
     /// Run the step only when this expression is true.
     #[serde(default)]
-    pub when: Option<String>,
+    pub(crate) when: Option<String>,
     /// Run the step once per item of this array; each run reads `item` and `index`, and
     /// `steps.<id>` becomes an array of results.
     #[serde(default)]
-    pub for_each: Option<String>,
+    pub(crate) for_each: Option<String>,
     /// Merge the caller's `remote_data` into this step's JSON body and `remote_query` into its query.
     #[serde(default)]
-    pub passthrough: bool,
+    pub(crate) passthrough: bool,
     /// A rate-limit bucket of the integration this call also counts against.
     #[serde(default)]
-    pub rate_limit: Option<String>,
+    pub(crate) rate_limit: Option<String>,
     /// The request to send.
-    pub request: RequestSpec,
+    pub(crate) request: RequestSpec,
     /// Pick a value out of the response (reads `response`); stored as `steps.<id>.selected`.
     #[serde(default)]
-    pub select: Option<String>,
+    pub(crate) select: Option<String>,
     /// When `select` finds nothing: the message of the upstream error (else null is kept).
     #[serde(default)]
-    pub on_empty: Option<String>,
+    pub(crate) on_empty: Option<String>,
 }
 
 /// A request template.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RequestSpec {
+pub(crate) struct RequestSpec {
     /// The HTTP method.
-    pub method: HttpMethod,
+    pub(crate) method: HttpMethod,
     /// The path below the base URL; `{{ … }}` parts are percent-encoded.
-    pub path: String,
+    pub(crate) path: String,
     /// Query parameters (templates); null values are left out, arrays repeat the key.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Value>")]
-    pub query: Map<String, Value>,
+    pub(crate) query: Map<String, Value>,
     /// Headers (templates); null values are left out.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, Value>")]
-    pub headers: Map<String, Value>,
+    pub(crate) headers: Map<String, Value>,
     /// A JSON body (a template).
     #[serde(default)]
-    pub body: Option<Value>,
+    pub(crate) body: Option<Value>,
     /// A multipart body: part name → text template or file to fetch.
     #[serde(default)]
-    pub multipart: Option<BTreeMap<String, PartSpec>>,
+    pub(crate) multipart: Option<BTreeMap<String, PartSpec>>,
 }
 
 /// One multipart part.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum PartSpec {
+pub(crate) enum PartSpec {
     /// A text part (a template).
     Text(String),
     /// A file fetched from a URL and streamed into the part.
@@ -203,89 +203,89 @@ pub enum PartSpec {
 /// A file part.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FilePartSpec {
+pub(crate) struct FilePartSpec {
     /// The URL to fetch (a template).
-    pub fetch: String,
+    pub(crate) fetch: String,
     /// The file name to send (a template).
     #[serde(default)]
-    pub file_name: Option<String>,
+    pub(crate) file_name: Option<String>,
     /// The content type to send (a template).
     #[serde(default)]
-    pub content_type: Option<String>,
+    pub(crate) content_type: Option<String>,
 }
 
 /// How the unified response is built.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ResponseSpec {
+pub(crate) struct ResponseSpec {
     /// The provider record to map (an expression over the run: `steps.…`).
-    pub from: String,
+    pub(crate) from: String,
     /// Unified field → template over the record. `remote_data` is the record itself unless given.
     #[schemars(with = "BTreeMap<String, Value>")]
-    pub fields: Map<String, Value>,
+    pub(crate) fields: Map<String, Value>,
 }
 
 /// How to read a provider error.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ErrorSpec {
+pub(crate) struct ErrorSpec {
     /// When a response is an error (over `status`, `headers`, `response`); default: status ≥ 400.
     #[serde(default)]
-    pub is_error: Option<String>,
+    pub(crate) is_error: Option<String>,
     /// The error message (a template over `status`, `headers`, `response`).
-    pub message: String,
+    pub(crate) message: String,
     /// The provider's error code (a template).
     #[serde(default)]
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// The HTTP status the unified API should answer with (a template giving a number from 400
     /// to 599), for providers whose own status says little (a 200 that is an error); when absent
     /// or null, the provider's status decides.
     #[serde(default)]
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
 }
 
 /// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Switchboard integration")]
-pub struct IntegrationFile {
+pub(crate) struct IntegrationFile {
     /// The format version; `1`.
-    pub version: u32,
+    pub(crate) version: u32,
     /// A display name.
-    pub label: String,
+    pub(crate) label: String,
     /// A link to the provider's API documentation.
     #[serde(default)]
-    pub documentation: Option<String>,
+    pub(crate) documentation: Option<String>,
     /// Base URL per environment (`production`, `sandbox`, …); templates over `context`.
-    pub base_url: BTreeMap<String, String>,
+    pub(crate) base_url: BTreeMap<String, String>,
     /// Authentication schemes; an account uses the first whose credential it holds.
-    pub auth: Vec<AuthSpec>,
+    pub(crate) auth: Vec<AuthSpec>,
     /// What an integrated account's context holds.
     #[serde(default)]
-    pub context: ContextSpec,
+    pub(crate) context: ContextSpec,
     /// Token buckets: `default` applies to every call of an account; others to steps naming them.
     #[serde(default)]
-    pub rate_limits: BTreeMap<String, RateLimitSpec>,
+    pub(crate) rate_limits: BTreeMap<String, RateLimitSpec>,
     /// When and how to retry.
     #[serde(default)]
-    pub retry: RetrySpec,
+    pub(crate) retry: RetrySpec,
     /// Timeouts.
     #[serde(default)]
-    pub timeouts: TimeoutSpec,
+    pub(crate) timeouts: TimeoutSpec,
     /// Limits on files fetched for uploads.
     #[serde(default)]
-    pub files: FilesSpec,
+    pub(crate) files: FilesSpec,
     /// Limits on the provider's answers.
     #[serde(default)]
-    pub responses: ResponsesSpec,
+    pub(crate) responses: ResponsesSpec,
     /// How to read an error response.
-    pub errors: ErrorSpec,
+    pub(crate) errors: ErrorSpec,
 }
 
 /// An authentication scheme; each names the context key that holds its credential.
 #[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AuthSpec {
+pub(crate) enum AuthSpec {
     /// HTTP Basic: the credential is the user name; the password is empty unless named.
     Basic {
         /// Context key of the user name.
@@ -311,13 +311,13 @@ pub enum AuthSpec {
 /// What an integrated account's context holds.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ContextSpec {
+pub(crate) struct ContextSpec {
     /// Keys that are credentials: encrypted at rest, never returned, never readable by mappings.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub(crate) secrets: Vec<String>,
     /// Keys mappings may read as `context.<key>`, with a description.
     #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+    pub(crate) fields: BTreeMap<String, String>,
 }
 
 /// A token bucket.

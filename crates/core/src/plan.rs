@@ -6,13 +6,16 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::auth::AuthScheme;
 use crate::error::InputLocation;
 use crate::expr::{Cached, Expr, PathError, Root, Scope, SegmentProblem, Template};
 use crate::http::HttpMethod;
-use crate::model::{
-    AuthSpec, FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec,
-};
+use crate::model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
 use crate::schema::UnifiedSchema;
+
+/// The environment every integration has a base URL for, and the one an account gets when it
+/// names neither an environment nor a base URL.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
 
 /// A compiled `integration.yaml`: how to reach and authenticate with one provider.
 pub struct IntegrationPlan {
@@ -24,7 +27,7 @@ pub struct IntegrationPlan {
     pub documentation: Option<String>,
     pub(crate) base_urls: BTreeMap<String, Template>,
     /// Authentication schemes, in order of preference.
-    pub auth: Vec<AuthSpec>,
+    pub auth: Vec<AuthScheme>,
     /// Context keys that hold credentials.
     pub secret_keys: Vec<String>,
     /// Context keys mappings read, with their descriptions.
@@ -81,7 +84,7 @@ impl IntegrationPlan {
             })?;
         match url::Url::parse(&url) {
             Ok(parsed)
-                if matches!(parsed.scheme(), "http" | "https")
+                if crate::is_http_url(&parsed)
                     && parsed
                         .host_str()
                         .is_some_and(|h| !h.contains('%') && !h.starts_with('.')) =>
@@ -109,18 +112,8 @@ impl IntegrationPlan {
     }
 
     /// The first auth scheme whose credentials the context holds.
-    pub fn auth_for(&self, context: &Map<String, Value>) -> Option<&AuthSpec> {
-        let has = |key: &str| {
-            context
-                .get(key)
-                .and_then(Value::as_str)
-                .is_some_and(|v| !v.is_empty())
-        };
-        self.auth.iter().find(|scheme| match scheme {
-            AuthSpec::Basic { username, .. } => has(username),
-            AuthSpec::Bearer { token } => has(token),
-            AuthSpec::Header { value, .. } => has(value),
-        })
+    pub fn auth_for(&self, context: &Map<String, Value>) -> Option<&AuthScheme> {
+        self.auth.iter().find(|scheme| scheme.is_held_by(context))
     }
 }
 

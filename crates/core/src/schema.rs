@@ -1,4 +1,10 @@
 //! Unified resource schemas (`schemas/<model>/<resource>.json`), compiled once into validators.
+//!
+//! The file convention lives here and nowhere else: the root `properties` describe the record,
+//! `$defs/<method>_query` and `$defs/<method>_body` what each method accepts, and every other
+//! `$defs` entry a shape records share. Other crates ask [`UnifiedSchema`] for these by meaning
+//! ([`UnifiedSchema::query_schema`], [`UnifiedSchema::body_schema`],
+//! [`UnifiedSchema::record_definitions`]) and never spell `$defs` themselves.
 
 use std::collections::BTreeMap;
 
@@ -43,20 +49,40 @@ pub(crate) struct InputSchema {
     validator: jsonschema::Validator,
 }
 
+/// Where a schema document keeps its definitions.
+const DEFINITIONS: &str = "$defs";
+/// How a `$ref` to one of them starts.
+const DEFINITION_REF: &str = "#/$defs/";
+/// The suffix of a method's query definition (`list_query`).
+const QUERY_SUFFIX: &str = "_query";
+/// The suffix of a method's body definition (`create_body`).
+const BODY_SUFFIX: &str = "_body";
+
+/// The name of `method`'s query definition: `list` → `list_query`.
+fn query_definition(method: &str) -> String {
+    format!("{method}{QUERY_SUFFIX}")
+}
+
+/// The name of `method`'s body definition: `create` → `create_body`.
+fn body_definition(method: &str) -> String {
+    format!("{method}{BODY_SUFFIX}")
+}
+
+/// Whether a definition describes one method's input rather than a shared record shape.
+fn is_input_definition(name: &str) -> bool {
+    name.ends_with(QUERY_SUFFIX) || name.ends_with(BODY_SUFFIX)
+}
+
 impl UnifiedSchema {
     /// Compiles a schema document; the error says why it cannot be used.
     pub(crate) fn compile(name: &str, document: Value) -> Result<UnifiedSchema, String> {
-        let defs = document
-            .get("$defs")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let defs = definitions(&document);
         let mut methods = BTreeMap::new();
         for key in defs.keys() {
-            let Some(method) = key.strip_suffix("_body") else {
+            let Some(method) = key.strip_suffix(BODY_SUFFIX) else {
                 continue;
             };
-            let query = InputSchema::compile(&document, &format!("{method}_query"))?;
+            let query = InputSchema::compile(&document, &query_definition(method))?;
             let body = InputSchema::compile(&document, key)?;
             methods.insert(method.to_owned(), MethodSchema { query, body });
         }
@@ -97,20 +123,97 @@ impl UnifiedSchema {
         self.methods.get(method)
     }
 
-    /// The schema of `$defs/<name>`, for documents that embed parts of it.
-    pub fn definitions(&self) -> Map<String, Value> {
-        self.document
-            .get("$defs")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
+    /// The record's own schema: the root document without its definitions or meta keywords
+    /// (`$schema`, `$id`), for documents that place it beside the definitions.
+    pub fn record_schema(&self) -> Value {
+        let mut root = self.document.clone();
+        if let Value::Object(map) = &mut root {
+            for key in [DEFINITIONS, "$schema", "$id"] {
+                map.remove(key);
+            }
+        }
+        root
     }
+
+    /// The schema of what `method` accepts in its query, as written.
+    pub fn query_schema(&self, method: &str) -> Option<&Value> {
+        self.definition(&query_definition(method))
+    }
+
+    /// The schema of what `method` accepts in its body, as written.
+    pub fn body_schema(&self, method: &str) -> Option<&Value> {
+        self.definition(&body_definition(method))
+    }
+
+    /// The name under which [`UnifiedSchema::definitions`] lists `method`'s body schema, when
+    /// the schema has one.
+    pub fn body_definition_name(&self, method: &str) -> Option<String> {
+        let name = body_definition(method);
+        self.definition(&name).map(|_| name)
+    }
+
+    /// The definitions records share (`$ref` targets), without the per-method inputs.
+    pub fn record_definitions(&self) -> Map<String, Value> {
+        definitions(&self.document)
+            .into_iter()
+            .filter(|(name, _)| !is_input_definition(name))
+            .collect()
+    }
+
+    /// `schema` (an object schema built from parts of this one) made standalone: the record
+    /// definitions its `$ref`s may point to travel with it.
+    pub fn standalone(&self, mut schema: Map<String, Value>) -> Value {
+        schema.insert(
+            DEFINITIONS.to_owned(),
+            Value::Object(self.record_definitions()),
+        );
+        Value::Object(schema)
+    }
+
+    /// Every definition, the per-method inputs included, by name.
+    pub fn definitions(&self) -> Map<String, Value> {
+        definitions(&self.document)
+    }
+
+    /// Points every reference to one of a schema's definitions inside `value` elsewhere:
+    /// `target(name)` is the new reference for the definition `name`.
+    pub fn relink_definitions(value: &mut Value, target: &impl Fn(&str) -> String) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get_mut("$ref")
+                    && let Some(name) = reference.strip_prefix(DEFINITION_REF)
+                {
+                    *reference = target(name);
+                }
+                map.values_mut()
+                    .for_each(|v| Self::relink_definitions(v, target));
+            }
+            Value::Array(items) => items
+                .iter_mut()
+                .for_each(|v| Self::relink_definitions(v, target)),
+            _ => {}
+        }
+    }
+
+    fn definition(&self, name: &str) -> Option<&Value> {
+        self.document.get(DEFINITIONS)?.get(name)
+    }
+}
+
+/// A schema document's definitions, by name.
+fn definitions(document: &Value) -> Map<String, Value> {
+    document
+        .get(DEFINITIONS)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 impl InputSchema {
     fn compile(document: &Value, def: &str) -> Result<InputSchema, String> {
         let schema = document
-            .pointer(&format!("/$defs/{def}"))
+            .get(DEFINITIONS)
+            .and_then(|defs| defs.get(def))
             .ok_or_else(|| format!("missing `$defs/{def}`"))?;
         let fields = schema
             .get("properties")
@@ -123,10 +226,10 @@ impl InputSchema {
             Value::from("https://json-schema.org/draft/2020-12/schema"),
         );
         wrapper.insert(
-            "$defs".into(),
-            document.get("$defs").cloned().unwrap_or_default(),
+            DEFINITIONS.into(),
+            document.get(DEFINITIONS).cloned().unwrap_or_default(),
         );
-        wrapper.insert("$ref".into(), Value::from(format!("#/$defs/{def}")));
+        wrapper.insert("$ref".into(), Value::from(format!("{DEFINITION_REF}{def}")));
         let validator = jsonschema::validator_for(&Value::Object(wrapper))
             .map_err(|e| format!("`$defs/{def}` does not compile: {e}"))?;
         Ok(InputSchema { fields, validator })
@@ -181,4 +284,49 @@ fn message(error: &ValidationError<'_>, size_limit: bool) -> String {
         }
     }
     error.masked().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn schema() -> UnifiedSchema {
+        let document = json!({
+            "properties": {"id": {"type": "string"}, "email": {"$ref": "#/$defs/email"}},
+            "$defs": {
+                "email": {"type": "string"},
+                "create_query": {"properties": {"job_id": {"type": "string"}}},
+                "create_body": {"properties": {"email": {"$ref": "#/$defs/email"}}},
+            },
+        });
+        UnifiedSchema::compile("ats/candidates", document).expect("compiles")
+    }
+
+    #[test]
+    fn inputs_and_record_definitions_are_answered_by_meaning() {
+        let schema = schema();
+        assert_eq!(schema.methods().collect::<Vec<_>>(), ["create"]);
+        assert!(schema.query_schema("create").unwrap()["properties"]["job_id"].is_object());
+        assert!(schema.body_schema("create").unwrap()["properties"]["email"].is_object());
+        assert!(schema.body_schema("list").is_none());
+        assert_eq!(
+            schema.body_definition_name("create").as_deref(),
+            Some("create_body")
+        );
+        let shared: Vec<String> = schema.record_definitions().keys().cloned().collect();
+        assert_eq!(shared, ["email"]);
+        assert!(schema.record_schema().get("$defs").is_none());
+    }
+
+    #[test]
+    fn references_to_definitions_are_relinked() {
+        let mut value = json!({"items": [{"$ref": "#/$defs/email"}], "other": {"$ref": "x"}});
+        UnifiedSchema::relink_definitions(&mut value, &|name| format!("#/c/{name}"));
+        assert_eq!(
+            value,
+            json!({"items": [{"$ref": "#/c/email"}], "other": {"$ref": "x"}})
+        );
+    }
 }

@@ -3,12 +3,9 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
-use switchboard_core::IntegrationPlan;
+use switchboard_core::{DEFAULT_ENVIRONMENT, IntegrationPlan, is_http_url};
 
 use crate::error::ExecError;
-
-/// The environment used when an account names none.
-pub const DEFAULT_ENVIRONMENT: &str = "production";
 
 /// One customer's connection to an integration, as the executor needs it.
 ///
@@ -59,7 +56,7 @@ impl Account {
         };
         let url = reqwest::Url::parse(&text)
             .map_err(|error| self.error(format!("the base url is not a valid url: {error}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        if !is_http_url(&url) {
             return Err(self.error(format!(
                 "the base url has scheme `{}`; only http and https are supported",
                 url.scheme()

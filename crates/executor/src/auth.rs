@@ -1,11 +1,9 @@
 //! Authentication as data: the integration names the scheme and the context keys, the account's
 //! context holds the credentials, and this module turns them into one sensitive header.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
-use switchboard_core::{AuthSpec, IntegrationPlan};
+use switchboard_core::IntegrationPlan;
 
 use crate::account::Account;
 use crate::error::ExecError;
@@ -34,7 +32,7 @@ impl Credentials {
                 expected: integration
                     .auth
                     .iter()
-                    .map(|scheme| credential_key(scheme).to_owned())
+                    .map(|scheme| scheme.credential_key().to_owned())
                     .collect(),
             });
         };
@@ -45,26 +43,16 @@ impl Credentials {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
         };
-        let (name, value) = match scheme {
-            AuthSpec::Basic { username, password } => {
-                let password = password.as_deref().map(text).unwrap_or_default();
-                let encoded = STANDARD.encode(format!("{}:{password}", text(username)));
-                (AUTHORIZATION, format!("Basic {encoded}"))
-            }
-            AuthSpec::Bearer { token } => (AUTHORIZATION, format!("Bearer {}", text(token))),
-            AuthSpec::Header { name, value } => {
-                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                    account.error(format!(
-                        "the auth header name `{name}` is not a valid header name"
-                    ))
-                })?;
-                (name, text(value).to_owned())
-            }
-        };
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        let written = scheme.header_name();
+        let name = HeaderName::from_bytes(written.as_bytes()).map_err(|_| {
+            account.error(format!(
+                "the auth header name `{written}` is not a valid header name"
+            ))
+        })?;
+        let mut value = HeaderValue::from_str(&scheme.header_value(text)).map_err(|_| {
             account.error(format!(
                 "the credential in `{}` holds characters that cannot be sent in a header",
-                credential_key(scheme)
+                scheme.credential_key()
             ))
         })?;
         value.set_sensitive(true);
@@ -76,14 +64,5 @@ impl Credentials {
     /// The header to add to every call, if any.
     pub(crate) fn header(&self) -> Option<(&HeaderName, &HeaderValue)> {
         self.header.as_ref().map(|(name, value)| (name, value))
-    }
-}
-
-/// The context key holding a scheme's main credential.
-fn credential_key(scheme: &AuthSpec) -> &str {
-    match scheme {
-        AuthSpec::Basic { username, .. } => username,
-        AuthSpec::Bearer { token } => token,
-        AuthSpec::Header { value, .. } => value,
     }
 }

@@ -24,7 +24,7 @@ pub enum ExecError {
     },
     /// The provider answered with an error (after any retries the policy allowed).
     #[error("{0}")]
-    Provider(Box<ProviderFailure>),
+    Provider(Box<ProviderErrorResponse>),
     /// The provider answered, but not with what the mapping needs to continue.
     #[error("upstream error in step `{step}`: {message}")]
     Upstream {
@@ -58,7 +58,7 @@ pub enum ExecError {
     /// sent.
     #[error(
         "account `{account}` has no credentials for `{integration}`: set one of {}",
-        join_keys(expected)
+        switchboard_core::backticked(expected)
     )]
     NoCredentials {
         /// The integration's name.
@@ -143,7 +143,7 @@ pub enum ExecError {
 
 /// A provider error: what the integration's error mapping read, plus the response headers.
 #[derive(Debug, Clone)]
-pub struct ProviderFailure {
+pub struct ProviderErrorResponse {
     /// Status, message, code, body and `Retry-After`, as core read them.
     pub error: ProviderError,
     /// The response headers, names in lower case (for forwarding rate-limit headers).
@@ -152,7 +152,7 @@ pub struct ProviderFailure {
     pub exchanges: Vec<Exchange>,
 }
 
-impl fmt::Display for ProviderFailure {
+impl fmt::Display for ProviderErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -406,7 +406,7 @@ impl ExecError {
                     .last()
                     .map(|exchange| exchange.headers.clone())
                     .unwrap_or_default();
-                ExecError::Provider(Box::new(ProviderFailure {
+                ExecError::Provider(Box::new(ProviderErrorResponse {
                     error: *error,
                     headers,
                     exchanges,
@@ -430,13 +430,6 @@ impl ExecError {
             RunError::Misuse(message) => ExecError::Internal { message },
         }
     }
-}
-
-fn join_keys(keys: &[String]) -> String {
-    keys.iter()
-        .map(|key| format!("`{key}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// A reqwest error's message and causes, without its URL: `error sending request: client error

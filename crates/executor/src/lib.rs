@@ -68,9 +68,9 @@ mod redact;
 mod retry;
 mod send;
 
-pub use account::{Account, DEFAULT_ENVIRONMENT};
+pub use account::Account;
 pub use error::{
-    ExecError, FileError, FileErrorKind, ProviderFailure, TransportError, TransportKind,
+    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
 pub use executor::{

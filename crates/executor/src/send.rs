@@ -32,7 +32,7 @@ struct Answer {
 }
 
 /// An attempt that got no usable answer.
-enum Failure {
+enum AttemptError {
     /// Sending failed (nothing came back).
     Send(reqwest::Error),
     /// The answer's head came back, its body failed.
@@ -41,21 +41,21 @@ enum Failure {
     TooLarge,
 }
 
-impl Failure {
+impl AttemptError {
     /// The address the client's resolver refused, when that is why sending failed.
     fn forbidden_address(&self) -> Option<IpAddr> {
         match self {
-            Failure::Send(error) => {
+            AttemptError::Send(error) => {
                 address::find_forbidden(error as &(dyn std::error::Error + 'static))
             }
-            Failure::Read(_) | Failure::TooLarge => None,
+            AttemptError::Read(_) | AttemptError::TooLarge => None,
         }
     }
 
     /// What failed, whether the request may have reached the provider, and why.
     fn classify(self, max_response_bytes: u64) -> (TransportKind, bool, String) {
         match self {
-            Failure::Send(error) => {
+            AttemptError::Send(error) => {
                 let connect = error.is_connect();
                 let kind = if connect && is_tls(&error) {
                     TransportKind::Tls
@@ -70,7 +70,7 @@ impl Failure {
                 };
                 (kind, !connect, describe(error))
             }
-            Failure::Read(error) => {
+            AttemptError::Read(error) => {
                 let kind = if error.is_timeout() {
                     TransportKind::Timeout
                 } else {
@@ -78,7 +78,7 @@ impl Failure {
                 };
                 (kind, true, describe(error))
             }
-            Failure::TooLarge => (
+            AttemptError::TooLarge => (
                 TransportKind::ResponseTooLarge,
                 true,
                 format!("the answer is larger than {max_response_bytes} bytes"),
@@ -96,121 +96,86 @@ impl Executor {
         target: &Target<'_>,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
-        let settings = &target.settings;
         let url =
             Url::parse(&request.url(&target.base_url)).map_err(|error| ExecError::Mapping {
                 field: format!("steps.{}.request.path", request.step),
                 message: format!("the rendered url is not valid: {error}"),
                 exchanges: Vec::new(),
             })?;
-        let headers = request_headers(target, request)?;
-        count_files(target, request, self.inner.options.max_files_per_run)?;
-        let client = self.client(Purpose::Provider, settings.connect_timeout)?;
-        let limits = rate_limits(target, request);
-        let policy = Policy::new(&settings.retry);
-        let method = request.method;
+        let call = Call {
+            target,
+            request,
+            headers: request_headers(target, request)?,
+            client: {
+                count_files(target, request, self.inner.options.max_files_per_run)?;
+                self.client(Purpose::Provider, target.settings.connect_timeout)?
+            },
+            limits: rate_limits(target, request),
+            policy: Policy::new(&target.settings.retry),
+            url,
+        };
         let mut attempt = 0_u32;
         loop {
             attempt += 1;
-            self.check_address(request, &url, attempt).await?;
-            self.wait_for_rate_limit(target, request, &limits).await?;
-            let fault = FileFault::default();
-            let builder = client
-                .request(reqwest_method(method), url.clone())
-                .headers(headers.clone())
-                .timeout(settings.request_timeout);
-            let body = self.with_body(target, builder, &request.body, &fault);
-            let builder = match timeout_at(target.deadline, body).await {
-                Err(_) => return Err(self.deadline_exceeded(request, false)),
-                Ok(Ok(builder)) => builder,
-                Ok(Err(error)) => return Err(file_error(request, &fault).unwrap_or(error)),
+            let wait = match self.attempt(&call, attempt).await? {
+                Ok(exchange) => match call.after_answer(exchange, attempt) {
+                    Ok(exchange) => return Ok(exchange),
+                    Err(wait) => wait,
+                },
+                Err(failure) => call.after_failure(failure, attempt)?,
             };
-            let started_at = SystemTime::now();
-            let clock = std::time::Instant::now();
-            let answer = timeout_at(target.deadline, read(builder, settings.max_response_bytes));
-            let failure = match answer.await {
-                Err(_) => return Err(self.deadline_exceeded(request, true)),
-                Ok(Ok(answer)) => {
-                    let exchange = Exchange {
-                        step: request.step.clone(),
-                        method,
-                        url: redact::without_credentials(&url),
-                        status: answer.status,
-                        attempts: attempt,
-                        headers: answer.headers,
-                        content_type: answer.content_type,
-                        body: answer.body,
-                        started_at,
-                        duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    };
-                    let verdict = policy.after_status(
-                        method,
-                        exchange.status,
-                        |name| exchange.header(name),
-                        attempt,
-                        SystemTime::now(),
-                    );
-                    match within_deadline(verdict, target) {
-                        Verdict::Retry(wait) => {
-                            tracing::warn!(
-                                step = %request.step,
-                                method = method.as_str(),
-                                attempt,
-                                status = exchange.status,
-                                wait_ms = millis(wait),
-                                "provider call answered with a retryable status; retrying"
-                            );
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                        Verdict::Stop(stop) => {
-                            log_stop(stop, request, &exchange, settings);
-                            return Ok(exchange);
-                        }
-                    }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One attempt: the address check, the rate limit, the body, the answer read whole. The
+    /// outer error stops the call; the inner one is a failure the retry policy judges.
+    async fn attempt(
+        &self,
+        call: &Call<'_, '_>,
+        attempt: u32,
+    ) -> Result<Result<Exchange, AttemptError>, ExecError> {
+        let (target, request, settings) = (call.target, call.request, &call.target.settings);
+        self.check_address(request, &call.url, attempt).await?;
+        self.wait_for_rate_limit(target, request, &call.limits)
+            .await?;
+        let fault = FileFault::default();
+        let builder = call
+            .client
+            .request(reqwest_method(request.method), call.url.clone())
+            .headers(call.headers.clone())
+            .timeout(settings.request_timeout);
+        let body = self.with_body(target, builder, &request.body, &fault);
+        let builder = match timeout_at(target.deadline, body).await {
+            Err(_) => return Err(self.deadline_exceeded(request, false)),
+            Ok(Ok(builder)) => builder,
+            Ok(Err(error)) => return Err(file_error(request, &fault).unwrap_or(error)),
+        };
+        let started_at = SystemTime::now();
+        let clock = std::time::Instant::now();
+        let answer = timeout_at(target.deadline, read(builder, settings.max_response_bytes));
+        match answer.await {
+            Err(_) => Err(self.deadline_exceeded(request, true)),
+            Ok(Ok(answer)) => Ok(Ok(Exchange {
+                step: request.step.clone(),
+                method: request.method,
+                url: redact::without_credentials(&call.url),
+                status: answer.status,
+                attempts: attempt,
+                headers: answer.headers,
+                content_type: answer.content_type,
+                body: answer.body,
+                started_at,
+                duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+            })),
+            Ok(Err(failure)) => {
+                if let Some(error) = file_error(request, &fault) {
+                    return Err(error);
                 }
-                Ok(Err(failure)) => failure,
-            };
-            if let Some(error) = file_error(request, &fault) {
-                return Err(error);
-            }
-            if let Some(address) = failure.forbidden_address() {
-                return Err(forbidden(request, &url, address));
-            }
-            let (kind, reached, message) = failure.classify(settings.max_response_bytes);
-            match within_deadline(policy.after_failure(method, kind, reached, attempt), target) {
-                Verdict::Retry(wait) => {
-                    tracing::warn!(
-                        step = %request.step,
-                        method = method.as_str(),
-                        attempt,
-                        error = kind.as_str(),
-                        wait_ms = millis(wait),
-                        "provider call failed before an answer; retrying"
-                    );
-                    tokio::time::sleep(wait).await;
+                if let Some(address) = failure.forbidden_address() {
+                    return Err(forbidden(request, &call.url, address));
                 }
-                Verdict::Stop(stop) => {
-                    tracing::debug!(
-                        step = %request.step,
-                        method = method.as_str(),
-                        attempt,
-                        error = kind.as_str(),
-                        may_have_reached_provider = reached,
-                        past_deadline = stop == Stop::PastDeadline,
-                        "provider call failed"
-                    );
-                    return Err(ExecError::Transport(Box::new(TransportError {
-                        step: request.step.clone(),
-                        method,
-                        url: redact::origin_and_path(&url),
-                        kind,
-                        may_have_reached_provider: reached,
-                        attempts: attempt,
-                        message,
-                        exchanges: Vec::new(),
-                    })));
-                }
+                Ok(Err(failure))
             }
         }
     }
@@ -333,6 +298,92 @@ impl Executor {
                 builder.multipart(form)
             }
         })
+    }
+}
+
+/// One provider call, as every attempt at it needs it.
+struct Call<'t, 'r> {
+    target: &'r Target<'t>,
+    request: &'r ProviderRequest,
+    url: Url,
+    headers: HeaderMap,
+    client: reqwest::Client,
+    limits: Vec<(&'r str, &'r RateLimitSpec)>,
+    policy: Policy<'r>,
+}
+
+impl Call<'_, '_> {
+    /// What the retry policy makes of an answer: the exchange to return, or how long to wait
+    /// before the next attempt.
+    fn after_answer(&self, exchange: Exchange, attempt: u32) -> Result<Exchange, Duration> {
+        let (request, method) = (self.request, self.request.method);
+        let verdict = self.policy.after_status(
+            method,
+            exchange.status,
+            |name| exchange.header(name),
+            attempt,
+            SystemTime::now(),
+        );
+        match within_deadline(verdict, self.target) {
+            Verdict::Retry(wait) => {
+                tracing::warn!(
+                    step = %request.step,
+                    method = method.as_str(),
+                    attempt,
+                    status = exchange.status,
+                    wait_ms = millis(wait),
+                    "provider call answered with a retryable status; retrying"
+                );
+                Err(wait)
+            }
+            Verdict::Stop(stop) => {
+                log_stop(stop, request, &exchange, &self.target.settings);
+                Ok(exchange)
+            }
+        }
+    }
+
+    /// What the retry policy makes of a failed attempt: how long to wait before the next one,
+    /// or the transport error that ends the call.
+    fn after_failure(&self, failure: AttemptError, attempt: u32) -> Result<Duration, ExecError> {
+        let (request, method) = (self.request, self.request.method);
+        let settings = &self.target.settings;
+        let (kind, reached, message) = failure.classify(settings.max_response_bytes);
+        let verdict = self.policy.after_failure(method, kind, reached, attempt);
+        match within_deadline(verdict, self.target) {
+            Verdict::Retry(wait) => {
+                tracing::warn!(
+                    step = %request.step,
+                    method = method.as_str(),
+                    attempt,
+                    error = kind.as_str(),
+                    wait_ms = millis(wait),
+                    "provider call failed before an answer; retrying"
+                );
+                Ok(wait)
+            }
+            Verdict::Stop(stop) => {
+                tracing::debug!(
+                    step = %request.step,
+                    method = method.as_str(),
+                    attempt,
+                    error = kind.as_str(),
+                    may_have_reached_provider = reached,
+                    past_deadline = stop == Stop::PastDeadline,
+                    "provider call failed"
+                );
+                Err(ExecError::Transport(Box::new(TransportError {
+                    step: request.step.clone(),
+                    method,
+                    url: redact::origin_and_path(&self.url),
+                    kind,
+                    may_have_reached_provider: reached,
+                    attempts: attempt,
+                    message,
+                    exchanges: Vec::new(),
+                })))
+            }
+        }
     }
 }
 
@@ -478,8 +529,8 @@ fn rate_limits<'a>(
 }
 
 /// Sends and reads the whole answer, up to `max_bytes`.
-async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure> {
-    let mut response = builder.send().await.map_err(Failure::Send)?;
+async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, AttemptError> {
+    let mut response = builder.send().await.map_err(AttemptError::Send)?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -497,13 +548,13 @@ async fn read(builder: RequestBuilder, max_bytes: u64) -> Result<Answer, Failure
         .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let announced = response.content_length();
     if announced.is_some_and(|length| length > max_bytes) {
-        return Err(Failure::TooLarge);
+        return Err(AttemptError::TooLarge);
     }
     // One buffer of the announced size when there is one; the bytes are copied into it once.
     let mut body = BytesMut::with_capacity(usize::try_from(announced.unwrap_or(0)).unwrap_or(0));
-    while let Some(chunk) = response.chunk().await.map_err(Failure::Read)? {
+    while let Some(chunk) = response.chunk().await.map_err(AttemptError::Read)? {
         if (body.len() + chunk.len()) as u64 > max_bytes {
-            return Err(Failure::TooLarge);
+            return Err(AttemptError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }

@@ -3,15 +3,14 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
-use switchboard_core::{AuthSpec, IntegrationPlan, Registry};
+use switchboard_core::{
+    AuthScheme, DEFAULT_ENVIRONMENT, IntegrationPlan, Registry, backticked, is_http_url,
+};
 use switchboard_executor::Account;
 
 use crate::clock;
 use crate::crypto::{self, Cipher, CryptoError};
 use crate::store::{Store, StoreError, StoredAccount};
-
-/// The environment an account gets when it names neither an environment nor a base URL.
-pub const DEFAULT_ENVIRONMENT: &str = "production";
 
 /// A new integrated account, as `POST /integrated-account` and `switchboard accounts create`
 /// take it.
@@ -208,7 +207,7 @@ pub async fn update_account(
         {
             return Err(AccountError::CredentialsRequired {
                 changed: moved.join(", "),
-                keys: backticked(integration.auth.iter().map(credential_key)),
+                keys: backticked(integration.auth.iter().map(AuthScheme::credential_key)),
             });
         }
         context.retain(|key, _| !integration.is_secret(key));
@@ -317,15 +316,6 @@ fn or_default_environment(environment: Option<String>, base_url: Option<&str>) -
         (None, None) => Some(DEFAULT_ENVIRONMENT.to_owned()),
         (env, _) => env,
     }
-}
-
-/// `` `a`, `b`, `c` ``: names in backticks, comma-separated (for messages).
-fn backticked<T: std::fmt::Display>(names: impl IntoIterator<Item = T>) -> String {
-    names
-        .into_iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The account as the executor needs it, credentials opened.
@@ -441,7 +431,7 @@ fn validate(
         problems.push(format!(
             "the context holds no credentials for `{}`: set one of {}",
             integration.name,
-            backticked(integration.auth.iter().map(credential_key))
+            backticked(integration.auth.iter().map(AuthScheme::credential_key))
         ));
     }
     match base_url {
@@ -482,7 +472,7 @@ fn check_base_url(url: &str) -> Result<(), String> {
         return Err("must not contain whitespace or control characters".to_owned());
     }
     let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+    if !is_http_url(&parsed) || !parsed.has_host() {
         return Err("must be an http or https URL with a host".to_owned());
     }
     if !parsed.username().is_empty() || parsed.password().is_some() || authority(url).contains('@')
@@ -520,14 +510,6 @@ pub(crate) fn redact_userinfo(url: &str) -> String {
             format!("{}redacted{}", &url[..start], &url[start + at..])
         }
         None => url.to_owned(),
-    }
-}
-
-fn credential_key(auth: &AuthSpec) -> &str {
-    match auth {
-        AuthSpec::Basic { username, .. } => username,
-        AuthSpec::Bearer { token } => token,
-        AuthSpec::Header { value, .. } => value,
     }
 }
 

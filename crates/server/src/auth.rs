@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use crate::envelope::ApiError;
-use crate::query;
-use crate::routes::unified::ACCOUNT_PARAM;
+use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::StoredToken;
 use crate::token::{self, TokenScope};

@@ -5,7 +5,9 @@
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use switchboard_core::{InputLocation, InputProblem, ProblemKind, Warning};
+use switchboard_core::{
+    InputLocation, InputProblem, ProblemKind, Warning, backticked, summarize_problems,
+};
 
 /// An error response. Boxed inside, so `Result<_, ApiError>` stays small.
 #[derive(Debug, Clone)]
@@ -84,20 +86,13 @@ impl ApiError {
 
     /// 400: required query parameters are missing.
     pub fn missing_query(names: &[&str]) -> ApiError {
-        let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+        let list = backticked(names);
         let names: Vec<Value> = names.iter().map(|n| Value::from(*n)).collect();
         ApiError::bad_request(
             "invalid_input",
-            format!("missing required query parameter {}", list.join(", ")),
+            format!("missing required query parameter {list}"),
         )
-        .with(
-            "details",
-            json!({
-                "missing_required_query_parameters": names,
-                "missing_required_body_fields": [],
-                "invalid": [],
-            }),
-        )
+        .with("details", input_details(names.clone(), Vec::new()))
         .with(
             "truto_error_insight",
             json!({"missing_required_query_parameters": {
@@ -149,16 +144,9 @@ impl ApiError {
                 json!({"description": "Values the integrated account's context (or remote_query) must hold", "value": context}),
             );
         }
-        let summary: Vec<String> = problems
-            .iter()
-            .map(|p| format!("{} `{}`: {}", p.location.as_str(), p.pointer, p.message))
-            .collect();
-        let mut details = json!({
-            "missing_required_query_parameters": query,
-            "missing_required_body_fields": body,
-            "invalid": invalid,
-            "failures": failures,
-        });
+        let mut details = input_details(query, invalid);
+        details["missing_required_body_fields"] = Value::Array(body);
+        details["failures"] = Value::Array(failures);
         if !context.is_empty() {
             details["missing_required_context_fields"] = Value::Array(context);
         }
@@ -167,7 +155,7 @@ impl ApiError {
         }
         ApiError::bad_request(
             "invalid_input",
-            format!("invalid input: {}", summary.join("; ")),
+            format!("invalid input: {}", summarize_problems(problems)),
         )
         .with("details", details)
         .with("truto_error_insight", Value::Object(insight))
@@ -214,6 +202,17 @@ impl ApiError {
         )
         .header(header::RETRY_AFTER, "1")
     }
+}
+
+/// The `details` every 400 about the unified input carries: the query parameters that are
+/// missing, the body fields that are missing (none unless the caller adds them), and what is
+/// invalid.
+pub(crate) fn input_details(missing_query: Vec<Value>, invalid: Vec<Value>) -> Value {
+    json!({
+        "missing_required_query_parameters": missing_query,
+        "missing_required_body_fields": [],
+        "invalid": invalid,
+    })
 }
 
 /// `/a~1b` → `a/b`: the field name a one-segment JSON pointer names.

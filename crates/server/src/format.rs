@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::envelope::ApiError;
+use crate::envelope::{ApiError, input_details};
 use crate::query;
 
 /// The query parameter naming the format.
@@ -74,7 +74,7 @@ impl ResponseOptions {
                 Some(format) => options.format = format,
                 None => invalid.push(format!(
                     "`{FORMAT_PARAM}` must be one of {}",
-                    ResponseFormat::NAMES.map(|n| format!("`{n}`")).join(", ")
+                    switchboard_core::backticked(ResponseFormat::NAMES)
                 )),
             }
         }
@@ -96,10 +96,8 @@ impl ResponseOptions {
                 .iter()
                 .map(|m| serde_json::json!({"location": "query", "pointer": "", "message": m}))
                 .collect();
-            Err(ApiError::bad_request("invalid_query", invalid.join("; ")).with(
-                "details",
-                serde_json::json!({"missing_required_query_parameters": [], "missing_required_body_fields": [], "invalid": details}),
-            ))
+            Err(ApiError::bad_request("invalid_query", invalid.join("; "))
+                .with("details", input_details(Vec::new(), details)))
         }
     }
 

@@ -20,9 +20,6 @@
 //!   Other POSTs (`/integrated-account`) keep only successes: a 4xx is fixed by changing the
 //!   request, and a 5xx (store unavailable) is worth retrying with the same key.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -32,10 +29,11 @@ use serde_json::json;
 
 use crate::auth::Caller;
 use crate::clock::unix_now;
+use crate::concurrency::InFlight;
 use crate::crypto::fingerprint;
 use crate::detach::detached;
 use crate::envelope::ApiError;
-use crate::limits::InFlight;
+use crate::handoff::{Remember, Streamed, chunked};
 use crate::state::AppState;
 use crate::store::{IdempotencyBegin, StoredResponse};
 
@@ -47,76 +45,6 @@ pub const REPLAYED: &str = "idempotent-replayed";
 const MAX_KEY_LEN: usize = 255;
 /// Marks, in a stored response, a body that was sent chunked.
 const STREAM_MARKER: &str = "x-switchboard-stream";
-
-/// A response extension set by handlers: whether the response is worth keeping for its key
-/// (the provider may have been contacted). Without it, only successes are kept.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Remember(pub(crate) bool);
-
-/// A response extension set by handlers whose body is streamed (sent chunked).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Streamed;
-
-/// The per-key locks in use: each entry counts who holds or waits for it, and the last one out
-/// removes it, whether it finished or was cancelled.
-#[derive(Default)]
-pub(crate) struct KeyLocks {
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
-}
-
-struct Entry {
-    lock: Arc<tokio::sync::Mutex<()>>,
-    users: usize,
-}
-
-/// A use of one key's lock; dropping it (even mid-wait) forgets the key once nobody else uses it.
-pub(crate) struct KeyUse {
-    key: String,
-    lock: Arc<tokio::sync::Mutex<()>>,
-    entries: Arc<Mutex<HashMap<String, Entry>>>,
-}
-
-impl KeyLocks {
-    /// Starts using `key`'s lock.
-    pub(crate) fn enter(&self, key: &str) -> KeyUse {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.entry(key.to_owned()).or_insert_with(|| Entry {
-            lock: Arc::default(),
-            users: 0,
-        });
-        entry.users += 1;
-        KeyUse {
-            key: key.to_owned(),
-            lock: Arc::clone(&entry.lock),
-            entries: Arc::clone(&self.entries),
-        }
-    }
-
-    /// How many keys are in use.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-}
-
-impl KeyUse {
-    /// Waits for the key's lock.
-    pub(crate) async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.lock.lock().await
-    }
-}
-
-impl Drop for KeyUse {
-    fn drop(&mut self) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get_mut(&self.key) {
-            entry.users -= 1;
-            if entry.users == 0 {
-                entries.remove(&self.key);
-            }
-        }
-    }
-}
 
 /// Middleware over authenticated routes: every POST reads its body, then runs detached; one
 /// with an `Idempotency-Key` is replayed, refused or run and kept.
@@ -296,7 +224,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 /// A body, chunked when the original was streamed.
 fn body_of(bytes: Bytes, streamed: bool) -> Body {
     if streamed {
-        crate::routes::unified::chunked(bytes)
+        chunked(bytes)
     } else {
         Body::from(bytes)
     }
@@ -384,51 +312,4 @@ fn outcome_unknown(started_at: i64) -> Response {
     )
     .with("details", json!({"started_at": started}))
     .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use futures_util::FutureExt;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn cancelled_waiters_leave_no_lock_behind() {
-        let locks = KeyLocks::default();
-        let holder = locks.enter("t\nk");
-        let guard = holder.lock().await;
-        // A waiter cancelled while the lock is held.
-        let waiter = async {
-            let user = locks.enter("t\nk");
-            let _guard = user.lock().await;
-        };
-        assert!(waiter.now_or_never().is_none(), "the waiter waits");
-        drop(guard);
-        drop(holder);
-        assert_eq!(locks.len(), 0);
-
-        // A waiter cancelled after the holder is gone, while it was still queued.
-        let holder = locks.enter("t\nk");
-        let guard = holder.lock().await;
-        let mut waiter = Box::pin(async {
-            let user = locks.enter("t\nk");
-            let _guard = user.lock().await;
-        });
-        assert!((&mut waiter).now_or_never().is_none(), "the waiter waits");
-        drop(guard);
-        drop(holder);
-        assert_eq!(locks.len(), 1, "the waiter still uses the key");
-        drop(waiter);
-        assert_eq!(locks.len(), 0);
-    }
-
-    #[tokio::test]
-    async fn finished_uses_leave_no_lock_behind() {
-        let locks = KeyLocks::default();
-        for key in ["a", "b", "a"] {
-            let user = locks.enter(key);
-            let _guard = user.lock().await;
-        }
-        assert_eq!(locks.len(), 0);
-    }
 }

@@ -29,14 +29,18 @@
 mod account;
 mod auth;
 mod clock;
+mod concurrency;
 mod config;
 mod crypto;
+mod describe;
 mod detach;
 mod envelope;
 mod error;
-mod failure;
+mod exec_envelope;
 mod format;
+mod handoff;
 mod idempotency;
+mod key_locks;
 mod limits;
 mod panic;
 mod private_file;
@@ -50,8 +54,8 @@ mod telemetry;
 mod token;
 
 pub use account::{
-    AccountError, AccountPatch, AccountView, DEFAULT_ENVIRONMENT, NewAccount, create_account,
-    delete_account, get_account, list_accounts, reseal_unbound, update_account,
+    AccountError, AccountPatch, AccountView, NewAccount, create_account, delete_account,
+    get_account, list_accounts, reseal_unbound, update_account,
 };
 pub use auth::Caller;
 pub use config::{
@@ -61,14 +65,14 @@ pub use config::{
     LogFormat, LogRetention, ServeConfig,
 };
 pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
+pub use describe::{method_meta, openapi};
 pub use envelope::ApiError;
 pub use error::ServerError;
 pub use format::{ResponseFormat, ResponseOptions};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
-pub use routes::meta::method_meta;
-pub use routes::openapi::openapi;
+pub use query::{ACCOUNT_PARAM, run_input};
 pub use routes::router;
-pub use routes::unified::{ACCOUNT_PARAM, REMOTE_STATUS_HEADER, WARNINGS_HEADER};
+pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
 pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown_signal};
 pub use state::AppState;
 pub use store::{

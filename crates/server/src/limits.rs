@@ -6,60 +6,18 @@
 //! in flight. `/ready` does count: a full instance is rightly "not ready", so a load balancer
 //! sends traffic elsewhere.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::envelope::ApiError;
 use crate::state::AppState;
 
 /// The route exempt from the concurrency limit.
 const LIVENESS: &str = "/health";
-
-/// The requests handled at once, counted with permits.
-pub(crate) struct Concurrency {
-    permits: Arc<Semaphore>,
-    max: u32,
-}
-
-/// One request's place among those handled at once (a request extension). Work that outlives
-/// its request (a detached create) keeps a clone, so it still counts until it ends.
-#[derive(Clone)]
-pub(crate) struct InFlight {
-    _permit: Arc<OwnedSemaphorePermit>,
-}
-
-impl Concurrency {
-    /// Room for `max` requests at once (at least one).
-    pub(crate) fn new(max: usize) -> Concurrency {
-        let max = u32::try_from(max.max(1)).unwrap_or(u32::MAX).min(1 << 24);
-        Concurrency {
-            permits: Arc::new(Semaphore::new(max as usize)),
-            max,
-        }
-    }
-
-    /// A place, or none when every place is taken.
-    fn try_enter(&self) -> Option<InFlight> {
-        let permit = Arc::clone(&self.permits).try_acquire_owned().ok()?;
-        Some(InFlight {
-            _permit: Arc::new(permit),
-        })
-    }
-
-    /// Waits until nothing holds a place (every request and detached run ended), for at most
-    /// `within`; true when that happened.
-    pub(crate) async fn drained(&self, within: Duration) -> bool {
-        tokio::time::timeout(within, self.permits.acquire_many(self.max))
-            .await
-            .is_ok_and(|permits| permits.is_ok())
-    }
-}
 
 /// Middleware: takes a place for the request, or answers 503 `server_busy` with `Retry-After`.
 pub(crate) async fn limit_concurrency(
@@ -72,7 +30,7 @@ pub(crate) async fn limit_concurrency(
     }
     let concurrency = &state.inner.concurrency;
     let Some(in_flight) = concurrency.try_enter() else {
-        return busy(concurrency.max).into_response();
+        return busy(concurrency.max()).into_response();
     };
     // Extractors may drop the request's extensions before the handler ends: hold a clone here.
     request.extensions_mut().insert(in_flight.clone());

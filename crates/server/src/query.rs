@@ -6,10 +6,14 @@
 
 use axum::http::Uri;
 use serde_json::{Map, Value, json};
+use switchboard_core::{MethodPlan, RunInput};
 
 pub use switchboard_core::parse_query_string as parse;
 
 use crate::envelope::ApiError;
+
+/// The query parameter naming the integrated account a call acts for.
+pub const ACCOUNT_PARAM: &str = "integrated_account_id";
 
 /// A request's query string, parsed ([`parse`]); 400 `invalid_query` naming the parameter when
 /// it cannot be. The core's parser bounds the work: at most
@@ -21,6 +25,20 @@ pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
         ApiError::bad_request("invalid_query", error.to_string())
             .with("details", json!({"parameter": error.parameter}))
     })
+}
+
+/// The run input the unified route hands to a plan, from the caller's unified query (the
+/// response options and the account id already taken out) and body: query values are
+/// [`coerce`]d to the types the method's query schema declares. `switchboard render` builds its
+/// input here too, so a dry run sees what the server would.
+pub fn run_input(plan: &MethodPlan, mut query: Map<String, Value>, body: Value) -> RunInput {
+    coerce(&mut query, plan.schema().query_schema(&plan.method));
+    RunInput {
+        query,
+        body,
+        context: Map::new(),
+        strict: false,
+    }
 }
 
 /// Reads a boolean parameter: `true`/`false`, `1`/`0`, and a bare `flag=` as true.
@@ -150,5 +168,47 @@ mod tests {
             Value::Object(query),
             json!({"flag": true, "n": 5, "s": "true", "tags": ["a"], "remote_query": {"flag": "true"}, "other": "1"})
         );
+    }
+
+    /// The input the route and `switchboard render` build: query values take the types the
+    /// method's query schema declares (here an integer the repository schema gains for the test).
+    #[test]
+    fn run_input_coerces_the_query_to_the_method_schema() {
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let file = |dir: &str, name: &str, text: String| switchboard_core::SourceFile {
+            path: root.join(dir).join(name),
+            name: name.to_owned(),
+            text,
+        };
+        let read = |path: &str| std::fs::read_to_string(root.join(path)).expect("repository file");
+        let mut schema: Value =
+            serde_json::from_str(&read("schemas/ats/candidates.json")).expect("json");
+        schema["$defs"]["create_query"]["properties"]["limit"] = json!({"type": "integer"});
+        let registry = switchboard_core::Registry::load(
+            &[
+                file(
+                    "mappings",
+                    "lever/integration.yaml",
+                    read("mappings/lever/integration.yaml"),
+                ),
+                file(
+                    "mappings",
+                    "lever/ats/candidates.yaml",
+                    read("mappings/lever/ats/candidates.yaml"),
+                ),
+            ],
+            &[file("schemas", "ats/candidates.json", schema.to_string())],
+        )
+        .expect("loads");
+        let plan = registry
+            .method("lever", "ats/candidates", "create")
+            .expect("mapped");
+        let query = parse("job_id=7&limit=5").expect("parses");
+        let input = run_input(plan, query, Value::Null);
+        assert_eq!(
+            Value::Object(input.query),
+            json!({"job_id": "7", "limit": 5})
+        );
+        assert!(!input.strict && input.context.is_empty());
     }
 }

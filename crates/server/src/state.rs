@@ -1,20 +1,16 @@
 //! What every handler reads: the registry of plans, the store, the executor, the cipher, limits.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use serde_json::Value;
 use switchboard_core::Registry;
 use switchboard_executor::Executor;
 
+use crate::concurrency::Concurrency;
 use crate::config::{LogRetention, ServeConfig};
 use crate::crypto::Cipher;
-use crate::idempotency::KeyLocks;
-use crate::limits::Concurrency;
-use crate::routes::meta::method_meta;
-use crate::routes::openapi::openapi;
+use crate::describe::Documents;
+use crate::key_locks::KeyLocks;
 use crate::store::Store;
 
 /// Shared server state; cheap to clone.
@@ -37,10 +33,8 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
     /// The requests (and detached runs) under way.
     pub(crate) concurrency: Concurrency,
-    /// The OpenAPI document, generated and serialised once at start.
-    pub(crate) openapi: Bytes,
-    /// Each method plan's meta document, generated once at start.
-    pub(crate) meta: HashMap<(String, String, String), Value>,
+    /// The OpenAPI and meta documents, generated once at start.
+    pub(crate) documents: Documents,
 }
 
 impl AppState {
@@ -54,19 +48,7 @@ impl AppState {
         cipher: Cipher,
         config: &ServeConfig,
     ) -> AppState {
-        let openapi =
-            Bytes::from(serde_json::to_vec(&openapi(&registry)).unwrap_or_else(|_| b"{}".to_vec()));
-        let meta = registry
-            .methods()
-            .map(|plan| {
-                let key = (
-                    plan.integration.clone(),
-                    plan.resource.clone(),
-                    plan.method.clone(),
-                );
-                (key, method_meta(plan))
-            })
-            .collect();
+        let documents = Documents::build(&registry);
         AppState {
             inner: Arc::new(Inner {
                 registry,
@@ -80,8 +62,7 @@ impl AppState {
                 log_retention: config.log_retention.clone(),
                 request_timeout: config.request_timeout,
                 concurrency: Concurrency::new(config.max_concurrent_requests),
-                openapi,
-                meta,
+                documents,
             }),
         }
     }

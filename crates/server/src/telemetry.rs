@@ -16,6 +16,7 @@ use crate::account::redact_userinfo;
 use crate::auth::Caller;
 use crate::clock;
 use crate::config::{LogFormat, LogRetention};
+use crate::handoff::LogDetails;
 use crate::state::AppState;
 use crate::store::{LogEntry, LogExchange, Store};
 
@@ -41,16 +42,6 @@ pub fn init_tracing(format: LogFormat) {
             .with_current_span(true)
             .try_init(),
     };
-}
-
-/// What a unified handler tells the request log (a response extension).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct LogDetails {
-    pub(crate) integration: Option<String>,
-    pub(crate) account_id: Option<String>,
-    pub(crate) resource: Option<String>,
-    pub(crate) method: Option<String>,
-    pub(crate) exchanges: Vec<LogExchange>,
 }
 
 fn request_id(request: &Request) -> String {

@@ -33,15 +33,15 @@ pub struct Case {
 
 /// Why a case failed.
 #[derive(Debug)]
-pub struct Failure(pub String);
+pub struct GoldenError(pub String);
 
-impl fmt::Display for Failure {
+impl fmt::Display for GoldenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for GoldenError {}
 
 /// Every case below `root` (`tests/golden`), sorted by name.
 pub fn discover(root: &Path) -> std::io::Result<Vec<Case>> {
@@ -79,14 +79,22 @@ pub fn discover(root: &Path) -> std::io::Result<Vec<Case>> {
 }
 
 /// Whether blessing was asked for (`SWITCHBOARD_BLESS=1`) — never under CI.
-pub fn bless_requested() -> Result<bool, Failure> {
+pub fn bless_requested() -> Result<bool, GoldenError> {
     let asked = std::env::var_os("SWITCHBOARD_BLESS").is_some_and(|v| v != "0" && !v.is_empty());
-    if asked && std::env::var_os("CI").is_some() {
-        return Err(Failure(
+    if asked {
+        refuse_bless_under_ci()?;
+    }
+    Ok(asked)
+}
+
+/// Refuses to bless under CI (`CI` set): the expected files are what CI checks against.
+fn refuse_bless_under_ci() -> Result<(), GoldenError> {
+    if std::env::var_os("CI").is_some() {
+        return Err(GoldenError(
             "refusing to bless golden files under CI".to_owned(),
         ));
     }
-    Ok(asked)
+    Ok(())
 }
 
 /// Formats JSON canonically: keys sorted, two-space indent, trailing newline.
@@ -113,11 +121,11 @@ fn sort_keys(value: &Value) -> Value {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, Failure> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+fn read_json(path: &Path) -> Result<Value, GoldenError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| GoldenError(format!("{}: {e}", path.display())))?;
     serde_json::from_str(&text)
-        .map_err(|e| Failure(format!("{}: invalid JSON: {e}", path.display())))
+        .map_err(|e| GoldenError(format!("{}: invalid JSON: {e}", path.display())))
 }
 
 /// What one run of a case produced.
@@ -127,11 +135,11 @@ struct Produced {
 
 /// Runs `case` against `registry`; with `bless`, rewrites its expected files instead of
 /// comparing them.
-pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), Failure> {
+pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), GoldenError> {
     let plan = registry
         .method(&case.integration, &case.resource, &case.method)
         .ok_or_else(|| {
-            Failure(format!(
+            GoldenError(format!(
                 "no mapping for `{}` `{}` `{}`",
                 case.integration, case.resource, case.method
             ))
@@ -159,7 +167,7 @@ fn produce(
     plan: &std::sync::Arc<switchboard_core::MethodPlan>,
     input: RunInput,
     dir: &Path,
-) -> Result<Produced, Failure> {
+) -> Result<Produced, GoldenError> {
     let mut files = Vec::new();
     let mut step = 1;
     let result: Result<switchboard_core::UnifiedOutput, RunError> = (|| {
@@ -189,7 +197,7 @@ fn produce(
     })();
     match result {
         Ok(output) => files.push(("output.json".to_owned(), to_value(&output))),
-        Err(RunError::Misuse(message)) => return Err(Failure(message)),
+        Err(RunError::Misuse(message)) => return Err(GoldenError(message)),
         Err(error) => files.push(("error.json".to_owned(), to_value(&error))),
     }
     Ok(Produced { files })
@@ -200,9 +208,9 @@ fn to_value<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// Expected files of a case: requests, output and error (not recorded responses or input).
-fn expected_files(dir: &Path) -> Result<Vec<String>, Failure> {
+fn expected_files(dir: &Path) -> Result<Vec<String>, GoldenError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| Failure(format!("{}: {e}", dir.display())))?
+        .map_err(|e| GoldenError(format!("{}: {e}", dir.display())))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".request.json") || n == "output.json" || n == "error.json")
@@ -211,7 +219,7 @@ fn expected_files(dir: &Path) -> Result<Vec<String>, Failure> {
     Ok(names)
 }
 
-fn compare(case: &Case, produced: &Produced) -> Result<(), Failure> {
+fn compare(case: &Case, produced: &Produced) -> Result<(), GoldenError> {
     let mut problems = Vec::new();
     for (name, value) in &produced.files {
         let got = canonical(value);
@@ -232,25 +240,26 @@ fn compare(case: &Case, produced: &Produced) -> Result<(), Failure> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(Failure(format!(
-            "golden case `{}` failed (bless with `switchboard golden --bless` after checking the change):\n{}",
+        Err(GoldenError(format!(
+            "golden case `{}` failed (bless with `SWITCHBOARD_BLESS=1 cargo test -p switchboard-testkit --test golden` after checking the change):\n{}",
             case.name,
             problems.join("\n")
         )))
     }
 }
 
-fn write_expected(case: &Case, produced: &Produced) -> Result<(), Failure> {
+fn write_expected(case: &Case, produced: &Produced) -> Result<(), GoldenError> {
     for name in expected_files(&case.dir)? {
         if !produced.files.iter().any(|(n, _)| *n == name) {
             let path = case.dir.join(&name);
-            std::fs::remove_file(&path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+            std::fs::remove_file(&path)
+                .map_err(|e| GoldenError(format!("{}: {e}", path.display())))?;
         }
     }
     for (name, value) in &produced.files {
         let path = case.dir.join(name);
         std::fs::write(&path, canonical(value))
-            .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+            .map_err(|e| GoldenError(format!("{}: {e}", path.display())))?;
     }
     Ok(())
 }

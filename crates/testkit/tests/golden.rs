@@ -1,7 +1,7 @@
 //! One named test per golden case under `tests/golden/`.
 //!
-//! `SWITCHBOARD_BLESS=1 cargo test -p switchboard-testkit --test golden` (or
-//! `switchboard golden --bless`) rewrites the expected files; CI never blesses.
+//! `SWITCHBOARD_BLESS=1 cargo test -p switchboard-testkit --test golden` rewrites the expected
+//! files (add `-- <text>` for only the cases whose name contains it); CI never blesses.
 
 use std::path::Path;
 use std::sync::Arc;

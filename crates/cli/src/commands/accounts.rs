@@ -9,6 +9,8 @@ use clap::{Args, Subcommand};
 use serde_json::{Map, Value};
 use switchboard_server::{DEFAULT_DATABASE, NewAccount, ServerError};
 
+use crate::paths::SourceArgs;
+
 /// Arguments of `accounts`.
 #[derive(Args)]
 pub(crate) struct AccountsArgs {
@@ -44,12 +46,8 @@ enum AccountsCommand {
         /// `{"api_key": "…", "perform_as": "…"}`.
         #[arg(long, value_name = "PATH")]
         context_file: Option<PathBuf>,
-        /// The mappings folder.
-        #[arg(long, default_value = "mappings")]
-        mappings: PathBuf,
-        /// The unified schemas folder.
-        #[arg(long, default_value = "schemas")]
-        schemas: PathBuf,
+        #[command(flatten)]
+        sources: SourceArgs,
     },
     /// List accounts (credentials never shown): id, integration, environment or base URL.
     List,
@@ -77,12 +75,14 @@ async fn accounts(args: AccountsArgs) -> anyhow::Result<ExitCode> {
             base_url,
             context,
             context_file,
-            mappings,
-            schemas,
+            sources,
         } => {
             let on_command_line = context.is_some();
             let context = read_context(context, context_file.as_deref())?;
-            let registry = match switchboard_server::load_registry(&mappings, &schemas) {
+            let registry = match switchboard_server::load_registry(
+                &sources.mappings,
+                &sources.schemas_dir(),
+            ) {
                 Ok(registry) => registry,
                 Err(ServerError::Mappings(problems)) => {
                     eprintln!("{problems}");

@@ -1,4 +1,4 @@
-//! `switchboard check [DIR]`.
+//! `switchboard check [DIR]`: `DIR` is short for `--mappings DIR`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,20 +10,19 @@ use crate::paths::SourceArgs;
 /// Arguments of `check`.
 #[derive(Args)]
 pub(crate) struct CheckArgs {
-    /// The mappings folder to check.
-    #[arg(default_value = "mappings")]
-    dir: PathBuf,
-    /// The unified schemas folder (default: `schemas` beside the mappings folder).
-    #[arg(long)]
-    schemas: Option<PathBuf>,
+    /// The mappings folder to check (short for `--mappings DIR`).
+    #[arg(conflicts_with = "mappings")]
+    dir: Option<PathBuf>,
+    #[command(flatten)]
+    sources: SourceArgs,
 }
 
 /// Loads every mapping; prints every problem to stderr.
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let sources = SourceArgs {
-        mappings: args.dir,
-        schemas: args.schemas,
-    };
+    let mut sources = args.sources;
+    if let Some(dir) = args.dir {
+        sources.mappings = dir;
+    }
     match switchboard_core::Registry::load_dirs(&sources.mappings, &sources.schemas_dir()) {
         Ok(registry) => {
             println!(

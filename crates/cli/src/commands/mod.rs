@@ -3,7 +3,6 @@
 pub(crate) mod accounts;
 pub(crate) mod check;
 pub(crate) mod fields;
-pub(crate) mod golden;
 pub(crate) mod render;
 pub(crate) mod schema;
 pub(crate) mod serve;

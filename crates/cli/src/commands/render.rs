@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    AuthSpec, IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput,
+    IntegrationPlan, Next, ProviderRequest, ProviderResponse, RequestBody, RunInput,
 };
 
 use crate::paths::SourceArgs;
@@ -33,7 +33,7 @@ pub(crate) struct RenderArgs {
     #[arg(long, default_value = "{}")]
     context: String,
     /// The environment whose base URL is shown.
-    #[arg(long, default_value = "production")]
+    #[arg(long, default_value = switchboard_core::DEFAULT_ENVIRONMENT)]
     environment: String,
     /// A base URL to show instead of the environment's.
     #[arg(long)]
@@ -94,12 +94,12 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             .base_url(&args.environment, &context)
             .map_err(anyhow::Error::msg)?,
     };
+    let query = switchboard_server::query_string::parse(args.query.trim_start_matches('?'))
+        .map_err(|e| anyhow::anyhow!("--query: {e}"))?;
     let input = RunInput {
-        query: switchboard_core::parse_query_string(args.query.trim_start_matches('?'))
-            .map_err(|e| anyhow::anyhow!("--query: {e}"))?,
-        body,
         context: context.clone(),
         strict: args.strict,
+        ..switchboard_server::run_input(plan, query, body)
     };
     if args.execute {
         return execute(plan, input, &args, context);
@@ -191,12 +191,10 @@ fn describe(
 ) -> Value {
     let mut headers = Map::new();
     if let Some(scheme) = integration.auth_for(context) {
-        let (name, value) = match scheme {
-            AuthSpec::Basic { .. } => ("authorization".to_owned(), "Basic <redacted>"),
-            AuthSpec::Bearer { .. } => ("authorization".to_owned(), "Bearer <redacted>"),
-            AuthSpec::Header { name, .. } => (name.to_lowercase(), "<redacted>"),
-        };
-        headers.insert(name, Value::from(value));
+        headers.insert(
+            scheme.header_name().to_lowercase(),
+            Value::from(scheme.redacted_value()),
+        );
     }
     for (name, value) in &request.headers {
         headers.insert(name.clone(), Value::from(value.clone()));

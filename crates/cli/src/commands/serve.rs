@@ -14,6 +14,8 @@ use switchboard_server::{
     LogFormat, LogRetention, ServeConfig, ServerError,
 };
 
+use crate::paths::SourceArgs;
+
 /// Arguments of `serve`.
 #[derive(Args)]
 pub(crate) struct ServeArgs {
@@ -34,12 +36,8 @@ pub(crate) struct ServeArgs {
     /// The request log keeps at most this many entries (the newest).
     #[arg(long, env = "SWITCHBOARD_LOG_MAX_ROWS", default_value_t = DEFAULT_LOG_MAX_ROWS, value_parser = clap::value_parser!(u64).range(1..))]
     log_max_rows: u64,
-    /// The mappings folder.
-    #[arg(long, default_value = "mappings")]
-    mappings: PathBuf,
-    /// The unified schemas folder.
-    #[arg(long, default_value = "schemas")]
-    schemas: PathBuf,
+    #[command(flatten)]
+    sources: SourceArgs,
     /// Log lines as `text` or `json` (filter with `RUST_LOG`).
     #[arg(long, default_value = "text")]
     log_format: LogFormat,
@@ -141,8 +139,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_rows: args.log_max_rows,
             ..LogRetention::default()
         },
-        mappings: args.mappings,
-        schemas: args.schemas,
+        schemas: args.sources.schemas_dir(),
+        mappings: args.sources.mappings,
         body_limit: args.body_limit,
         ..ServeConfig::default()
     };

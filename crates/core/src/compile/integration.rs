@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::auth::AuthScheme;
 use crate::diagnostic::Reporter;
 use crate::expr::Template;
-use crate::model::{AuthSpec, ErrorSpec, IntegrationFile};
-use crate::plan::{ErrorPlan, IntegrationPlan};
+use crate::model::{ErrorSpec, IntegrationFile};
+use crate::plan::{DEFAULT_ENVIRONMENT, ErrorPlan, IntegrationPlan};
 
 use super::names::Names;
 use super::{compile_expr, compile_template};
@@ -26,8 +27,12 @@ pub(crate) fn compile(
             None,
         );
     }
-    if !file.base_url.contains_key("production") {
-        report.at("/base_url", "a `production` base URL is required", None);
+    if !file.base_url.contains_key(DEFAULT_ENVIRONMENT) {
+        report.at(
+            "/base_url",
+            format!("a `{DEFAULT_ENVIRONMENT}` base URL is required"),
+            None,
+        );
     }
     let context_keys: Vec<&str> = file.context.fields.keys().map(String::as_str).collect();
     let context_names = Names {
@@ -46,8 +51,9 @@ pub(crate) fn compile(
         context_names.check(&template.references(), &pointer, report);
         base_urls.insert(env.clone(), template);
     }
-    for (i, scheme) in file.auth.iter().enumerate() {
-        if let AuthSpec::Header { name, .. } = scheme
+    let auth: Vec<AuthScheme> = file.auth.into_iter().map(AuthScheme::compile).collect();
+    for (i, scheme) in auth.iter().enumerate() {
+        if let Some(name) = scheme.custom_header()
             && !super::is_header_name(name)
         {
             report.at(
@@ -56,15 +62,8 @@ pub(crate) fn compile(
                 None,
             );
         }
-        let keys: Vec<&String> = match scheme {
-            AuthSpec::Basic { username, password } => {
-                std::iter::once(username).chain(password).collect()
-            }
-            AuthSpec::Bearer { token } => vec![token],
-            AuthSpec::Header { value, .. } => vec![value],
-        };
-        for key in keys {
-            if !file.context.secrets.contains(key) {
+        for key in scheme.context_keys() {
+            if !file.context.secrets.iter().any(|secret| secret == key) {
                 report.at(
                     &format!("/auth/{i}"),
                     format!("credential `{key}` must be listed under `context.secrets`"),
@@ -95,7 +94,7 @@ pub(crate) fn compile(
         label: file.label,
         documentation: file.documentation,
         base_urls,
-        auth: file.auth,
+        auth,
         secret_keys: file.context.secrets,
         context_fields: file.context.fields,
         rate_limits: file.rate_limits,

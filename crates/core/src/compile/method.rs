@@ -1,12 +1,13 @@
 //! One method of a resource mapping → [`MethodPlan`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::diagnostic::{Reporter, did_you_mean};
 use crate::error::InputLocation;
-use crate::expr::{Cached, Expr, FieldPath};
+use crate::expr::{Cached, Expr, FieldPath, Template};
 use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
 use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
@@ -89,105 +90,32 @@ pub(crate) fn compile(
         constants: &constant_names,
     };
 
-    let requires = spec
-        .requires
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let p = format!("{base}/requires/{i}");
-            let (location, name) =
-                input_field(&r.field, &input_names, &format!("{p}/field"), report)?;
-            let when = r.when.as_ref().and_then(|w| {
-                let e = checked_expr(w, &input_names, &format!("{p}/when"), report)?;
-                Some((
-                    e,
-                    w.trim()
-                        .trim_start_matches("{{")
-                        .trim_end_matches("}}")
-                        .trim()
-                        .to_owned(),
-                ))
-            });
-            let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
-            let present =
-                checked_expr(&present_text, &input_names, &format!("{p}/present"), report)?;
-            Some(RequirePlan {
-                location,
-                name,
-                when,
-                present,
-                because: r.because.clone(),
-            })
-        })
-        .collect();
+    let requires = compile_requires(&spec, &base, &input_names, report);
     let item_roots = ["query", "body", "context", "constants", "item", "index"];
     let item_names = Names {
         roots: &item_roots,
         ..copy(&input_names)
     };
-    let rules =
-        |list: Vec<(&String, &String, bool, &String)>, key: &str, report: &mut Reporter<'_>| {
-            list.into_iter()
-                .enumerate()
-                .filter_map(|(i, (field, when, per_item, because))| {
-                    let p = format!("{base}/{key}/{i}");
-                    let (location, name) =
-                        input_field(field, &input_names, &format!("{p}/field"), report)?;
-                    let names = if per_item { &item_names } else { &input_names };
-                    let when = checked_expr(when, names, &format!("{p}/when"), report)?;
-                    Some(FieldRule {
-                        location,
-                        name,
-                        when,
-                        per_item,
-                        because: because.clone(),
-                    })
-                })
-                .collect::<Vec<_>>()
-        };
-    let warns = rules(
+    let rule_names = (&input_names, &item_names);
+    let warns = compile_rules(
         spec.warns
             .iter()
             .map(|w| (&w.field, &w.when, false, &w.because))
             .collect(),
-        "warns",
+        &format!("{base}/warns"),
+        rule_names,
         report,
     );
-    let rejects = rules(
+    let rejects = compile_rules(
         spec.rejects
             .iter()
             .map(|r| (&r.field, &r.when, r.per_item, &r.because))
             .collect(),
-        "rejects",
+        &format!("{base}/rejects"),
+        rule_names,
         report,
     );
-
-    let mut steps = Vec::with_capacity(spec.steps.len());
-    for (i, step) in spec.steps.iter().enumerate() {
-        let p = format!("{base}/steps/{i}");
-        if step_ids[..i].contains(&step.id.as_str()) {
-            report.at(
-                &format!("{p}/id"),
-                format!("duplicate step id `{}`", step.id),
-                None,
-            );
-        }
-        let names = Names {
-            steps: &step_ids[..i],
-            ..copy(&input_names)
-        };
-        if let Some(plan) = compile_step(step, &p, &names, cx, report) {
-            steps.push(plan);
-        }
-    }
-    if spec.steps.is_empty() {
-        report.at(
-            &format!("{base}/steps"),
-            "a method needs at least one step",
-            None,
-        );
-    }
-
+    let steps = compile_steps(&spec, &base, &step_ids, &input_names, cx, report);
     let response = compile_response(&spec, &base, &step_ids, &record_names, report);
     let errors = spec
         .errors
@@ -210,6 +138,110 @@ pub(crate) fn compile(
         errors,
         constants: Cached::new(Value::Object(cx.constants.clone())),
     })
+}
+
+/// The `requires` rules: a field required under a condition.
+fn compile_requires(
+    spec: &MethodSpec,
+    base: &str,
+    input_names: &Names<'_>,
+    report: &mut Reporter<'_>,
+) -> Vec<RequirePlan> {
+    spec.requires
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let p = format!("{base}/requires/{i}");
+            let (location, name) =
+                input_field(&r.field, input_names, &format!("{p}/field"), report)?;
+            let when = r.when.as_ref().and_then(|w| {
+                let e = checked_expr(w, input_names, &format!("{p}/when"), report)?;
+                Some((
+                    e,
+                    w.trim()
+                        .trim_start_matches("{{")
+                        .trim_end_matches("}}")
+                        .trim()
+                        .to_owned(),
+                ))
+            });
+            let present_text = r.present.clone().unwrap_or_else(|| r.field.clone());
+            let present =
+                checked_expr(&present_text, input_names, &format!("{p}/present"), report)?;
+            Some(RequirePlan {
+                location,
+                name,
+                when,
+                present,
+                because: r.because.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `warns` or `rejects` rules, each `(field, when, per_item, because)`, under `path`; a
+/// per-item rule's condition may also read `item` and `index` (`names.1`).
+fn compile_rules(
+    list: Vec<(&String, &String, bool, &String)>,
+    path: &str,
+    names: (&Names<'_>, &Names<'_>),
+    report: &mut Reporter<'_>,
+) -> Vec<FieldRule> {
+    let (input_names, item_names) = names;
+    list.into_iter()
+        .enumerate()
+        .filter_map(|(i, (field, when, per_item, because))| {
+            let p = format!("{path}/{i}");
+            let (location, name) = input_field(field, input_names, &format!("{p}/field"), report)?;
+            let names = if per_item { item_names } else { input_names };
+            let when = checked_expr(when, names, &format!("{p}/when"), report)?;
+            Some(FieldRule {
+                location,
+                name,
+                when,
+                per_item,
+                because: because.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Every step, each reading only the steps before it; duplicate ids and a method without steps
+/// are reported.
+fn compile_steps(
+    spec: &MethodSpec,
+    base: &str,
+    step_ids: &[&str],
+    input_names: &Names<'_>,
+    cx: &MethodContext<'_>,
+    report: &mut Reporter<'_>,
+) -> Vec<StepPlan> {
+    let mut steps = Vec::with_capacity(spec.steps.len());
+    for (i, step) in spec.steps.iter().enumerate() {
+        let p = format!("{base}/steps/{i}");
+        if step_ids[..i].contains(&step.id.as_str()) {
+            report.at(
+                &format!("{p}/id"),
+                format!("duplicate step id `{}`", step.id),
+                None,
+            );
+        }
+        let names = Names {
+            steps: &step_ids[..i],
+            ..copy(input_names)
+        };
+        if let Some(plan) = compile_step(step, &p, &names, cx, report) {
+            steps.push(plan);
+        }
+    }
+    if spec.steps.is_empty() {
+        report.at(
+            &format!("{base}/steps"),
+            "a method needs at least one step",
+            None,
+        );
+    }
+    steps
 }
 
 fn copy<'a>(n: &Names<'a>) -> Names<'a> {
@@ -334,113 +366,16 @@ fn compile_step(
         roots: &roots,
         ..copy(names)
     };
-    if let Some(bucket) = &step.rate_limit
-        && !cx.integration.rate_limits.contains_key(bucket)
-    {
-        let known: Vec<&str> = cx
-            .integration
-            .rate_limits
-            .keys()
-            .map(String::as_str)
-            .collect();
-        report.at(
-            &format!("{p}/rate_limit"),
-            format!(
-                "unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"
-            ),
-            did_you_mean(bucket, known.iter().copied()),
-        );
-    }
-    let rp = format!("{p}/request");
-    let template = |value: &Value, pointer: &str, report: &mut Reporter<'_>| {
-        let t = compile_template(value, pointer, report);
-        request_names.check(&t.references(), pointer, report);
-        t
+    check_rate_limit(step, p, cx, report);
+    let request = RequestCompiler {
+        names: &request_names,
+        pointer: format!("{p}/request"),
     };
-    let path = template(
-        &Value::String(step.request.path.clone()),
-        &format!("{rp}/path"),
-        report,
-    );
-    if !step.request.path.starts_with('/') {
-        report.at(&format!("{rp}/path"), "a path must start with `/`", None);
-    }
-    let pairs = |map: &serde_json::Map<String, Value>, key: &str, report: &mut Reporter<'_>| {
-        map.iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    template(
-                        v,
-                        &format!("{rp}/{key}/{}", crate::source::escape(k)),
-                        report,
-                    ),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    let query = pairs(&step.request.query, "query", report);
-    for name in step
-        .request
-        .headers
-        .keys()
-        .filter(|n| !super::is_header_name(n))
-    {
-        let pointer = format!("{rp}/headers/{}", crate::source::escape(name));
-        report.at(
-            &pointer,
-            format!("`{name}` is not a valid HTTP header name"),
-            None,
-        );
-    }
-    let headers = pairs(&step.request.headers, "headers", report);
-    let body = match (&step.request.body, &step.request.multipart) {
-        (Some(_), Some(_)) => {
-            report.at(
-                &rp,
-                "a request has either `body` or `multipart`, not both",
-                None,
-            );
-            BodyPlan::Empty
-        }
-        (Some(body), None) => BodyPlan::Json(template(body, &format!("{rp}/body"), report)),
-        (None, Some(parts)) => BodyPlan::Multipart(
-            parts
-                .iter()
-                .map(|(name, part)| {
-                    let pp = format!("{rp}/multipart/{}", crate::source::escape(name));
-                    match part {
-                        PartSpec::Text(text) => PartPlan::Text {
-                            name: name.clone(),
-                            value: template(&Value::String(text.clone()), &pp, report),
-                        },
-                        PartSpec::File(file) => {
-                            let opt = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
-                                v.as_ref().map(|t| {
-                                    template(
-                                        &Value::String(t.clone()),
-                                        &format!("{pp}/{key}"),
-                                        report,
-                                    )
-                                })
-                            };
-                            PartPlan::File {
-                                name: name.clone(),
-                                fetch: template(
-                                    &Value::String(file.fetch.clone()),
-                                    &format!("{pp}/fetch"),
-                                    report,
-                                ),
-                                file_name: opt(&file.file_name, "file_name", report),
-                                content_type: opt(&file.content_type, "content_type", report),
-                            }
-                        }
-                    }
-                })
-                .collect(),
-        ),
-        (None, None) => BodyPlan::Empty,
-    };
+    let path = request.path(&step.request.path, report);
+    let query = request.pairs(&step.request.query, "query", report);
+    request.check_header_names(&step.request.headers, report);
+    let headers = request.pairs(&step.request.headers, "headers", report);
+    let body = request.body(&step.request.body, &step.request.multipart, report);
     let mut select_roots = roots.clone();
     select_roots.push("response");
     let select_names = Names {
@@ -472,6 +407,140 @@ fn compile_step(
         select,
         on_empty: step.on_empty.clone(),
     })
+}
+
+/// A step's `rate_limit` must name a bucket the integration declares.
+fn check_rate_limit(step: &StepSpec, p: &str, cx: &MethodContext<'_>, report: &mut Reporter<'_>) {
+    let Some(bucket) = &step.rate_limit else {
+        return;
+    };
+    if cx.integration.rate_limits.contains_key(bucket) {
+        return;
+    }
+    let known: Vec<&str> = cx
+        .integration
+        .rate_limits
+        .keys()
+        .map(String::as_str)
+        .collect();
+    report.at(
+        &format!("{p}/rate_limit"),
+        format!(
+            "unknown rate limit `{bucket}` (declare it under `rate_limits` in integration.yaml)"
+        ),
+        did_you_mean(bucket, known.iter().copied()),
+    );
+}
+
+/// Compiles the parts of one step's `request`, each template checked against the names the
+/// request may read.
+struct RequestCompiler<'a> {
+    names: &'a Names<'a>,
+    /// The JSON pointer of the request (`/methods/create/steps/0/request`).
+    pointer: String,
+}
+
+impl RequestCompiler<'_> {
+    fn template(&self, value: &Value, pointer: &str, report: &mut Reporter<'_>) -> Template {
+        let t = compile_template(value, pointer, report);
+        self.names.check(&t.references(), pointer, report);
+        t
+    }
+
+    fn text(&self, text: &str, pointer: &str, report: &mut Reporter<'_>) -> Template {
+        self.template(&Value::String(text.to_owned()), pointer, report)
+    }
+
+    /// The path template; a path must start with `/`.
+    fn path(&self, path: &str, report: &mut Reporter<'_>) -> Template {
+        let pointer = format!("{}/path", self.pointer);
+        let template = self.text(path, &pointer, report);
+        if !path.starts_with('/') {
+            report.at(&pointer, "a path must start with `/`", None);
+        }
+        template
+    }
+
+    /// Named templates (`query`, `headers`).
+    fn pairs(
+        &self,
+        map: &serde_json::Map<String, Value>,
+        key: &str,
+        report: &mut Reporter<'_>,
+    ) -> Vec<(String, Template)> {
+        map.iter()
+            .map(|(k, v)| {
+                let pointer = format!("{}/{key}/{}", self.pointer, crate::source::escape(k));
+                (k.clone(), self.template(v, &pointer, report))
+            })
+            .collect()
+    }
+
+    fn check_header_names(
+        &self,
+        headers: &serde_json::Map<String, Value>,
+        report: &mut Reporter<'_>,
+    ) {
+        for name in headers.keys().filter(|n| !super::is_header_name(n)) {
+            let pointer = format!("{}/headers/{}", self.pointer, crate::source::escape(name));
+            report.at(
+                &pointer,
+                format!("`{name}` is not a valid HTTP header name"),
+                None,
+            );
+        }
+    }
+
+    /// The body: JSON, multipart, or none (never both).
+    fn body(
+        &self,
+        json: &Option<Value>,
+        multipart: &Option<BTreeMap<String, PartSpec>>,
+        report: &mut Reporter<'_>,
+    ) -> BodyPlan {
+        match (json, multipart) {
+            (Some(_), Some(_)) => {
+                report.at(
+                    &self.pointer,
+                    "a request has either `body` or `multipart`, not both",
+                    None,
+                );
+                BodyPlan::Empty
+            }
+            (Some(body), None) => {
+                BodyPlan::Json(self.template(body, &format!("{}/body", self.pointer), report))
+            }
+            (None, Some(parts)) => BodyPlan::Multipart(
+                parts
+                    .iter()
+                    .map(|(name, part)| self.part(name, part, report))
+                    .collect(),
+            ),
+            (None, None) => BodyPlan::Empty,
+        }
+    }
+
+    fn part(&self, name: &str, part: &PartSpec, report: &mut Reporter<'_>) -> PartPlan {
+        let pp = format!("{}/multipart/{}", self.pointer, crate::source::escape(name));
+        match part {
+            PartSpec::Text(text) => PartPlan::Text {
+                name: name.to_owned(),
+                value: self.text(text, &pp, report),
+            },
+            PartSpec::File(file) => {
+                let optional = |v: &Option<String>, key: &str, report: &mut Reporter<'_>| {
+                    v.as_ref()
+                        .map(|t| self.text(t, &format!("{pp}/{key}"), report))
+                };
+                PartPlan::File {
+                    name: name.to_owned(),
+                    fetch: self.text(&file.fetch, &format!("{pp}/fetch"), report),
+                    file_name: optional(&file.file_name, "file_name", report),
+                    content_type: optional(&file.content_type, "content_type", report),
+                }
+            }
+        }
+    }
 }
 
 fn compile_response(

@@ -32,7 +32,7 @@ impl Names<'_> {
                     format!(
                         "unknown name `{}` (here expressions read {})",
                         r.root,
-                        list(self.roots)
+                        crate::backticked(self.roots)
                     ),
                     did_you_mean(&r.root, self.roots.iter().copied()),
                 );
@@ -71,12 +71,4 @@ impl Names<'_> {
             }
         }
     }
-}
-
-fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -71,8 +71,10 @@ impl MethodPlan {
     /// Validates `input` and starts a run: every input problem is reported at once, before any
     /// request exists.
     pub fn start(self: &Arc<Self>, input: RunInput) -> Result<(Run, Next), RunError> {
-        let (validated, scope) = input::validate(self, input)
-            .map_err(|(problems, warnings)| RunError::Input { problems, warnings })?;
+        let (validated, scope) = input::validate(self, input).map_err(|found| RunError::Input {
+            problems: found.problems,
+            warnings: found.warnings,
+        })?;
         let mut run = Run {
             plan: self.clone(),
             scope,

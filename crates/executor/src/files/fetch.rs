@@ -68,39 +68,75 @@ pub(crate) async fn fetch_part(
     fault: &FileFault,
 ) -> Result<Part, ()> {
     let shown = crate::redact::origin_and_path_text(file.url);
-    let Ok(url) = Url::parse(file.url) else {
-        fault.set(&shown, FileErrorKind::InvalidUrl);
-        return Err(());
-    };
+    fetch(client, network, file, limits, fault, &shown)
+        .await
+        .map_err(|kind| fault.set(&shown, kind))
+}
+
+/// [`fetch_part`], with why it failed; `shown` is the URL as errors show it.
+async fn fetch(
+    client: &Client,
+    network: &Network,
+    file: &FileRequest<'_>,
+    limits: FetchLimits,
+    fault: &FileFault,
+    shown: &str,
+) -> Result<Part, FileErrorKind> {
+    let url = Url::parse(file.url).map_err(|_| FileErrorKind::InvalidUrl)?;
     let file_name = file
         .file_name
         .filter(|name| !name.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| name_from_url(&url));
-    let response = get_following_redirects(client, network, url, limits.timeout)
-        .await
-        .map_err(|kind| fault.set(&shown, kind))?;
-    let refuse = |kind: FileErrorKind| {
-        fault.set(&shown, kind);
+    let response = get_following_redirects(client, network, url, limits.timeout).await?;
+    let length = acceptable_length(&response, limits.max_bytes)?;
+    let content_type = content_type(file, &response);
+    let stream = Limited {
+        inner: response.bytes_stream().boxed(),
+        received: 0,
+        max_bytes: limits.max_bytes,
+        expected: length,
+        url: shown.to_owned(),
+        fault: fault.clone(),
+        done: false,
     };
+    let body = Body::wrap_stream(stream);
+    let part = match length {
+        Some(length) => Part::stream_with_length(body, length),
+        None => Part::stream(body),
+    }
+    .file_name(file_name);
+    part.mime_str(&content_type)
+        .map_err(|error| FileErrorKind::Fetch {
+            status: None,
+            message: format!("unusable content type: {error}"),
+        })
+}
+
+/// The announced length of a successful answer; an error status or a length over `max_bytes`
+/// is refused before any byte is read.
+fn acceptable_length(response: &Response, max_bytes: u64) -> Result<Option<u64>, FileErrorKind> {
     let status = response.status();
     if !status.is_success() {
-        refuse(FileErrorKind::Fetch {
+        return Err(FileErrorKind::Fetch {
             status: Some(status.as_u16()),
             message: status
                 .canonical_reason()
                 .unwrap_or("unexpected status")
                 .to_lowercase(),
         });
-        return Err(());
     }
     let length = response.content_length();
-    if length.is_some_and(|length| length > limits.max_bytes) {
-        refuse(FileErrorKind::TooLarge {
-            max_bytes: limits.max_bytes,
-        });
-        return Err(());
+    if length.is_some_and(|length| length > max_bytes) {
+        return Err(FileErrorKind::TooLarge { max_bytes });
     }
+    Ok(length)
+}
+
+/// The part's content type: the mapping's, else the answer's, else
+/// `application/octet-stream` (also when the chosen one does not parse, rather than failing
+/// the upload).
+fn content_type(file: &FileRequest<'_>, response: &Response) -> String {
     let content_type = file
         .content_type
         .filter(|value| !value.is_empty())
@@ -113,36 +149,11 @@ pub(crate) async fn fetch_part(
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let stream = Limited {
-        inner: response.bytes_stream().boxed(),
-        received: 0,
-        max_bytes: limits.max_bytes,
-        expected: length,
-        url: shown,
-        fault: fault.clone(),
-        done: false,
-    };
-    let body = Body::wrap_stream(stream);
-    let part = match length {
-        Some(length) => Part::stream_with_length(body, length),
-        None => Part::stream(body),
-    }
-    .file_name(file_name);
-    // A content type that does not parse is replaced rather than failing the upload.
-    let content_type = if Part::text("").mime_str(&content_type).is_ok() {
-        content_type.as_str()
+    if Part::text("").mime_str(&content_type).is_ok() {
+        content_type
     } else {
-        "application/octet-stream"
-    };
-    part.mime_str(content_type).map_err(|error| {
-        fault.set(
-            &crate::redact::origin_and_path_text(file.url),
-            FileErrorKind::Fetch {
-                status: None,
-                message: format!("unusable content type: {error}"),
-            },
-        );
-    })
+        "application/octet-stream".to_owned()
+    }
 }
 
 /// GETs `url`, following up to [`MAX_FILE_REDIRECTS`] redirects to http(s) URLs; every hop is
@@ -190,7 +201,7 @@ async fn get_following_redirects(
 /// Refuses a file URL that is not http(s), or whose address the file guard forbids (looked up
 /// here when a proxy resolves names; otherwise the client's resolver checks names).
 async fn check_file_url(network: &Network, url: &Url) -> Result<(), FileErrorKind> {
-    if !matches!(url.scheme(), "http" | "https") {
+    if !switchboard_core::is_http_url(url) {
         return Err(FileErrorKind::UnsupportedScheme {
             scheme: url.scheme().to_owned(),
         });

@@ -1,25 +1,19 @@
-//! Meta endpoints: what one integration's method accepts and returns, generated from its plan.
+//! Meta endpoints: what one integration's method accepts and returns (the documents are built
+//! at start by [`crate::describe`]).
 //!
 //! - `GET /unified/{model}/{resource}/{integration}/meta/{method}`
 //! - `GET /unified/{model}/{resource}/meta/{method}?integrated_account_id=…` (the account's
-//!   integration)
-//!
-//! Answer: `{method, integration, resource, documentation_link, query_schema,
-//! request_body_schema, response_schema, schema, default_query, default_body,
-//! conditionally_required_fields}`. The input schemas list only fields the integration carries,
-//! each with `x-switchboard-support` (`supported` / `required`) and its note, and a `required`
-//! array; `remote_query` / `remote_data` are always accepted. `response_schema` lists only the
-//! fields the mapping fills; `schema` is the full unified schema.
+//!   integration, whose id the answer repeats)
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use serde_json::{Map, Value, json};
-use switchboard_core::{FieldSupport, MethodPlan, Registry, Support};
+use serde_json::Value;
+use switchboard_core::{MethodPlan, Registry};
 
+use crate::describe::method_meta;
 use crate::envelope::ApiError;
-use crate::query;
-use crate::routes::unified::ACCOUNT_PARAM;
+use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 
 /// `GET /unified/{model}/{resource}/{integration}/meta/{method}`.
@@ -69,6 +63,7 @@ fn built(state: &AppState, plan: &MethodPlan) -> Value {
     );
     state
         .inner
+        .documents
         .meta
         .get(&key)
         .cloned()
@@ -102,106 +97,4 @@ fn find<'a>(
                 format!("`{integration}` has no mapping for `{resource}` method `{method}`"),
             )
         })
-}
-
-/// The meta document of one method plan.
-pub fn method_meta(plan: &MethodPlan) -> Value {
-    let schema = plan.schema();
-    let defs = shared_defs(&schema.definitions());
-    let input = |kind: &str, fields: &[FieldSupport], passthrough: &str| {
-        let declared = schema
-            .document
-            .pointer(&format!("/$defs/{}_{kind}/properties", plan.method))
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        input_schema(&declared, fields, passthrough, &defs)
-    };
-    let query_schema = input("query", plan.query_fields(), "remote_query");
-    let body_schema = input("body", plan.body_fields(), "remote_data");
-    let defaults = |fields: &[FieldSupport]| -> Map<String, Value> {
-        fields
-            .iter()
-            .filter_map(|f| Some((f.name.clone(), f.default.clone()?)))
-            .collect()
-    };
-    let mut response = Map::new();
-    for name in plan.response_fields() {
-        if let Some(field) = schema.record_field(name) {
-            response.insert(name.to_owned(), field.clone());
-        }
-    }
-    let conditional: Vec<Value> = plan
-        .conditional_requirements()
-        .into_iter()
-        .map(|(field, when, because)| json!({"field": field, "when": when, "because": because}))
-        .collect();
-    json!({
-        "method": plan.method,
-        "integration": plan.integration,
-        "resource": plan.resource,
-        "documentation_link": plan.documentation.clone().or_else(|| plan.integration_plan().documentation.clone()),
-        "query_schema": query_schema,
-        "request_body_schema": body_schema,
-        "response_schema": {"type": "object", "properties": response, "$defs": defs},
-        "schema": schema.document,
-        "default_query": defaults(plan.query_fields()),
-        "default_body": defaults(plan.body_fields()),
-        "conditionally_required_fields": conditional,
-    })
-}
-
-/// The `$defs` that describe records (not the per-method `*_query` / `*_body` inputs).
-fn shared_defs(defs: &Map<String, Value>) -> Map<String, Value> {
-    defs.iter()
-        .filter(|(name, _)| !name.ends_with("_query") && !name.ends_with("_body"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-fn input_schema(
-    declared: &Map<String, Value>,
-    fields: &[FieldSupport],
-    passthrough: &str,
-    defs: &Map<String, Value>,
-) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for field in fields {
-        let passes = field.name == passthrough;
-        if field.support == Support::Unsupported && !passes {
-            continue;
-        }
-        let mut schema = declared
-            .get(&field.name)
-            .cloned()
-            .unwrap_or_else(|| json!({}));
-        if let Value::Object(map) = &mut schema {
-            let support = if field.support == Support::Unsupported {
-                "passthrough"
-            } else {
-                support_name(field.support)
-            };
-            map.insert("x-switchboard-support".into(), Value::from(support));
-            if let Some(default) = &field.default {
-                map.insert("default".into(), default.clone());
-            }
-            if let Some(note) = &field.note {
-                map.insert("x-switchboard-note".into(), Value::from(note.clone()));
-            }
-        }
-        if field.support == Support::Required {
-            required.push(Value::from(field.name.clone()));
-        }
-        properties.insert(field.name.clone(), schema);
-    }
-    json!({"type": "object", "properties": properties, "required": required, "$defs": defs})
-}
-
-fn support_name(support: Support) -> &'static str {
-    match support {
-        Support::Supported => "supported",
-        Support::Required => "required",
-        Support::Unsupported => "unsupported",
-    }
 }

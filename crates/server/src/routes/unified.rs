@@ -5,33 +5,27 @@
 //! expect; core's warnings go in the `X-Switchboard-Warnings` header as a JSON array so the body
 //! keeps the contract's shape.
 
-use std::convert::Infallible;
-
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
-use switchboard_core::{RunInput, Warning};
+use serde_json::Value;
+use switchboard_core::Warning;
 use switchboard_executor::{Exchange, Outcome};
 
 use crate::envelope::ApiError;
 use crate::format::{ResponseFormat, ResponseOptions};
-use crate::idempotency::{Remember, Streamed};
+use crate::handoff::{LogDetails, Remember, Streamed, chunked};
+use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::LogExchange;
-use crate::telemetry::LogDetails;
-use crate::{account, failure, query};
+use crate::{account, exec_envelope};
 
 /// The header carrying core's warnings (fields not carried, and why) as a JSON array.
 pub const WARNINGS_HEADER: &str = "x-switchboard-warnings";
 /// The header carrying the provider's status of the exchange a `raw` / `stream` body comes from.
 pub const REMOTE_STATUS_HEADER: &str = "x-switchboard-remote-status";
-/// The query parameter naming the integrated account.
-pub const ACCOUNT_PARAM: &str = "integrated_account_id";
-/// The size of the chunks of a streamed body.
-const CHUNK: usize = 16 * 1024;
 
 /// `POST /unified/{model}/{resource}`.
 pub(crate) async fn create(
@@ -76,9 +70,11 @@ async fn handle(
     response
 }
 
-type Failure = (ApiError, bool);
+/// An error response, and whether idempotency keeps it ([`Remember`]): true once the provider
+/// may have been contacted.
+type ErrorAnswer = (ApiError, bool);
 
-fn early(error: ApiError) -> Failure {
+fn early(error: ApiError) -> ErrorAnswer {
     (error, false)
 }
 
@@ -90,7 +86,7 @@ async fn run(
     uri: &Uri,
     body: Result<Bytes, BytesRejection>,
     details: &mut LogDetails,
-) -> Result<Response, Failure> {
+) -> Result<Response, ErrorAnswer> {
     let body =
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::read(uri).map_err(early)?;
@@ -135,18 +131,7 @@ async fn run(
         })?;
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    query::coerce(
-        &mut query,
-        plan.schema()
-            .document
-            .pointer(&format!("/$defs/{method}_query")),
-    );
-    let input = RunInput {
-        query,
-        body,
-        context: Map::new(),
-        strict: false,
-    };
+    let input = query::run_input(plan, query, body);
 
     match state.inner.executor.run(plan, input, &account).await {
         Ok(outcome) => {
@@ -160,7 +145,7 @@ async fn run(
         }
         Err(error) => {
             details.exchanges = log_exchanges(error.exchanges());
-            let (api, remember) = failure::from_exec(&error);
+            let (api, remember) = exec_envelope::for_error(&error);
             if api.status().is_server_error() {
                 tracing::warn!(error = %error, "unified call failed");
             } else {
@@ -240,15 +225,6 @@ fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
         response.extensions_mut().insert(Streamed);
     }
     response
-}
-
-/// A body sent in chunks, with no `Content-Length` (chunked transfer encoding on HTTP/1.1).
-pub(crate) fn chunked(bytes: Bytes) -> Body {
-    let chunks: Vec<Result<Bytes, Infallible>> = (0..bytes.len())
-        .step_by(CHUNK)
-        .map(|at| Ok(bytes.slice(at..bytes.len().min(at + CHUNK))))
-        .collect();
-    Body::from_stream(futures_util::stream::iter(chunks))
 }
 
 /// Core's warnings as a header value: a JSON array, non-ASCII escaped as `\uXXXX`.

@@ -53,7 +53,7 @@ pub use faults::{Fault, FaultKind};
 pub use records::{RecordedCall, Upload};
 
 use state::{Shared, StaticFile};
-use store::Store;
+use store::LeverAccount;
 
 /// What must be escaped in a file name used as one URL path segment.
 const PATH_SEGMENT: &AsciiSet = &CONTROLS
@@ -108,7 +108,7 @@ impl FakeLever {
     pub async fn bind(addr: SocketAddr) -> io::Result<FakeLever> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let store = Store::new(FakeLever::USER_ID, FakeLever::POSTING_ID);
+        let store = LeverAccount::new(FakeLever::USER_ID, FakeLever::POSTING_ID);
         let shared = Arc::new(Shared::new(format!("http://{addr}"), store));
         let router = routes::router(Arc::clone(&shared));
         let server = tokio::spawn(server::run(listener, Arc::clone(&shared), router));

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-use super::error::ApiError;
+use super::error::LeverError;
 use super::faults::FaultKind;
 use super::records::{RecordedCall, parse_query};
 use super::state::Shared;
@@ -118,11 +118,11 @@ async fn handle(
         Err(error) => {
             let index = shared.record(call);
             let error = if error.is::<LengthLimitError>() {
-                ApiError::payload_too_large(format!(
+                LeverError::payload_too_large(format!(
                     "request body is larger than {MAX_BODY_BYTES} bytes"
                 ))
             } else {
-                ApiError::bad_request(format!("could not read the request body: {error}"))
+                LeverError::bad_request(format!("could not read the request body: {error}"))
             };
             let response = error.into_response();
             shared.set_status(index, response.status().as_u16());
@@ -156,7 +156,7 @@ async fn handle(
             match task.await {
                 Ok(response) => response,
                 Err(error) => {
-                    ApiError::internal(format!("delayed request failed: {error}")).into_response()
+                    LeverError::internal(format!("delayed request failed: {error}")).into_response()
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::faults::{Fault, FaultKind, FaultQueue};
 use super::records::RecordedCall;
-use super::store::Store;
+use super::store::LeverAccount;
 
 /// A file served without auth at `/files/{name}`.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub(crate) struct StaticFile {
 pub(crate) struct Shared {
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub(crate) origin: String,
-    store: Mutex<Store>,
+    store: Mutex<LeverAccount>,
     calls: Mutex<Vec<RecordedCall>>,
     faults: Mutex<FaultQueue>,
     files: Mutex<HashMap<String, StaticFile>>,
@@ -27,7 +27,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// State for a server reachable at `origin`.
-    pub(crate) fn new(origin: String, store: Store) -> Shared {
+    pub(crate) fn new(origin: String, store: LeverAccount) -> Shared {
         Shared {
             origin,
             store: Mutex::new(store),
@@ -43,7 +43,7 @@ impl Shared {
     }
 
     /// The Lever account.
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, LeverAccount> {
         lock(&self.store)
     }
 

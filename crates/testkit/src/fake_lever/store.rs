@@ -5,13 +5,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use super::error::ApiError;
+use super::error::LeverError;
 use super::model::{Contact, ContactDetails, Opportunity};
 use super::records::Upload;
 
 /// The state behind the fake's Lever routes.
 #[derive(Debug)]
-pub(crate) struct Store {
+pub(crate) struct LeverAccount {
     users: BTreeSet<String>,
     postings: BTreeSet<String>,
     contacts: Vec<Contact>,
@@ -20,10 +20,10 @@ pub(crate) struct Store {
     last_ms: i64,
 }
 
-impl Store {
+impl LeverAccount {
     /// An account with one user and one published posting.
-    pub(crate) fn new(user: &str, posting: &str) -> Store {
-        Store {
+    pub(crate) fn new(user: &str, posting: &str) -> LeverAccount {
+        LeverAccount {
             users: BTreeSet::from([user.to_owned()]),
             postings: BTreeSet::from([posting.to_owned()]),
             contacts: Vec::new(),
@@ -71,13 +71,13 @@ impl Store {
         &mut self,
         explicit: Option<&str>,
         details: ContactDetails,
-    ) -> Result<(String, bool), ApiError> {
+    ) -> Result<(String, bool), LeverError> {
         let existing = match explicit {
             Some(id) => Some(
                 self.contacts
                     .iter()
                     .position(|contact| contact.id == id)
-                    .ok_or_else(|| ApiError::bad_request(format!("contact `{id}` not found")))?,
+                    .ok_or_else(|| LeverError::bad_request(format!("contact `{id}` not found")))?,
             ),
             None => self
                 .contacts

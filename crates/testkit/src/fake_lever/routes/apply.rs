@@ -8,7 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::super::error::ApiError;
+use super::super::error::LeverError;
 use super::super::model::{Application, ContactDetails, ORIGINS, Opportunity, Phone};
 use super::super::state::Shared;
 use super::super::store::new_id;
@@ -36,7 +36,7 @@ struct Answer {
 struct Answers(Vec<(String, String)>);
 
 impl Answers {
-    fn new(group: &str, answers: Option<Vec<Answer>>) -> Result<Answers, ApiError> {
+    fn new(group: &str, answers: Option<Vec<Answer>>) -> Result<Answers, LeverError> {
         let mut values = Vec::new();
         for answer in answers.unwrap_or_default() {
             match answer.value {
@@ -44,7 +44,7 @@ impl Answers {
                 Some(Value::String(text)) if text.trim().is_empty() => {}
                 Some(Value::String(text)) => values.push((answer.name, text.trim().to_owned())),
                 Some(_) => {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(LeverError::bad_request(format!(
                         "{group} `{}` must have a string value",
                         answer.name
                     )));
@@ -70,7 +70,7 @@ impl Answers {
 pub(super) async fn form(
     State(shared): State<Arc<Shared>>,
     Path(posting): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     if !shared.store().has_posting(&posting) {
         return Err(posting_not_found(&posting));
     }
@@ -104,7 +104,7 @@ pub(super) async fn apply(
     Path(posting): Path<String>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     if !shared.store().has_posting(&posting) {
         return Err(posting_not_found(&posting));
     }
@@ -113,7 +113,7 @@ pub(super) async fn apply(
         && value != "true"
         && value != "false"
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(LeverError::bad_request(format!(
             "invalid send_confirmation_email `{value}`; expected true or false"
         )));
     }
@@ -122,25 +122,27 @@ pub(super) async fn apply(
     let urls = Answers::new("urls", body.urls)?;
     let full_name = personal
         .get("fullName")
-        .ok_or_else(|| ApiError::bad_request("personalInformation `fullName` is required"))?;
+        .ok_or_else(|| LeverError::bad_request("personalInformation `fullName` is required"))?;
     let email = personal
         .get("email")
-        .ok_or_else(|| ApiError::bad_request("personalInformation `email` is required"))?;
+        .ok_or_else(|| LeverError::bad_request("personalInformation `email` is required"))?;
     if !email.contains('@') {
-        return Err(ApiError::bad_request(format!("invalid email `{email}`")));
+        return Err(LeverError::bad_request(format!("invalid email `{email}`")));
     }
     let custom_questions = body.custom_questions.unwrap_or_default();
     if let Some(bad) = custom_questions.iter().position(|card| {
         !card.get("id").is_some_and(Value::is_string)
             || !card.get("fields").is_some_and(Value::is_array)
     }) {
-        return Err(ApiError::bad_request(format!(
+        return Err(LeverError::bad_request(format!(
             "customQuestions[{bad}] must be an object with a string `id` and an array `fields`"
         )));
     }
     let origin = body.origin.unwrap_or_else(|| "applied".to_owned());
     if !ORIGINS.contains(&origin.as_str()) {
-        return Err(ApiError::bad_request(format!("invalid origin `{origin}`")));
+        return Err(LeverError::bad_request(format!(
+            "invalid origin `{origin}`"
+        )));
     }
 
     let phone = personal.get("phone").map(|value| Phone {
@@ -199,6 +201,6 @@ pub(super) async fn apply(
     Ok(Json(json!({ "data": { "applicationId": application_id } })))
 }
 
-fn posting_not_found(posting: &str) -> ApiError {
-    ApiError::not_found(format!("posting `{posting}` not found"))
+fn posting_not_found(posting: &str) -> LeverError {
+    LeverError::not_found(format!("posting `{posting}` not found"))
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::super::error::ApiError;
+use super::super::error::LeverError;
 use super::super::state::Shared;
 use super::file_response;
 
@@ -13,9 +13,9 @@ use super::file_response;
 pub(super) async fn serve(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, LeverError> {
     let file = shared
         .file(&name)
-        .ok_or_else(|| ApiError::not_found(format!("file `{name}` not found")))?;
+        .ok_or_else(|| LeverError::not_found(format!("file `{name}` not found")))?;
     Ok(file_response(Some(&file.content_type), file.bytes))
 }

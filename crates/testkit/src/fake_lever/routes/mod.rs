@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
 
 use super::FakeLever;
-use super::error::ApiError;
+use super::error::LeverError;
 use super::records::parse_query;
 use super::state::Shared;
 
@@ -69,9 +69,9 @@ async fn authenticate(request: Request, next: Next) -> Response {
         .get(AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
     match header {
-        None => ApiError::unauthorized("missing Authorization header").into_response(),
+        None => LeverError::unauthorized("missing Authorization header").into_response(),
         Some(value) if is_authorized(value) => next.run(request).await,
-        Some(_) => ApiError::unauthorized("invalid API key or access token").into_response(),
+        Some(_) => LeverError::unauthorized("invalid API key or access token").into_response(),
     }
 }
 
@@ -91,12 +91,12 @@ fn is_authorized(header: &str) -> bool {
     }
 }
 
-async fn not_found(uri: Uri) -> ApiError {
-    ApiError::not_found(format!("no route for `{}`", uri.path()))
+async fn not_found(uri: Uri) -> LeverError {
+    LeverError::not_found(format!("no route for `{}`", uri.path()))
 }
 
-async fn method_not_allowed(uri: Uri) -> ApiError {
-    ApiError::method_not_allowed(format!("method not allowed on `{}`", uri.path()))
+async fn method_not_allowed(uri: Uri) -> LeverError {
+    LeverError::method_not_allowed(format!("method not allowed on `{}`", uri.path()))
 }
 
 /// The decoded query pairs of a request.
@@ -133,20 +133,20 @@ pub(crate) fn expands(query: &[(String, String)], what: &str) -> bool {
 pub(crate) fn required_user(
     shared: &Shared,
     query: &[(String, String)],
-) -> Result<String, ApiError> {
+) -> Result<String, LeverError> {
     optional_user(shared, query)?
-        .ok_or_else(|| ApiError::bad_request("missing required query parameter `perform_as`"))
+        .ok_or_else(|| LeverError::bad_request("missing required query parameter `perform_as`"))
 }
 
 /// The `perform_as` user if given; it must be known.
 pub(crate) fn optional_user(
     shared: &Shared,
     query: &[(String, String)],
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, LeverError> {
     match query_value(query, "perform_as").filter(|user| !user.is_empty()) {
         None => Ok(None),
         Some(user) if shared.store().has_user(user) => Ok(Some(user.to_owned())),
-        Some(user) => Err(ApiError::bad_request(format!(
+        Some(user) => Err(LeverError::bad_request(format!(
             "perform_as user `{user}` not found"
         ))),
     }
@@ -156,16 +156,18 @@ pub(crate) fn optional_user(
 pub(crate) fn parse_body<T: DeserializeOwned + Default>(
     body: &Bytes,
     required: bool,
-) -> Result<T, ApiError> {
+) -> Result<T, LeverError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return if required {
-            Err(ApiError::bad_request("request body must be a JSON object"))
+            Err(LeverError::bad_request(
+                "request body must be a JSON object",
+            ))
         } else {
             Ok(T::default())
         };
     }
     serde_json::from_slice(body)
-        .map_err(|error| ApiError::bad_request(format!("invalid JSON body: {error}")))
+        .map_err(|error| LeverError::bad_request(format!("invalid JSON body: {error}")))
 }
 
 /// A response carrying `bytes` as `content_type`.

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::super::error::ApiError;
+use super::super::error::LeverError;
 use super::super::model::{
     Application, ContactDetails, ORIGINS, Opportunity, PHONE_TYPES, Phone, push_unique,
 };
@@ -69,14 +69,14 @@ pub(super) async fn create(
     State(shared): State<Arc<Shared>>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), LeverError> {
     let query = query_pairs(raw);
     let user = required_user(&shared, &query)?;
     let body: CreateBody = parse_body(&body, false)?;
 
     let origin = body.origin.unwrap_or_else(|| "sourced".to_owned());
     if !ORIGINS.contains(&origin.as_str()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(LeverError::bad_request(format!(
             "invalid origin `{origin}`; expected one of {}",
             ORIGINS.join(", ")
         )));
@@ -93,7 +93,7 @@ pub(super) async fn create(
                     value: phone.value,
                 })
             } else {
-                Err(ApiError::bad_request(format!(
+                Err(LeverError::bad_request(format!(
                     "invalid phone type `{kind}`; expected one of {}",
                     PHONE_TYPES.join(", ")
                 )))
@@ -102,18 +102,18 @@ pub(super) async fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let emails = non_empty(body.emails);
     if let Some(bad) = emails.iter().find(|email| !email.contains('@')) {
-        return Err(ApiError::bad_request(format!("invalid email `{bad}`")));
+        return Err(LeverError::bad_request(format!("invalid email `{bad}`")));
     }
     let postings = non_empty(body.postings);
     if postings.len() > 1 {
-        return Err(ApiError::bad_request(
+        return Err(LeverError::bad_request(
             "only one posting may be specified per request",
         ));
     }
 
     let mut store = shared.store();
     if let Some(unknown) = postings.iter().find(|posting| !store.has_posting(posting)) {
-        return Err(ApiError::bad_request(format!(
+        return Err(LeverError::bad_request(format!(
             "posting `{unknown}` not found"
         )));
     }
@@ -124,17 +124,19 @@ pub(super) async fn create(
         .chain(&followers)
         .find(|id| !store.has_user(id))
     {
-        return Err(ApiError::bad_request(format!("user `{unknown}` not found")));
+        return Err(LeverError::bad_request(format!(
+            "user `{unknown}` not found"
+        )));
     }
     let now = store.now();
     let created_at = body.created_at.unwrap_or(now);
     if created_at > now {
-        return Err(ApiError::bad_request("createdAt cannot be in the future"));
+        return Err(LeverError::bad_request("createdAt cannot be in the future"));
     }
     let archived = match body.archived {
         None => None,
         Some(ArchivedBody { reason: None, .. }) => {
-            return Err(ApiError::bad_request(
+            return Err(LeverError::bad_request(
                 "archived.reason is required when archiving",
             ));
         }
@@ -144,7 +146,7 @@ pub(super) async fn create(
         }) => {
             let archived_at = archived_at.unwrap_or(now);
             if archived_at < created_at {
-                return Err(ApiError::bad_request(
+                return Err(LeverError::bad_request(
                     "archived.archivedAt must not be before createdAt",
                 ));
             }
@@ -221,7 +223,7 @@ pub(super) async fn create(
 pub(super) async fn list(
     State(shared): State<Arc<Shared>>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     let query = query_pairs(raw);
     let limit = match query_value(&query, "limit") {
         None => MAX_LIMIT,
@@ -230,21 +232,23 @@ pub(super) async fn list(
             .ok()
             .filter(|limit| (1..=MAX_LIMIT).contains(limit))
             .ok_or_else(|| {
-                ApiError::bad_request(format!("invalid limit `{text}`; expected 1 to {MAX_LIMIT}"))
+                LeverError::bad_request(format!(
+                    "invalid limit `{text}`; expected 1 to {MAX_LIMIT}"
+                ))
             })?,
     };
     let offset = match query_value(&query, "offset") {
         None => 0,
         Some(text) => text
             .parse::<usize>()
-            .map_err(|_| ApiError::bad_request(format!("invalid offset `{text}`")))?,
+            .map_err(|_| LeverError::bad_request(format!("invalid offset `{text}`")))?,
     };
     let archived = match query_value(&query, "archived") {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(LeverError::bad_request(format!(
                 "invalid archived `{other}`; expected true or false"
             )));
         }
@@ -287,7 +291,7 @@ pub(super) async fn show(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     let query = query_pairs(raw);
     let data = shared
         .store()
@@ -302,7 +306,7 @@ pub(super) async fn add_tags(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     change_tags(&shared, &id, raw, &body, push_unique)
 }
 
@@ -312,7 +316,7 @@ pub(super) async fn remove_tags(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     change_tags(&shared, &id, raw, &body, |tags, gone| {
         tags.retain(|tag| !gone.contains(tag));
     })
@@ -324,7 +328,7 @@ fn change_tags(
     raw: Option<String>,
     body: &Bytes,
     change: impl FnOnce(&mut Vec<String>, Vec<String>),
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     let query = query_pairs(raw);
     optional_user(shared, &query)?;
     if !shared.store().has_opportunity(id) {
@@ -333,7 +337,7 @@ fn change_tags(
     let body: TagsBody = parse_body(body, true)?;
     let tags = body
         .tags
-        .ok_or_else(|| ApiError::bad_request("`tags` must be an array of strings"))?;
+        .ok_or_else(|| LeverError::bad_request("`tags` must be an array of strings"))?;
     let mut store = shared.store();
     let now = store.now();
     let opportunity = store
@@ -345,8 +349,8 @@ fn change_tags(
     Ok(Json(json!({ "data": data })))
 }
 
-fn opportunity_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("opportunity `{id}` not found"))
+fn opportunity_not_found(id: &str) -> LeverError {
+    LeverError::not_found(format!("opportunity `{id}` not found"))
 }
 
 /// The trimmed, non-empty strings of an optional list.

@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::super::error::ApiError;
+use super::super::error::LeverError;
 use super::super::records::Upload;
 use super::super::state::Shared;
 use super::super::store::new_id;
@@ -32,7 +32,7 @@ struct FilePart {
 pub(super) async fn upload(
     State(shared): State<Arc<Shared>>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     let part = read_file_part(multipart).await?;
     let id = new_id();
     let uri = format!("{}/uploads/{id}", shared.base_url());
@@ -63,10 +63,10 @@ pub(super) async fn attach(
     Path(opportunity): Path<String>,
     RawQuery(raw): RawQuery,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, LeverError> {
     required_user(&shared, &query_pairs(raw))?;
     if !shared.store().has_opportunity(&opportunity) {
-        return Err(ApiError::not_found(format!(
+        return Err(LeverError::not_found(format!(
             "opportunity `{opportunity}` not found"
         )));
     }
@@ -107,7 +107,7 @@ pub(super) async fn attach(
 pub(super) async fn download(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, LeverError> {
     find_upload(&shared, |upload| upload.id == id && upload.uri.is_some())
 }
 
@@ -115,19 +115,19 @@ pub(super) async fn download(
 pub(super) async fn download_attached(
     State(shared): State<Arc<Shared>>,
     Path((opportunity, file)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, LeverError> {
     find_upload(&shared, |upload| {
         upload.id == file && upload.opportunity.as_deref() == Some(opportunity.as_str())
     })
 }
 
-fn find_upload(shared: &Shared, wanted: impl Fn(&Upload) -> bool) -> Result<Response, ApiError> {
+fn find_upload(shared: &Shared, wanted: impl Fn(&Upload) -> bool) -> Result<Response, LeverError> {
     let store = shared.store();
     let upload = store
         .uploads()
         .iter()
         .find(|upload| wanted(upload))
-        .ok_or_else(|| ApiError::not_found("file not found"))?;
+        .ok_or_else(|| LeverError::not_found("file not found"))?;
     Ok(file_response(
         upload.content_type.as_deref(),
         upload.bytes.clone(),
@@ -137,14 +137,14 @@ fn find_upload(shared: &Shared, wanted: impl Fn(&Upload) -> bool) -> Result<Resp
 /// Reads the part named `file`: 400 when missing or the body is not multipart, 413 over 30 MB.
 async fn read_file_part(
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<FilePart, ApiError> {
+) -> Result<FilePart, LeverError> {
     let mut multipart = multipart.map_err(|rejection| {
-        ApiError::bad_request(format!("expected a multipart/form-data body: {rejection}"))
+        LeverError::bad_request(format!("expected a multipart/form-data body: {rejection}"))
     })?;
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|error| ApiError::bad_request(format!("invalid multipart body: {error}")))?
+        .map_err(|error| LeverError::bad_request(format!("invalid multipart body: {error}")))?
     {
         if field.name() != Some("file") {
             continue;
@@ -152,10 +152,10 @@ async fn read_file_part(
         let filename = field.file_name().unwrap_or_default().to_owned();
         let content_type = field.content_type().map(str::to_owned);
         let bytes = field.bytes().await.map_err(|error| {
-            ApiError::bad_request(format!("invalid multipart part `file`: {error}"))
+            LeverError::bad_request(format!("invalid multipart part `file`: {error}"))
         })?;
         if bytes.len() > MAX_FILE_BYTES {
-            return Err(ApiError::payload_too_large(format!(
+            return Err(LeverError::payload_too_large(format!(
                 "file is {} bytes; the limit is {MAX_FILE_BYTES} bytes (30 MB)",
                 bytes.len()
             )));
@@ -166,5 +166,5 @@ async fn read_file_part(
             bytes: bytes.to_vec(),
         });
     }
-    Err(ApiError::bad_request("missing multipart part `file`"))
+    Err(LeverError::bad_request("missing multipart part `file`"))
 }

@@ -3,7 +3,9 @@
 
 use axum::http::{HeaderName, StatusCode, header};
 use serde_json::{Value, json};
-use switchboard_executor::{ExecError, FileErrorKind, TransportKind};
+use switchboard_executor::{
+    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
+};
 
 use crate::envelope::ApiError;
 
@@ -12,7 +14,7 @@ use crate::envelope::ApiError;
 /// When earlier steps succeeded before the failure (a candidate created, then attaching it to a
 /// job failed), the envelope lists them under `completed_steps` with the provider's answers, so
 /// the caller can find what already exists instead of creating it again.
-pub(crate) fn from_exec(error: &ExecError) -> (ApiError, bool) {
+pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
     let (api, contacted) = envelope(error);
     let exchanges = error.exchanges();
     let completed = match error {
@@ -37,54 +39,7 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
         ExecError::Input { problems, warnings } => {
             (ApiError::invalid_input(problems, warnings), false)
         }
-        ExecError::Provider(failure) => {
-            let remote = failure.error.status;
-            let status = failure
-                .error
-                .unified_status
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .unwrap_or_else(|| remote_status(remote));
-            let mut insight = serde_json::Map::new();
-            insight.insert(
-                "remote_error".into(),
-                json!({"description": "The provider answered with an error", "value": remote}),
-            );
-            if remote == 429 {
-                insight.insert(
-                    "rate_limit_error".into(),
-                    json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.error.retry_after}),
-                );
-            }
-            let message = if failure.error.message.is_empty() {
-                format!("the provider answered with HTTP {remote}")
-            } else {
-                failure.error.message.clone()
-            };
-            let mut api = ApiError::new(status, "remote_error", message)
-                .with("is_remote_error", Value::Bool(true))
-                .with("truto_is_remote_error", Value::Bool(true))
-                .with("remote_status", Value::from(remote))
-                .with("remote_step", Value::from(failure.error.step.clone()))
-                .with("raw_response", failure.error.body.clone())
-                .with("truto_error_insight", Value::Object(insight));
-            if let Some(code) = &failure.error.code {
-                api = api.with("remote_code", Value::from(code.clone()));
-            }
-            if let Some(retry_after) = &failure.error.retry_after {
-                api = api
-                    .with("retry_after", Value::from(retry_after.clone()))
-                    .header(header::RETRY_AFTER, retry_after);
-            }
-            for (name, value) in &failure.headers {
-                let name = name.to_ascii_lowercase();
-                if (name.starts_with("x-ratelimit-") || name.starts_with("ratelimit"))
-                    && let Ok(name) = HeaderName::try_from(name)
-                {
-                    api = api.header(name, value);
-                }
-            }
-            (api, true)
-        }
+        ExecError::Provider(failure) => (provider_envelope(failure), true),
         ExecError::Upstream {
             step,
             message,
@@ -113,36 +68,8 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             ),
             true,
         ),
-        ExecError::Transport(transport) => {
-            let (status, code) = match transport.kind {
-                TransportKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
-                _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
-            };
-            let api = ApiError::new(status, code, transport.to_string())
-                .with("transport_error", Value::from(transport.kind.as_str()))
-                .with("remote_step", Value::from(transport.step.clone()))
-                .with(
-                    "may_have_reached_provider",
-                    Value::Bool(transport.may_have_reached_provider),
-                );
-            (
-                api,
-                transport.may_have_reached_provider || !transport.exchanges.is_empty(),
-            )
-        }
-        ExecError::File(file) => {
-            let status = match &file.kind {
-                FileErrorKind::Fetch { status: None, .. } => StatusCode::BAD_GATEWAY,
-                FileErrorKind::Fetch {
-                    status: Some(s), ..
-                } if *s >= 500 => StatusCode::BAD_GATEWAY,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let api = ApiError::new(status, "file_error", file.to_string())
-                .with("remote_step", Value::from(file.step.clone()))
-                .with("file_url", Value::from(file.url.clone()));
-            (api, !file.exchanges.is_empty())
-        }
+        ExecError::Transport(transport) => transport_envelope(transport),
+        ExecError::File(file) => file_envelope(file),
         ExecError::NoCredentials { .. } | ExecError::Account { .. } => (
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -201,6 +128,92 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
     }
 }
 
+/// A provider's error answer: its status (or the mapping's unified status), message, body and
+/// rate-limit headers.
+fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
+    let remote = failure.error.status;
+    let status = failure
+        .error
+        .unified_status
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or_else(|| remote_status(remote));
+    let mut insight = serde_json::Map::new();
+    insight.insert(
+        "remote_error".into(),
+        json!({"description": "The provider answered with an error", "value": remote}),
+    );
+    if remote == 429 {
+        insight.insert(
+            "rate_limit_error".into(),
+            json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.error.retry_after}),
+        );
+    }
+    let message = if failure.error.message.is_empty() {
+        format!("the provider answered with HTTP {remote}")
+    } else {
+        failure.error.message.clone()
+    };
+    let mut api = ApiError::new(status, "remote_error", message)
+        .with("is_remote_error", Value::Bool(true))
+        .with("truto_is_remote_error", Value::Bool(true))
+        .with("remote_status", Value::from(remote))
+        .with("remote_step", Value::from(failure.error.step.clone()))
+        .with("raw_response", failure.error.body.clone())
+        .with("truto_error_insight", Value::Object(insight));
+    if let Some(code) = &failure.error.code {
+        api = api.with("remote_code", Value::from(code.clone()));
+    }
+    if let Some(retry_after) = &failure.error.retry_after {
+        api = api
+            .with("retry_after", Value::from(retry_after.clone()))
+            .header(header::RETRY_AFTER, retry_after);
+    }
+    for (name, value) in &failure.headers {
+        let name = name.to_ascii_lowercase();
+        if (name.starts_with("x-ratelimit-") || name.starts_with("ratelimit"))
+            && let Ok(name) = HeaderName::try_from(name)
+        {
+            api = api.header(name, value);
+        }
+    }
+    api
+}
+
+/// The provider could not be reached: a timeout or an unreachable upstream, and whether the
+/// request may have reached it.
+fn transport_envelope(transport: &TransportError) -> (ApiError, bool) {
+    let (status, code) = match transport.kind {
+        TransportKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
+        _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
+    };
+    let api = ApiError::new(status, code, transport.to_string())
+        .with("transport_error", Value::from(transport.kind.as_str()))
+        .with("remote_step", Value::from(transport.step.clone()))
+        .with(
+            "may_have_reached_provider",
+            Value::Bool(transport.may_have_reached_provider),
+        );
+    (
+        api,
+        transport.may_have_reached_provider || !transport.exchanges.is_empty(),
+    )
+}
+
+/// A file to upload could not be fetched or was refused.
+fn file_envelope(file: &FileError) -> (ApiError, bool) {
+    let status = match &file.kind {
+        FileErrorKind::Fetch { status: None, .. } => StatusCode::BAD_GATEWAY,
+        FileErrorKind::Fetch {
+            status: Some(s), ..
+        } if *s >= 500 => StatusCode::BAD_GATEWAY,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let api = ApiError::new(status, "file_error", file.to_string())
+        .with("remote_step", Value::from(file.step.clone()))
+        .with("file_url", Value::from(file.url.clone()));
+    (api, !file.exchanges.is_empty())
+}
+
 /// The status a provider error is answered with: the provider's own for 4xx and 502–504,
 /// 502 for any other 5xx or unexpected status (so our own 500 always means our own bug).
 fn remote_status(status: u16) -> StatusCode {
@@ -227,7 +240,7 @@ mod tests {
     #[test]
     fn a_mapped_status_wins_over_the_providers() {
         let failure = |unified_status| {
-            ExecError::Provider(Box::new(switchboard_executor::ProviderFailure {
+            ExecError::Provider(Box::new(switchboard_executor::ProviderErrorResponse {
                 error: switchboard_core::ProviderError {
                     step: "create".into(),
                     status: 200,
@@ -241,7 +254,7 @@ mod tests {
                 exchanges: Vec::new(),
             }))
         };
-        let status = |error: &ExecError| from_exec(error).0.into_response().status();
+        let status = |error: &ExecError| for_error(error).0.into_response().status();
         assert_eq!(
             status(&failure(Some(422))),
             StatusCode::UNPROCESSABLE_ENTITY

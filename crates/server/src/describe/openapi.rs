@@ -1,0 +1,373 @@
+//! The OpenAPI 3.1 document generated from the registry — one operation per mapped (resource,
+//! method), the unified schemas and their definitions as components — plus the server's own
+//! routes.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use switchboard_core::{Registry, Support, UnifiedSchema};
+
+use crate::format::ResponseFormat;
+
+/// (resource, method) → the integrations that map it, each with its query fields' support.
+type Operations = BTreeMap<(String, String), Vec<(String, Vec<(String, Support)>)>>;
+
+/// The component name prefix of a unified resource: `ats/candidates` → `ats.candidates`.
+fn prefix(resource: &str) -> String {
+    resource.replace('/', ".")
+}
+
+fn component(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// Points references to a schema's definitions at its components: `x` →
+/// `#/components/schemas/<prefix>.x`.
+fn rewrite_refs(value: &mut Value, prefix: &str) {
+    UnifiedSchema::relink_definitions(value, &|name| {
+        format!("#/components/schemas/{prefix}.{name}")
+    });
+}
+
+/// The OpenAPI 3.1 document for everything `registry` holds.
+pub fn openapi(registry: &Registry) -> Value {
+    let mut schemas = schema_components(registry);
+    schemas.extend(server_components());
+    let mut paths = Map::new();
+    for ((resource, method), integrations) in &operations(registry) {
+        let Some(schema) = registry.schema(resource) else {
+            continue;
+        };
+        let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
+        let path = if method == "create" {
+            format!("/unified/{resource}")
+        } else {
+            format!("/unified/{resource}/{method}")
+        };
+        let operation = unified_operation(schema, method, integrations);
+        paths.insert(path, json!({"post": operation}));
+        paths.extend(meta_paths(resource, method, &names));
+    }
+    paths.extend(server_paths());
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Switchboard unified API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Unified API generated from the loaded mappings and unified schemas. Every route but /health and /ready needs `Authorization: Bearer <token>`. Errors share one envelope (`Error`).",
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+    })
+}
+
+/// Each unified schema's record and definitions as components, named `<prefix>` and
+/// `<prefix>.<definition>`.
+fn schema_components(registry: &Registry) -> Map<String, Value> {
+    let mut schemas = Map::new();
+    for schema in registry.schemas() {
+        let prefix = prefix(&schema.name);
+        let mut root = schema.record_schema();
+        rewrite_refs(&mut root, &prefix);
+        schemas.insert(prefix.clone(), root);
+        for (name, mut def) in schema.definitions() {
+            rewrite_refs(&mut def, &prefix);
+            schemas.insert(format!("{prefix}.{name}"), def);
+        }
+    }
+    schemas
+}
+
+/// Every mapped (resource, method), with the integrations that map it.
+fn operations(registry: &Registry) -> Operations {
+    let mut operations = Operations::new();
+    for plan in registry.methods() {
+        let support = plan
+            .query_fields()
+            .iter()
+            .map(|f| (f.name.clone(), f.support))
+            .collect();
+        operations
+            .entry((plan.resource.clone(), plan.method.clone()))
+            .or_default()
+            .push((plan.integration.clone(), support));
+    }
+    operations
+}
+
+/// The `POST` operation of one unified method.
+fn unified_operation(
+    schema: &UnifiedSchema,
+    method: &str,
+    integrations: &[(String, Vec<(String, Support)>)],
+) -> Value {
+    let resource = &schema.name;
+    let prefix = prefix(resource);
+    let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
+    let mut parameters = unified_parameters();
+    parameters.extend(query_parameters(schema, method, integrations));
+    let status = if method == "create" { "201" } else { "200" };
+    let mut responses = error_responses();
+    responses.insert(
+        status.to_owned(),
+        json!({
+            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
+            "headers": {"X-Switchboard-Warnings": {
+                "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
+                "schema": {"type": "string"}}},
+            "content": {"application/json": {"schema": component(&prefix)}},
+        }),
+    );
+    let mut operation = json!({
+        "operationId": format!("{}_{method}", prefix.replace('.', "_")),
+        "summary": format!("{method} {resource}"),
+        "description": format!("Mapped for: {}", names.join(", ")),
+        "tags": [resource],
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(body) = schema.body_definition_name(method) {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": {"application/json": {"schema": component(&format!("{prefix}.{body}"))}},
+        });
+    }
+    operation
+}
+
+/// The method's own query parameters, each saying which integrations support it.
+fn query_parameters(
+    schema: &UnifiedSchema,
+    method: &str,
+    integrations: &[(String, Vec<(String, Support)>)],
+) -> Vec<Value> {
+    let prefix = prefix(&schema.name);
+    let declared = schema
+        .query_schema(method)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut parameters = Vec::new();
+    for (name, mut field) in declared {
+        if name == "remote_query" {
+            continue;
+        }
+        rewrite_refs(&mut field, &prefix);
+        let mut by = Vec::new();
+        for (integration, fields) in integrations {
+            match fields.iter().find(|(n, _)| *n == name).map(|(_, s)| *s) {
+                Some(Support::Required) => by.push(format!("{integration} (required)")),
+                Some(Support::Supported) => by.push(integration.clone()),
+                _ => {}
+            }
+        }
+        let description = field
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        parameters.push(json!({
+            "name": name,
+            "in": "query",
+            "required": false,
+            "description": format!("{description}. Supported by: {}", if by.is_empty() { "none".to_owned() } else { by.join(", ") }),
+            "schema": field,
+        }));
+    }
+    parameters
+}
+
+/// The two meta routes of one unified method: by integration, and by account.
+fn meta_paths(resource: &str, method: &str, names: &[&str]) -> Map<String, Value> {
+    let prefix = prefix(resource);
+    let meta = json!({
+        "summary": format!("What `{method}` on `{resource}` accepts and returns for one integration"),
+        "tags": [resource],
+        "responses": {"200": {"description": "The method's meta document",
+            "content": {"application/json": {"schema": component("MethodMeta")}}}},
+    });
+    let mut by_integration = meta.clone();
+    by_integration["operationId"] =
+        Value::from(format!("{}_{method}_meta", prefix.replace('.', "_")));
+    by_integration["parameters"] = json!([{"name": "integration", "in": "path", "required": true,
+        "schema": {"type": "string", "enum": names}}]);
+    let mut by_account = meta;
+    by_account["operationId"] = Value::from(format!(
+        "{}_{method}_account_meta",
+        prefix.replace('.', "_")
+    ));
+    by_account["parameters"] = json!([{"name": "integrated_account_id", "in": "query", "required": true,
+        "schema": {"type": "string"}}]);
+    let mut paths = Map::new();
+    paths.insert(
+        format!("/unified/{resource}/{{integration}}/meta/{method}"),
+        json!({"get": by_integration}),
+    );
+    paths.insert(
+        format!("/unified/{resource}/meta/{method}"),
+        json!({"get": by_account}),
+    );
+    paths
+}
+
+fn unified_parameters() -> Vec<Value> {
+    vec![
+        json!({"name": "integrated_account_id", "in": "query", "required": true,
+               "description": "The integrated account to act for", "schema": {"type": "string"}}),
+        json!({"name": "truto_response_format", "in": "query", "required": false,
+               "description": "unified (default): mapped record with remote_data; raw: the provider's last body as received; normalized: mapped fields only, no nulls; stream: the provider's last body, chunked",
+               "schema": {"type": "string", "enum": ResponseFormat::NAMES, "default": "unified"}}),
+        json!({"name": "truto_ignore_remote_data", "in": "query", "required": false,
+               "description": "Leave `remote_data` out of the answer", "schema": {"type": "boolean"}}),
+        json!({"name": "truto_exclude_fields[]", "in": "query", "required": false, "style": "form", "explode": true,
+               "description": "Fields to leave out; dotted paths reach into nested objects and arrays (`emails.email`)",
+               "schema": {"type": "array", "items": {"type": "string"}}}),
+        json!({"name": "remote_query", "in": "query", "required": false, "style": "deepObject", "explode": true,
+               "description": "Query parameters passed to the provider untouched: `remote_query[foo]=bar`",
+               "schema": {"type": "object", "additionalProperties": true}}),
+        json!({"name": "Idempotency-Key", "in": "header", "required": false,
+               "description": "Replays the first response for 24 h; the same key with another request is a 422",
+               "schema": {"type": "string", "maxLength": 255}}),
+    ]
+}
+
+fn error_responses() -> Map<String, Value> {
+    let describe = [
+        (
+            "400",
+            "Invalid input: every missing or invalid query parameter and body field is listed",
+        ),
+        ("401", "Missing or unknown API token"),
+        ("404", "Unknown integrated account, resource or method"),
+        ("409", "A request with this Idempotency-Key is in progress"),
+        ("413", "Request body over the size limit"),
+        (
+            "422",
+            "Idempotency-Key reused with another request, or a provider validation error",
+        ),
+        (
+            "429",
+            "Rate limited (by the provider when `is_remote_error`)",
+        ),
+        (
+            "502",
+            "The provider answered with an error, or an answer that could not be used",
+        ),
+        ("504", "The provider did not answer in time"),
+    ];
+    describe
+        .iter()
+        .map(|(status, description)| {
+            (
+                (*status).to_owned(),
+                json!({"description": description, "content": {"application/json": {"schema": component("Error")}}}),
+            )
+        })
+        .collect()
+}
+
+fn server_components() -> Map<String, Value> {
+    let account_view = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "integration": {"type": "string"},
+        "environment": {"type": ["string", "null"]}, "base_url": {"type": ["string", "null"]},
+        "context": {"type": "object", "description": "Context values; credentials are never returned"},
+        "secret_keys": {"type": "array", "items": {"type": "string"}, "description": "Names of the credentials held"},
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}},
+        "required": ["id", "integration", "context", "secret_keys", "created_at", "updated_at"]});
+    let new_account = json!({"type": "object", "additionalProperties": false, "required": ["integration"], "properties": {
+        "integration": {"type": "string"}, "environment": {"type": "string"}, "base_url": {"type": "string", "format": "uri"},
+        "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest)"}}});
+    let patch = json!({"type": "object", "additionalProperties": false, "properties": {
+        "environment": {"type": ["string", "null"]}, "base_url": {"type": ["string", "null"]},
+        "context": {"type": "object", "description": "Merged key by key; null removes a key"}}});
+    let error = json!({"type": "object", "required": ["statusCode", "error", "code", "message"], "properties": {
+        "statusCode": {"type": "integer"}, "error": {"type": "string"}, "code": {"type": "string"},
+        "message": {"type": "string"}, "details": {"type": "object"},
+        "is_remote_error": {"type": "boolean"}, "truto_is_remote_error": {"type": "boolean"},
+        "remote_status": {"type": "integer"}, "raw_response": {}, "truto_error_insight": {"type": "object"}}});
+    let meta = json!({"type": "object", "properties": {
+        "method": {"type": "string"}, "integration": {"type": "string"}, "resource": {"type": "string"},
+        "documentation_link": {"type": ["string", "null"]}, "query_schema": {"type": "object"},
+        "request_body_schema": {"type": "object"}, "response_schema": {"type": "object"}, "schema": {"type": "object"}}});
+    let log = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "time": {"type": "string"}, "request_id": {"type": "string"},
+        "method": {"type": "string"}, "path": {"type": "string"}, "integration": {"type": ["string", "null"]},
+        "integrated_account_id": {"type": ["string", "null"]}, "status": {"type": "integer"}, "duration_ms": {"type": "integer"},
+        "exchanges": {"type": "array", "items": {"type": "object"}}}});
+    [
+        ("IntegratedAccount", account_view),
+        ("NewIntegratedAccount", new_account),
+        ("IntegratedAccountPatch", patch),
+        ("Error", error),
+        ("MethodMeta", meta),
+        ("LogEntry", log),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn server_paths() -> Map<String, Value> {
+    let json_of = |schema: Value| json!({"application/json": {"schema": schema}});
+    let error = json!({"description": "Error", "content": json_of(component("Error"))});
+    let account = json_of(component("IntegratedAccount"));
+    let id = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
+    let paths = [
+        (
+            "/integrated-account",
+            json!({
+                "get": {"operationId": "list_integrated_accounts", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "`{result: [...]}`", "content": json_of(json!({"type": "object",
+                        "properties": {"result": {"type": "array", "items": component("IntegratedAccount")}}}))}}},
+                "post": {"operationId": "create_integrated_account", "tags": ["integrated accounts"],
+                    "requestBody": {"required": true, "content": json_of(component("NewIntegratedAccount"))},
+                    "responses": {"201": {"description": "Created", "content": account}, "400": error}},
+            }),
+        ),
+        (
+            "/integrated-account/{id}",
+            json!({
+                "parameters": id,
+                "get": {"operationId": "get_integrated_account", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "The account, without credentials", "content": account}, "404": error}},
+                "patch": {"operationId": "update_integrated_account", "tags": ["integrated accounts"],
+                    "requestBody": {"required": true, "content": json_of(component("IntegratedAccountPatch"))},
+                    "responses": {"200": {"description": "Updated", "content": account}, "400": error, "404": error}},
+                "delete": {"operationId": "delete_integrated_account", "tags": ["integrated accounts"],
+                    "responses": {"200": {"description": "`{id}`"}, "404": error}},
+            }),
+        ),
+        (
+            "/log",
+            json!({"get": {"operationId": "list_log", "tags": ["operations"],
+            "parameters": [
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "next_cursor", "in": "query", "schema": {"type": "string"}},
+                {"name": "integrated_account_id", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "Newest first", "content": json_of(json!({"type": "object", "properties": {
+                "result": {"type": "array", "items": component("LogEntry")}, "next_cursor": {"type": ["string", "null"]}}}))}}}}),
+        ),
+        (
+            "/health",
+            json!({"get": {"operationId": "health", "tags": ["operations"], "security": [],
+            "responses": {"200": {"description": "The process answers"}}}}),
+        ),
+        (
+            "/ready",
+            json!({"get": {"operationId": "ready", "tags": ["operations"], "security": [],
+            "responses": {"200": {"description": "Mappings loaded and store reachable"}, "503": error}}}),
+        ),
+        (
+            "/openapi.json",
+            json!({"get": {"operationId": "openapi", "tags": ["operations"],
+            "responses": {"200": {"description": "This document"}}}}),
+        ),
+    ];
+    paths.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
