@@ -349,10 +349,10 @@ pub struct RetrySpec {
     /// (a bare 503 may come from a load balancer after the provider processed the request, and
     /// sending it again would create a duplicate).
     pub non_idempotent_statuses: Vec<u16>,
-    /// A header holding the epoch second at which the rate-limit window resets, read when a 429
-    /// has no `Retry-After` (e.g. `x-rate-limit-reset`). The wait until then is capped by
-    /// `max_retry_after_secs` like a `Retry-After`'s; a value that is not a whole number of
-    /// seconds is ignored and the backoff applies.
+    /// A header holding the epoch second (or, for a value past any sane second, the epoch
+    /// millisecond) at which the rate-limit window resets, read when a 429 has no `Retry-After`
+    /// (e.g. `x-rate-limit-reset`). The wait until then is capped by `max_retry_after_secs` like
+    /// a `Retry-After`'s; a value that is not a whole number is ignored and the backoff applies.
     pub reset_header: Option<String>,
 }
 

@@ -169,46 +169,4 @@ mod tests {
             json!({"flag": true, "n": 5, "s": "true", "tags": ["a"], "remote_query": {"flag": "true"}, "other": "1"})
         );
     }
-
-    /// The input the route and `switchboard render` build: query values take the types the
-    /// method's query schema declares (here an integer the repository schema gains for the test).
-    #[test]
-    fn run_input_coerces_the_query_to_the_method_schema() {
-        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-        let file = |dir: &str, name: &str, text: String| switchboard_core::SourceFile {
-            path: root.join(dir).join(name),
-            name: name.to_owned(),
-            text,
-        };
-        let read = |path: &str| std::fs::read_to_string(root.join(path)).expect("repository file");
-        let mut schema: Value =
-            serde_json::from_str(&read("schemas/ats/candidates.json")).expect("json");
-        schema["$defs"]["create_query"]["properties"]["limit"] = json!({"type": "integer"});
-        let registry = switchboard_core::Registry::load(
-            &[
-                file(
-                    "mappings",
-                    "lever/integration.yaml",
-                    read("mappings/lever/integration.yaml"),
-                ),
-                file(
-                    "mappings",
-                    "lever/ats/candidates.yaml",
-                    read("mappings/lever/ats/candidates.yaml"),
-                ),
-            ],
-            &[file("schemas", "ats/candidates.json", schema.to_string())],
-        )
-        .expect("loads");
-        let plan = registry
-            .method("lever", "ats/candidates", "create")
-            .expect("mapped");
-        let query = parse("job_id=7&limit=5").expect("parses");
-        let input = run_input(plan, query, Value::Null);
-        assert_eq!(
-            Value::Object(input.query),
-            json!({"job_id": "7", "limit": 5})
-        );
-        assert!(!input.strict && input.context.is_empty());
-    }
 }

@@ -14,4 +14,5 @@ mod idempotency;
 mod lever;
 mod operations;
 mod request_log;
+mod run_input;
 mod scopes;
