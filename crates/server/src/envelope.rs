@@ -48,6 +48,40 @@ impl ApiError {
         self
     }
 
+    /// The same error answered as `status` with `code` and `message`: the first status, code and
+    /// message move under `failure`, every other field stays, and `Retry-After` (header and
+    /// `retry_after` field) is dropped: the new status does not invite a retry.
+    pub(crate) fn reclassify(
+        self,
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    ) -> ApiError {
+        let Inner {
+            status: first_status,
+            code: first_code,
+            message: first_message,
+            mut fields,
+            headers,
+        } = *self.0;
+        fields.remove("retry_after");
+        fields.insert(
+            "failure".into(),
+            json!({"status": first_status.as_u16(), "code": first_code, "message": first_message}),
+        );
+        let headers = headers
+            .into_iter()
+            .filter(|(name, _)| name != header::RETRY_AFTER)
+            .collect();
+        ApiError(Box::new(Inner {
+            status,
+            code,
+            message,
+            fields,
+            headers,
+        }))
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.0.status

@@ -1,21 +1,28 @@
 //! Executor errors as error envelopes: which status, which fields, which headers, and whether
 //! the provider may have been contacted (so the response is kept for its idempotency key).
 
+use std::time::SystemTime;
+
 use axum::http::{HeaderName, StatusCode, header};
 use serde_json::{Value, json};
+use switchboard_core::backticked;
 use switchboard_executor::{
-    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
+    Exchange, ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError,
+    TransportKind,
 };
 
 use crate::envelope::ApiError;
+use crate::rate_limit_headers;
 
 /// The envelope for `error`, and whether the provider may have been contacted.
 ///
 /// When earlier steps succeeded before the failure (a candidate created, then attaching it to a
 /// job failed), the envelope lists them under `completed_steps` with the provider's answers, so
-/// the caller can find what already exists instead of creating it again.
+/// the caller can find what already exists instead of creating it again. When one of them created
+/// something, the answer is [`partially_completed`], whatever the failure was.
 pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
     let (api, contacted) = envelope(error);
+    let mut api = with_rate_limit_headers(api, error.exchanges());
     let exchanges = error.exchanges();
     let completed = match error {
         // The last exchange is the call that failed.
@@ -24,14 +31,88 @@ pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
         }
         _ => exchanges,
     };
-    if completed.is_empty() {
+    if !completed.is_empty() {
+        let steps = completed
+            .iter()
+            .map(|e| json!({"step": e.step, "status": e.status, "response": e.body_value()}))
+            .collect();
+        api = api.with("completed_steps", Value::Array(steps));
+    }
+    let created = created(error);
+    if created.is_empty() {
         return (api, contacted);
     }
-    let steps = completed
+    (partially_completed(api, created), true)
+}
+
+/// The calls that created something: POST and PATCH calls the provider answered with a 2xx. A
+/// provider error's own call is left out (a 2xx there was read as an error); the call whose
+/// answer could not be used or mapped is kept, since the provider acted on it all the same.
+fn created(error: &ExecError) -> Vec<Value> {
+    let exchanges = error.exchanges();
+    let answered = match error {
+        ExecError::Provider(_) => &exchanges[..exchanges.len().saturating_sub(1)],
+        _ => exchanges,
+    };
+    answered
         .iter()
-        .map(|e| json!({"step": e.step, "status": e.status, "response": e.body_value()}))
-        .collect();
-    (api.with("completed_steps", Value::Array(steps)), contacted)
+        .filter(|e| !e.method.is_idempotent() && (200..300).contains(&e.status))
+        .map(|e| json!({"step": e.step, "status": e.status, "ids": ids(&e.body_value())}))
+        .collect()
+}
+
+/// The identifiers in a provider's answer, by JSON pointer: fields named `id` or ending in `Id`
+/// or `_id` holding a string or number, at the top level or under `data`.
+fn ids(body: &Value) -> Value {
+    let mut found = serde_json::Map::new();
+    let mut scan = |object: &Value, prefix: &str| {
+        let Some(object) = object.as_object() else {
+            return;
+        };
+        for (key, value) in object {
+            let named = key == "id" || key.ends_with("Id") || key.ends_with("_id");
+            if named && (value.is_string() || value.is_number()) {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                found.insert(format!("{prefix}/{key}"), value.clone());
+            }
+        }
+    };
+    scan(body, "");
+    scan(&body["data"], "/data");
+    Value::Object(found)
+}
+
+/// A failure after something was created: 424 `partially_completed`, never a status a client
+/// retries by itself (408, 409, 425, 429, 502, 503, 504), so a retry cannot create it twice.
+/// The failure's own status, code and message move under `failure`; `created` lists the calls
+/// that created something, with the identifiers their answers carry.
+fn partially_completed(api: ApiError, created: Vec<Value>) -> ApiError {
+    let steps: Vec<&str> = created.iter().filter_map(|c| c["step"].as_str()).collect();
+    let message = format!(
+        "step {} created something at the provider before the run failed ({}); sending the \
+         request again would create it again: see `created` and `completed_steps`",
+        backticked(&steps),
+        api.message()
+    );
+    api.reclassify(
+        StatusCode::FAILED_DEPENDENCY,
+        "partially_completed",
+        message,
+    )
+    .with("created", Value::Array(created))
+}
+
+/// Adds the provider's rate-limit state as `ratelimit-*` headers.
+fn with_rate_limit_headers(mut api: ApiError, exchanges: &[Exchange]) -> ApiError {
+    for (name, value) in rate_limit_headers::from_exchanges(exchanges, SystemTime::now()) {
+        api = api.header(name, &value);
+    }
+    api
+}
+
+/// `truto_error_insight` with one key.
+fn insight(key: &str, description: &str, value: Value) -> Value {
+    json!({ key: {"description": description, "value": value} })
 }
 
 fn envelope(error: &ExecError) -> (ApiError, bool) {
@@ -54,7 +135,15 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             .with("is_remote_error", Value::Bool(true))
             .with("truto_is_remote_error", Value::Bool(true))
             .with("remote_step", Value::from(step.clone()))
-            .with("raw_response", body.clone()),
+            .with("raw_response", body.clone())
+            .with(
+                "truto_error_insight",
+                insight(
+                    "remote_error",
+                    "The provider answered, but not with what the mapping needs",
+                    Value::from(step.clone()),
+                ),
+            ),
             true,
         ),
         ExecError::Mapping { exchanges, .. } if exchanges.is_empty() => {
@@ -121,6 +210,14 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
                 error.to_string(),
             )
             .with("is_remote_error", Value::Bool(false))
+            .with(
+                "truto_error_insight",
+                insight(
+                    "rate_limit_error",
+                    "The account's rate limit for the provider held the call; retry after `Retry-After`",
+                    Value::from("1"),
+                ),
+            )
             .header(header::RETRY_AFTER, "1"),
             !exchanges.is_empty(),
         ),
@@ -148,6 +245,12 @@ fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
             json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.error.retry_after}),
         );
     }
+    if remote == 403 {
+        insight.insert(
+            "forbidden_error".into(),
+            json!({"description": "The provider refused the credentials access; an empty list means it did not say which scopes are missing", "value": {"missing_scopes": []}}),
+        );
+    }
     let message = if failure.error.message.is_empty() {
         format!("the provider answered with HTTP {remote}")
     } else {
@@ -170,7 +273,7 @@ fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
     }
     for (name, value) in &failure.headers {
         let name = name.to_ascii_lowercase();
-        if (name.starts_with("x-ratelimit-") || name.starts_with("ratelimit"))
+        if (name.starts_with("x-ratelimit-") || name.starts_with("x-rate-limit-"))
             && let Ok(name) = HeaderName::try_from(name)
         {
             api = api.header(name, value);
@@ -187,6 +290,14 @@ fn transport_envelope(transport: &TransportError) -> (ApiError, bool) {
         _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
     };
     let api = ApiError::new(status, code, transport.to_string())
+        .with(
+            "truto_error_insight",
+            insight(
+                "remote_error",
+                "The provider could not be reached or did not answer in time",
+                Value::from(transport.kind.as_str()),
+            ),
+        )
         .with("transport_error", Value::from(transport.kind.as_str()))
         .with("remote_step", Value::from(transport.step.clone()))
         .with(
@@ -214,11 +325,15 @@ fn file_envelope(file: &FileError) -> (ApiError, bool) {
     (api, !file.exchanges.is_empty())
 }
 
-/// The status a provider error is answered with: the provider's own for 4xx and 502–504,
-/// 502 for any other 5xx or unexpected status (so our own 500 always means our own bug).
+/// The status a provider error is answered with, as in the reference's table: provider
+/// validation (400, 422) is 422; a provider timeout (408, 504) is 504; other 4xx (401, 403, 404,
+/// 409 uniqueness conflict, 429) are kept; 502 and any other 5xx or unexpected status are 502
+/// (503 included: ours means "account blocked", and our own 500 always means our own bug).
 fn remote_status(status: u16) -> StatusCode {
     match status {
-        400..=499 | 502..=504 => StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+        400 | 422 => StatusCode::UNPROCESSABLE_ENTITY,
+        408 | 504 => StatusCode::GATEWAY_TIMEOUT,
+        400..=499 => StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
         _ => StatusCode::BAD_GATEWAY,
     }
 }
@@ -229,10 +344,14 @@ mod tests {
     use axum::response::IntoResponse;
 
     #[test]
-    fn provider_statuses_are_kept_or_become_502() {
+    fn provider_statuses_follow_the_reference_table() {
+        assert_eq!(remote_status(400), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(remote_status(422), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(remote_status(409), StatusCode::CONFLICT);
+        assert_eq!(remote_status(401), StatusCode::UNAUTHORIZED);
         assert_eq!(remote_status(429), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(remote_status(503), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(remote_status(408), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(remote_status(503), StatusCode::BAD_GATEWAY);
         assert_eq!(remote_status(500), StatusCode::BAD_GATEWAY);
         assert_eq!(remote_status(200), StatusCode::BAD_GATEWAY);
     }

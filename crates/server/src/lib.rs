@@ -45,6 +45,7 @@ mod limits;
 mod panic;
 mod private_file;
 mod query;
+mod rate_limit_headers;
 mod routes;
 mod serve_loop;
 mod server;

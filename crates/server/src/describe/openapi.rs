@@ -244,12 +244,25 @@ fn error_responses() -> Map<String, Value> {
             "Invalid input: every missing or invalid query parameter and body field is listed",
         ),
         ("401", "Missing or unknown API token"),
+        (
+            "403",
+            "The token's scope does not allow the route, or the provider refused the account \
+             access (`truto_error_insight.forbidden_error`)",
+        ),
         ("404", "Unknown integrated account, resource or method"),
-        ("409", "A request with this Idempotency-Key is in progress"),
+        (
+            "409",
+            "A request with this Idempotency-Key is in progress, or a provider uniqueness conflict",
+        ),
         ("413", "Request body over the size limit"),
         (
             "422",
             "Idempotency-Key reused with another request, or a provider validation error",
+        ),
+        (
+            "424",
+            "`partially_completed`: a step created something at the provider before a later one \
+             failed; `created` and `completed_steps` say what exists. Do not retry as is",
         ),
         (
             "429",

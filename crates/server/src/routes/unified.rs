@@ -5,6 +5,8 @@
 //! expect; core's warnings go in the `X-Switchboard-Warnings` header as a JSON array so the body
 //! keeps the contract's shape.
 
+use std::time::SystemTime;
+
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -20,7 +22,7 @@ use crate::handoff::{LogDetails, Remember, Streamed, chunked};
 use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::LogExchange;
-use crate::{account, exec_envelope};
+use crate::{account, exec_envelope, rate_limit_headers};
 
 /// The header carrying core's warnings (fields not carried, and why) as a JSON array.
 pub const WARNINGS_HEADER: &str = "x-switchboard-warnings";
@@ -196,6 +198,11 @@ fn success(status: StatusCode, options: &ResponseOptions, outcome: Outcome) -> R
         response
             .headers_mut()
             .insert(HeaderName::from_static(WARNINGS_HEADER), value);
+    }
+    for (name, value) in rate_limit_headers::from_exchanges(&exchanges, SystemTime::now()) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
     }
     response
 }

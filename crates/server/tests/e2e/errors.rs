@@ -145,15 +145,20 @@ async fn unknown_routes_and_methods_get_the_envelope() {
 }
 
 #[tokio::test]
-async fn a_provider_error_keeps_its_status_and_body() {
+async fn provider_validation_is_a_422_with_the_providers_body() {
     let server = TestServer::start().await;
     let lever_body = json!({"code": "BadRequestError", "message": "Posting is closed"});
     server
         .lever
         .script(Fault::status("POST", &apply_path(), 400).body(lever_body.clone()));
     let (status, body) = send_json(server.create(&applicant(), &candidate("p@example.com"))).await;
-    assert_eq!(status, 400);
-    envelope(400, &body);
+    assert_eq!(status, 422);
+    envelope(422, &body);
+    assert_eq!(body["code"], "remote_error");
+    assert!(
+        body["truto_error_insight"]["remote_error"].is_object(),
+        "{body}"
+    );
     assert_eq!(body["is_remote_error"], true);
     assert_eq!(body["truto_is_remote_error"], true);
     assert_eq!(body["remote_status"], 400);
@@ -170,8 +175,10 @@ async fn a_failure_after_the_application_lists_what_already_exists() {
         .lever
         .script(Fault::status("GET", "/v1/opportunities", 404).body(not_found.clone()));
     let (status, body) = send_json(server.create(&applicant(), &candidate("c@example.com"))).await;
-    assert_eq!(status, 404);
-    envelope(404, &body);
+    assert_eq!(status, 424);
+    envelope(424, &body);
+    assert_eq!(body["code"], "partially_completed");
+    assert_eq!(body["failure"]["status"], 404, "{body}");
     assert_eq!(body["raw_response"], not_found);
     let completed = body["completed_steps"].as_array().expect("completed steps");
     assert_eq!(completed.len(), 1, "{body}");
@@ -189,14 +196,22 @@ async fn a_failure_after_the_application_lists_what_already_exists() {
 }
 
 #[tokio::test]
-async fn a_provider_rate_limit_carries_retry_after() {
+async fn a_provider_rate_limit_carries_retry_after_and_the_rate_limit_state() {
     let server = TestServer::start().await;
-    server
-        .lever
-        .script(Fault::status("POST", "/v1/opportunities", 429).retry_after("7"));
+    server.lever.script(
+        Fault::status("POST", "/v1/opportunities", 429)
+            .retry_after("7")
+            .header("X-Rate-Limit-Limit", "10")
+            .header("X-Rate-Limit-Remaining", "0")
+            .header("X-Rate-Limit-Reset", "1700000000"),
+    );
     let response = send(server.create(&lead(), &person("R", "r@x.io"))).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "7");
+    assert_eq!(response.headers()["ratelimit-limit"], "10");
+    assert_eq!(response.headers()["ratelimit-remaining"], "0");
+    // An epoch second already past: nothing left to wait.
+    assert_eq!(response.headers()["ratelimit-reset"], "0");
     let (_, body) = json_of(response).await;
     envelope(429, &body);
     assert_eq!(body["is_remote_error"], true);
@@ -208,7 +223,7 @@ async fn a_provider_rate_limit_carries_retry_after() {
 }
 
 #[tokio::test]
-async fn provider_server_errors_are_502_or_kept_when_gateway_statuses() {
+async fn provider_server_errors_are_502_and_504_only() {
     let server = TestServer::start().await;
     server
         .lever
@@ -221,12 +236,18 @@ async fn provider_server_errors_are_502_or_kept_when_gateway_statuses() {
         .lever
         .script(Fault::status("POST", &apply_path(), 503));
     let (status, body) = send_json(server.create(&applicant(), &candidate("e2@example.com"))).await;
-    assert_eq!(status, 503);
+    // 503 means "account blocked" in the reference's table; a provider's 503 is upstream trouble.
+    assert_eq!(status, 502);
     assert_eq!(body["remote_status"], 503);
+    server
+        .lever
+        .script(Fault::status("POST", &apply_path(), 504));
+    let (status, _) = send_json(server.create(&applicant(), &candidate("e3@example.com"))).await;
+    assert_eq!(status, 504);
 }
 
 #[tokio::test]
-async fn an_unusable_answer_is_a_502() {
+async fn an_unusable_answer_after_the_application_is_not_retryable() {
     let server = TestServer::start().await;
     // Lever accepts the application, but the lookup finds no opportunity.
     server.lever.script(
@@ -234,9 +255,14 @@ async fn an_unusable_answer_is_a_502() {
     );
     let (status, body) =
         send_json(server.create(&applicant(), &candidate("gone@example.com"))).await;
-    assert_eq!(status, 502);
-    envelope(502, &body);
-    assert_eq!(body["code"], "upstream_error");
+    assert_eq!(status, 424);
+    envelope(424, &body);
+    assert_eq!(body["code"], "partially_completed");
+    assert_eq!(body["failure"]["code"], "upstream_error");
+    assert!(
+        body["truto_error_insight"]["remote_error"].is_object(),
+        "{body}"
+    );
     assert_eq!(body["raw_response"], json!({"data": [], "hasNext": false}));
 }
 
@@ -278,4 +304,91 @@ async fn errors_never_leak_credentials() {
     let text = response.text().await.expect("body");
     assert!(!text.contains(FakeLever::API_KEY), "{text}");
     assert!(!text.contains("stack"), "{text}");
+}
+
+/// The statuses the reference's TypeScript SDK retries by default.
+const SDK_RETRIED: [u16; 7] = [408, 409, 425, 429, 502, 503, 504];
+
+#[tokio::test]
+async fn a_lookup_outage_after_the_application_is_not_retryable() {
+    let server = TestServer::start().await;
+    server
+        .lever
+        .script(Fault::status("GET", "/v1/opportunities", 503).retry_after("1"));
+    let response = send(server.create(&applicant(), &candidate("down@example.com"))).await;
+    let status = response.status().as_u16();
+    assert!(!SDK_RETRIED.contains(&status), "{status}");
+    assert_eq!(status, 424);
+    assert!(
+        response.headers().get("retry-after").is_none(),
+        "nothing invites a retry"
+    );
+    let (_, body) = json_of(response).await;
+    assert!(body.get("retry_after").is_none(), "{body}");
+    envelope(424, &body);
+    assert_eq!(body["code"], "partially_completed");
+    assert_eq!(body["remote_status"], 503);
+    assert_eq!(body["failure"]["status"], 502, "{body}");
+    assert_eq!(body["completed_steps"][0]["step"], "apply", "{body}");
+    let created = body["created"].as_array().expect("created");
+    assert_eq!(created.len(), 1, "{body}");
+    assert_eq!(created[0]["step"], "apply");
+    let application = server.lever.opportunities()[0]["applications"][0]["id"].clone();
+    assert_eq!(
+        created[0]["ids"]["/data/applicationId"], application,
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_tag_step_after_the_application_is_not_a_429() {
+    let server = TestServer::start().await;
+    server
+        .lever
+        .script(Fault::status("POST", "/v1/opportunities", 429).retry_after("1"));
+    let mut body = candidate("tags@example.com");
+    body["tags"] = json!([{"name": "referral"}]);
+    let response = send(server.create(&applicant(), &body)).await;
+    assert_eq!(response.status(), 424);
+    assert!(response.headers().get("retry-after").is_none());
+    let (_, body) = json_of(response).await;
+    assert_eq!(body["failure"]["status"], 429, "{body}");
+    assert!(
+        body["truto_error_insight"]["rate_limit_error"].is_object(),
+        "{body}"
+    );
+    let steps: Vec<&str> = body["created"]
+        .as_array()
+        .expect("created")
+        .iter()
+        .filter_map(|c| c["step"].as_str())
+        .collect();
+    assert_eq!(steps, ["apply"], "{body}");
+    assert_eq!(server.lever.opportunities().len(), 1);
+}
+
+#[tokio::test]
+async fn a_provider_refusal_is_a_403_with_a_forbidden_insight() {
+    let server = TestServer::start().await;
+    server
+        .lever
+        .script(Fault::status("POST", &apply_path(), 403));
+    let (status, body) = send_json(server.create(&applicant(), &candidate("no@example.com"))).await;
+    assert_eq!(status, 403);
+    envelope(403, &body);
+    assert_eq!(
+        body["truto_error_insight"]["forbidden_error"]["value"]["missing_scopes"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_provider_uniqueness_conflict_is_a_409() {
+    let server = TestServer::start().await;
+    server
+        .lever
+        .script(Fault::status("POST", "/v1/opportunities", 409));
+    let (status, body) = send_json(server.create(&lead(), &person("D", "d@x.io"))).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["truto_is_remote_error"], true);
 }
