@@ -10,7 +10,7 @@ use switchboard_executor::Account;
 
 use crate::clock;
 use crate::crypto::{self, Cipher, CryptoError};
-use crate::store::{Store, StoreError, StoredAccount};
+use crate::store::{AccountStatus, Store, StoreError, StoredAccount};
 
 /// A new integrated account, as `POST /integrated-account` and `switchboard accounts create`
 /// take it.
@@ -73,6 +73,9 @@ pub struct AccountView {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// `active`, or `needs_reauth` once the provider refused the credentials (until they are
+    /// updated).
+    pub status: AccountStatus,
 }
 
 impl From<&StoredAccount> for AccountView {
@@ -86,6 +89,7 @@ impl From<&StoredAccount> for AccountView {
             secret_keys: a.secret_keys.clone(),
             created_at: a.created_at.clone(),
             updated_at: a.updated_at.clone(),
+            status: a.status,
         }
     }
 }
@@ -179,7 +183,8 @@ pub async fn list_accounts(store: &dyn Store) -> Result<Vec<AccountView>, Accoun
 /// Applies a change to an account, validating the result as a whole. A change of where the
 /// account's calls go (`environment`, `base_url`, or a context value the base URL is built from)
 /// drops the stored credentials: the change must carry them again
-/// ([`AccountError::CredentialsRequired`] otherwise).
+/// ([`AccountError::CredentialsRequired`] otherwise). New credentials make a `needs_reauth`
+/// account `active` again.
 pub async fn update_account(
     store: &dyn Store,
     registry: &Registry,
@@ -191,6 +196,9 @@ pub async fn update_account(
     let integration = integration(registry, &stored.integration)?;
     let old = open(cipher, &stored)?;
     let changes = patch.context.unwrap_or_default();
+    let new_credentials = changes
+        .iter()
+        .any(|(key, value)| integration.is_secret(key) && !value.is_null());
     let environment = patch.environment.unwrap_or(stored.environment.clone());
     let base_url = patch.base_url.unwrap_or(stored.base_url.clone());
     let environment = or_default_environment(environment, base_url.as_deref());
@@ -201,10 +209,7 @@ pub async fn update_account(
         (&environment, &base_url, &merged(context.clone(), &changes)),
     );
     if !moved.is_empty() {
-        if !changes
-            .iter()
-            .any(|(key, value)| integration.is_secret(key) && !value.is_null())
-        {
+        if !new_credentials {
             return Err(AccountError::CredentialsRequired {
                 changed: moved.join(", "),
                 keys: backticked(integration.auth.iter().map(AuthScheme::credential_key)),
@@ -219,7 +224,7 @@ pub async fn update_account(
         base_url.as_deref(),
         &context,
     )?;
-    let updated = seal(
+    let mut updated = seal(
         cipher,
         integration,
         stored.id,
@@ -228,6 +233,10 @@ pub async fn update_account(
         context,
         (stored.created_at, clock::now_rfc3339()),
     )?;
+    // New credentials are what a refused account waits for.
+    if !new_credentials {
+        updated.status = stored.status;
+    }
     if !store.update_account(&updated).await? {
         return Err(AccountError::NotFound(id.to_owned()));
     }
@@ -374,6 +383,7 @@ fn seal(
         sealed_secrets: Vec::new(),
         created_at,
         updated_at,
+        status: AccountStatus::Active,
     };
     stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
     Ok(stored)

@@ -243,7 +243,11 @@ fn error_responses() -> Map<String, Value> {
             "400",
             "Invalid input: every missing or invalid query parameter and body field is listed",
         ),
-        ("401", "Missing or unknown API token"),
+        (
+            "401",
+            "Missing or unknown API token; with `truto_is_remote_error`, the provider refused the \
+             account's credentials and the account is `needs_reauth` until they are updated",
+        ),
         (
             "403",
             "The token's scope does not allow the route, or the provider refused the account \
@@ -291,8 +295,10 @@ fn server_components() -> Map<String, Value> {
         "environment": {"type": ["string", "null"]}, "base_url": {"type": ["string", "null"]},
         "context": {"type": "object", "description": "Context values; credentials are never returned"},
         "secret_keys": {"type": "array", "items": {"type": "string"}, "description": "Names of the credentials held"},
-        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}},
-        "required": ["id", "integration", "context", "secret_keys", "created_at", "updated_at"]});
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": ["active", "needs_reauth"],
+                   "description": "`needs_reauth` after the provider refused the credentials (a 401): unified calls answer 401 without calling it until new credentials are set"}},
+        "required": ["id", "integration", "context", "secret_keys", "created_at", "updated_at", "status"]});
     let new_account = json!({"type": "object", "additionalProperties": false, "required": ["integration"], "properties": {
         "integration": {"type": "string"}, "environment": {"type": "string"}, "base_url": {"type": "string", "format": "uri"},
         "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest)"}}});

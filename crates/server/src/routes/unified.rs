@@ -21,7 +21,7 @@ use crate::format::{ResponseFormat, ResponseOptions};
 use crate::handoff::{LogDetails, Remember, Streamed, chunked};
 use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
-use crate::store::LogExchange;
+use crate::store::{AccountStatus, LogExchange, Store};
 use crate::{account, exec_envelope, rate_limit_headers};
 
 /// The header carrying core's warnings (fields not carried, and why) as a JSON array.
@@ -131,6 +131,9 @@ async fn run(
                 ),
             ))
         })?;
+    if stored.status == AccountStatus::NeedsReauth {
+        return Err(early(needs_reauth(&account_id)));
+    }
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
     let input = query::run_input(plan, query, body);
@@ -147,7 +150,14 @@ async fn run(
         }
         Err(error) => {
             details.exchanges = log_exchanges(error.exchanges());
-            let (api, remember) = exec_envelope::for_error(&error);
+            let (mut api, remember) = exec_envelope::for_error(&error);
+            if error.provider_error().is_some_and(|e| e.status == 401) {
+                mark_needs_reauth(store, &account_id).await;
+                api = api.with(
+                    "account_status",
+                    Value::from(AccountStatus::NeedsReauth.as_str()),
+                );
+            }
             if api.status().is_server_error() {
                 tracing::warn!(error = %error, "unified call failed");
             } else {
@@ -155,6 +165,35 @@ async fn run(
             }
             Err((api, remember))
         }
+    }
+}
+
+/// 401 for an account the provider refused: nothing is sent until its credentials are updated.
+fn needs_reauth(account_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "needs_reauth",
+        format!(
+            "the provider refused the credentials of account `{account_id}`; update them \
+             (`PATCH /integrated-account/{account_id}`) before using it again"
+        ),
+    )
+    .with("is_remote_error", Value::Bool(true))
+    .with("truto_is_remote_error", Value::Bool(true))
+    .with(
+        "account_status",
+        Value::from(AccountStatus::NeedsReauth.as_str()),
+    )
+}
+
+/// Records that the provider refused an account's credentials; a store failure is logged, as
+/// the answer to this call does not depend on it.
+async fn mark_needs_reauth(store: &dyn Store, account_id: &str) {
+    if let Err(error) = store
+        .set_account_status(account_id, AccountStatus::NeedsReauth)
+        .await
+    {
+        tracing::warn!(error = %error, "could not mark the account as needing re-authentication");
     }
 }
 

@@ -62,6 +62,39 @@ pub struct StoredAccount {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
+    /// Whether the account's credentials still work.
+    pub status: AccountStatus,
+}
+
+/// Whether an account's credentials still work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Usable.
+    #[default]
+    Active,
+    /// The provider refused its credentials (a 401); unified calls answer 401 without calling
+    /// the provider until the credentials are updated.
+    NeedsReauth,
+}
+
+impl AccountStatus {
+    /// The stored name (`active`, `needs_reauth`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::NeedsReauth => "needs_reauth",
+        }
+    }
+
+    /// The status a stored name means.
+    pub fn parse(name: &str) -> Option<AccountStatus> {
+        match name {
+            "active" => Some(AccountStatus::Active),
+            "needs_reauth" => Some(AccountStatus::NeedsReauth),
+            _ => None,
+        }
+    }
 }
 
 /// An API token as stored: its hash, never the token.
@@ -188,6 +221,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_accounts(&self) -> Result<Vec<StoredAccount>, StoreError>;
     /// Replaces an existing account; false when there is none with that id.
     async fn update_account(&self, account: &StoredAccount) -> Result<bool, StoreError>;
+    /// Sets an account's status alone; false when there is no account with that id.
+    async fn set_account_status(&self, id: &str, status: AccountStatus)
+    -> Result<bool, StoreError>;
     /// Deletes an account; false when there was none.
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError>;
 

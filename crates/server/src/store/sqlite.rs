@@ -14,8 +14,8 @@ use sqlx::{Row, SqliteConnection};
 use crate::private_file;
 
 use super::{
-    IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse,
-    StoredToken,
+    AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
+    StoredResponse, StoredToken,
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "token_scopes_and_log_retention",
         include_str!("../../migrations/sqlite/0002_token_scopes_and_log_retention.sql"),
+    ),
+    (
+        3,
+        "account_status",
+        include_str!("../../migrations/sqlite/0003_account_status.sql"),
     ),
 ];
 
@@ -226,6 +231,10 @@ fn account_from_row(row: &SqliteRow) -> Result<StoredAccount, StoreError> {
             .map_err(db("reading an account"))?,
         created_at: get("created_at")?,
         updated_at: get("updated_at")?,
+        status: AccountStatus::parse(&get("status")?).ok_or_else(|| StoreError::Corrupt {
+            what: "account status",
+            message: "not `active` or `needs_reauth`".to_owned(),
+        })?,
     })
 }
 
@@ -293,7 +302,7 @@ impl Store for SqliteStore {
     async fn insert_account(&self, a: &StoredAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO accounts (id, integration, environment, base_url, context, secret_keys, sealed_secrets, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, updated_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&a.id)
         .bind(&a.integration)
@@ -304,6 +313,7 @@ impl Store for SqliteStore {
         .bind(&a.sealed_secrets)
         .bind(&a.created_at)
         .bind(&a.updated_at)
+        .bind(a.status.as_str())
         .execute(&self.pool)
         .await
         .map_err(db("inserting an account"))?;
@@ -330,7 +340,7 @@ impl Store for SqliteStore {
     async fn update_account(&self, a: &StoredAccount) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE accounts SET integration = ?, environment = ?, base_url = ?, context = ?, secret_keys = ?, \
-             sealed_secrets = ?, updated_at = ? WHERE id = ?",
+             sealed_secrets = ?, updated_at = ?, status = ? WHERE id = ?",
         )
         .bind(&a.integration)
         .bind(&a.environment)
@@ -339,10 +349,25 @@ impl Store for SqliteStore {
         .bind(json(&a.secret_keys))
         .bind(&a.sealed_secrets)
         .bind(&a.updated_at)
+        .bind(a.status.as_str())
         .bind(&a.id)
         .execute(&self.pool)
         .await
         .map_err(db("updating an account"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn set_account_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE accounts SET status = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("updating an account's status"))?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -768,6 +793,59 @@ mod tests {
         let token = store.find_token("h").await.expect("find").expect("kept");
         assert_eq!(token.scope, TokenScope::Admin);
         assert!(token.accounts.is_empty());
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn accounts_made_before_statuses_are_active_and_a_status_can_be_set() {
+        let dir = temp_dir("statuses");
+        let url = format!("sqlite:{}", dir.join("s.db").display());
+        {
+            let options = SqliteConnectOptions::from_str(&url)
+                .expect("url")
+                .create_if_missing(true);
+            let pool = SqlitePool::connect_with(options).await.expect("connect");
+            sqlx::raw_sql(
+                "CREATE TABLE switchboard_migrations \
+                 (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .execute(&pool)
+            .await
+            .expect("table");
+            let mut conn = pool.acquire().await.expect("conn");
+            for (version, name, sql) in &MIGRATIONS[..2] {
+                apply(&mut conn, *version, name, sql)
+                    .await
+                    .expect("migration");
+            }
+            sqlx::query(
+                "INSERT INTO accounts (id, integration, context, secret_keys, sealed_secrets, \
+                 created_at, updated_at) VALUES ('a', 'acme', '{}', '[]', x'00', 'now', 'now')",
+            )
+            .execute(&mut *conn)
+            .await
+            .expect("old account");
+            drop(conn);
+            pool.close().await;
+        }
+        let store = SqliteStore::open(&url).await.expect("migrates");
+        let account = store.get_account("a").await.expect("get").expect("kept");
+        assert_eq!(account.status, AccountStatus::Active);
+        assert!(
+            store
+                .set_account_status("a", AccountStatus::NeedsReauth)
+                .await
+                .expect("set")
+        );
+        let account = store.get_account("a").await.expect("get").expect("kept");
+        assert_eq!(account.status, AccountStatus::NeedsReauth);
+        assert!(
+            !store
+                .set_account_status("nope", AccountStatus::Active)
+                .await
+                .expect("set")
+        );
         store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -214,3 +214,77 @@ fn uuid_like() -> String {
         .unwrap_or(0);
     format!("{}-{nanos}", std::process::id())
 }
+
+#[tokio::test]
+async fn a_provider_401_holds_the_account_until_its_credentials_are_updated() {
+    let server = TestServer::start().await;
+    let account = server
+        .create_account(json!({"api_key": "revoked", "perform_as": FakeLever::USER_ID}))
+        .await;
+    let path = format!("/integrated-account/{account}");
+    let (_, view) = send_json(server.get(&path)).await;
+    assert_eq!(view["status"], "active");
+
+    let (status, body) = send_json(
+        server
+            .post(&candidates_path(&account, &lead()))
+            .json(&person("A", "a@x.io")),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["truto_is_remote_error"], true);
+    assert_eq!(body["account_status"], "needs_reauth");
+    let (_, view) = send_json(server.get(&path)).await;
+    assert_eq!(view["status"], "needs_reauth");
+    let (_, list) = send_json(server.get("/integrated-account")).await;
+    let listed = list["result"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["id"] == account.as_str())
+        .expect("listed");
+    assert_eq!(listed["status"], "needs_reauth");
+
+    // While refused, unified calls answer 401 without calling the provider.
+    let calls = server.lever.calls().len();
+    let (status, body) = send_json(
+        server
+            .post(&candidates_path(&account, &lead()))
+            .json(&person("B", "b@x.io")),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    envelope(401, &body);
+    assert_eq!(body["code"], "needs_reauth");
+    assert_eq!(body["is_remote_error"], true);
+    assert_eq!(body["truto_is_remote_error"], true);
+    assert_eq!(
+        server.lever.calls().len(),
+        calls,
+        "the provider was not called"
+    );
+
+    // A change that is not a credential keeps the hold; new credentials lift it.
+    let (_, view) = send_json(
+        server
+            .patch(&path)
+            .json(&json!({"context": {"perform_as": FakeLever::USER_ID}})),
+    )
+    .await;
+    assert_eq!(view["status"], "needs_reauth");
+    let (status, view) = send_json(
+        server
+            .patch(&path)
+            .json(&json!({"context": {"api_key": FakeLever::API_KEY}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["status"], "active");
+    let (status, body) = send_json(
+        server
+            .post(&candidates_path(&account, &lead()))
+            .json(&person("C", "c@x.io")),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}
