@@ -392,3 +392,22 @@ async fn a_provider_uniqueness_conflict_is_a_409() {
     assert_eq!(status, 409);
     assert_eq!(body["truto_is_remote_error"], true);
 }
+
+#[tokio::test]
+async fn a_success_forwards_the_providers_rate_limit_state() {
+    let server = TestServer::start().await;
+    server.lever.script(Fault::with_headers(
+        "POST",
+        "/v1/opportunities",
+        &[
+            ("X-RateLimit-Limit", "20"),
+            ("X-RateLimit-Remaining", "19"),
+            ("X-RateLimit-Reset", "4"),
+        ],
+    ));
+    let response = send(server.create(&lead(), &person("L", "l@x.io"))).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["ratelimit-limit"], "20");
+    assert_eq!(response.headers()["ratelimit-remaining"], "19");
+    assert_eq!(response.headers()["ratelimit-reset"], "4");
+}

@@ -40,6 +40,8 @@ pub enum FaultKind {
         /// Further headers, in order, e.g. `("X-Rate-Limit-Reset", "1700000000")`.
         headers: Vec<(String, String)>,
     },
+    /// Process and answer normally, with these headers added (e.g. rate-limit headers).
+    WithHeaders(Vec<(String, String)>),
     /// Wait this long, then process and answer normally. The request is processed even when the
     /// client gives up waiting, as a slow server would.
     Delay(Duration),
@@ -75,6 +77,15 @@ impl Fault {
                 headers: Vec::new(),
             },
         )
+    }
+
+    /// Answer normally, adding `headers` to the answer.
+    pub fn with_headers(method: &str, path_prefix: &str, headers: &[(&str, &str)]) -> Fault {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Fault::new(method, path_prefix, FaultKind::WithHeaders(headers))
     }
 
     /// Wait `delay`, then answer normally.

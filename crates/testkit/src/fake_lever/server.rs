@@ -146,6 +146,17 @@ async fn handle(
             shared.set_status(index, response.status().as_u16());
             response
         }
+        Some(FaultKind::WithHeaders(headers)) => {
+            let mut response = answer(&shared, index, router, request).await;
+            for (name, value) in headers {
+                if let (Ok(name), Ok(value)) =
+                    (HeaderName::try_from(name), HeaderValue::try_from(value))
+                {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            response
+        }
         Some(FaultKind::Delay(delay)) => {
             // Processed in its own task so that it completes even if the client gives up.
             let shared = Arc::clone(&shared);
