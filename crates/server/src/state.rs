@@ -12,7 +12,7 @@ use crate::crypto::Cipher;
 use crate::describe::Documents;
 use crate::key_locks::KeyLocks;
 use crate::log_writer::{LogQueue, QUEUE_CAPACITY};
-use crate::store::Store;
+use crate::store::{CachedStore, LOOKUP_TTL, MAX_CACHED, Store};
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -52,6 +52,7 @@ impl AppState {
         config: &ServeConfig,
     ) -> AppState {
         let documents = Documents::build(&registry);
+        let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, MAX_CACHED, LOOKUP_TTL));
         AppState {
             inner: Arc::new(Inner {
                 registry,
@@ -76,7 +77,8 @@ impl AppState {
         &self.inner.registry
     }
 
-    /// The store.
+    /// The store (token lookups answered from memory for a few seconds; changes made through it
+    /// take effect at once).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }

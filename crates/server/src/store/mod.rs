@@ -5,12 +5,15 @@
 //! The store never sees plaintext credentials: accounts arrive with their secrets already
 //! sealed (see [`crate::crypto::Cipher`]).
 
+mod cache;
+mod cached;
 mod sqlite;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub(crate) use cached::{CachedStore, LOOKUP_TTL, MAX_CACHED};
 pub use sqlite::SqliteStore;
 
 use crate::token::TokenScope;
