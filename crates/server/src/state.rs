@@ -77,8 +77,8 @@ impl AppState {
         &self.inner.registry
     }
 
-    /// The store (token lookups answered from memory for a few seconds; changes made through it
-    /// take effect at once).
+    /// The store (token and account lookups answered from memory for a few seconds; changes
+    /// made through it take effect at once).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }

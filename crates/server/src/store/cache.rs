@@ -75,6 +75,13 @@ impl<V: Clone> TtlCache<V> {
         entries.map.insert(key.to_owned(), (Instant::now(), value));
     }
 
+    /// Forgets `key`.
+    pub(crate) fn forget(&self, key: &str) {
+        let mut entries = self.lock();
+        entries.generation += 1;
+        entries.map.remove(key);
+    }
+
     /// Forgets everything.
     pub(crate) fn clear(&self) {
         let mut entries = self.lock();
@@ -111,7 +118,7 @@ mod tests {
     fn a_lookup_older_than_an_invalidation_is_not_kept() {
         let cache = TtlCache::new(8, LONG);
         let before = cache.generation();
-        cache.clear();
+        cache.forget("a");
         cache.put("a", "stale", before);
         assert_eq!(cache.get("a"), None);
         cache.put("a", "fresh", cache.generation());

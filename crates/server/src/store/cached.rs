@@ -1,8 +1,9 @@
-//! The server's store: every call goes to the underlying store, but token lookups (by hash) are
-//! answered from memory for [`LOOKUP_TTL`] — the staleness bound when several instances share a
-//! database. A change made through this store (a token created or revoked) forgets what it
-//! changed at once. Misses are not kept: unknown tokens cost a store read but cannot push known
-//! entries out.
+//! The server's store: every call goes to the underlying store, but token lookups (by hash) and
+//! account lookups (by id) are answered from memory for [`LOOKUP_TTL`] — the staleness bound
+//! when several instances share a database. A change made through this store (a token created or
+//! revoked, an account created, changed or deleted) forgets what it changed at once. Misses are
+//! not kept: unknown tokens or ids cost a store read but cannot push known entries out. Accounts
+//! are kept as stored, credentials still sealed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,15 +16,16 @@ use super::{
     StoredToken,
 };
 
-/// How long a looked-up token is answered from memory.
+/// How long a looked-up token or account is answered from memory.
 pub(crate) const LOOKUP_TTL: Duration = Duration::from_secs(5);
-/// The most tokens kept in memory.
+/// The most tokens, and the most accounts, kept in memory.
 pub(crate) const MAX_CACHED: usize = 10_000;
 
-/// A store that remembers token lookups (see the module docs).
+/// A store that remembers token and account lookups (see the module docs).
 pub(crate) struct CachedStore {
     inner: Arc<dyn Store>,
     tokens: TtlCache<StoredToken>,
+    accounts: TtlCache<StoredAccount>,
 }
 
 impl CachedStore {
@@ -32,6 +34,7 @@ impl CachedStore {
         CachedStore {
             inner,
             tokens: TtlCache::new(capacity, ttl),
+            accounts: TtlCache::new(capacity, ttl),
         }
     }
 }
@@ -47,11 +50,21 @@ impl Store for CachedStore {
     }
 
     async fn insert_account(&self, account: &StoredAccount) -> Result<(), StoreError> {
-        self.inner.insert_account(account).await
+        let result = self.inner.insert_account(account).await;
+        self.accounts.forget(&account.id);
+        result
     }
 
     async fn get_account(&self, id: &str) -> Result<Option<StoredAccount>, StoreError> {
-        self.inner.get_account(id).await
+        if let Some(account) = self.accounts.get(id) {
+            return Ok(Some(account));
+        }
+        let generation = self.accounts.generation();
+        let found = self.inner.get_account(id).await?;
+        if let Some(account) = &found {
+            self.accounts.put(id, account.clone(), generation);
+        }
+        Ok(found)
     }
 
     async fn list_accounts(&self) -> Result<Vec<StoredAccount>, StoreError> {
@@ -59,11 +72,15 @@ impl Store for CachedStore {
     }
 
     async fn update_account(&self, account: &StoredAccount) -> Result<bool, StoreError> {
-        self.inner.update_account(account).await
+        let result = self.inner.update_account(account).await;
+        self.accounts.forget(&account.id);
+        result
     }
 
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_account(id).await
+        let result = self.inner.delete_account(id).await;
+        self.accounts.forget(id);
+        result
     }
 
     async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError> {
@@ -157,6 +174,46 @@ mod tests {
             accounts: Vec::new(),
             created_at: "2026-01-01T00:00:00Z".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn accounts_are_remembered_until_changed_here_or_expired() {
+        let inner = sqlite().await;
+        let cached = CachedStore::new(inner.clone(), 16, LONG);
+        let mut account = StoredAccount {
+            id: "acc".into(),
+            integration: "lever".into(),
+            environment: None,
+            base_url: None,
+            context: serde_json::Map::new(),
+            secret_keys: Vec::new(),
+            sealed_secrets: Vec::new(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        };
+        cached.insert_account(&account).await.expect("insert");
+        assert!(cached.get_account("acc").await.expect("get").is_some());
+
+        // Changed by another instance: seen once the entry expires.
+        account.base_url = Some("https://elsewhere.example".into());
+        inner.update_account(&account).await.expect("update");
+        let seen = cached.get_account("acc").await.expect("get").expect("kept");
+        assert_eq!(seen.base_url, None);
+        let expiring = CachedStore::new(inner.clone(), 16, Duration::ZERO);
+        let seen = expiring
+            .get_account("acc")
+            .await
+            .expect("get")
+            .expect("kept");
+        assert_eq!(seen.base_url, account.base_url);
+
+        // Changed or deleted through this store: at once.
+        account.base_url = Some("https://here.example".into());
+        assert!(cached.update_account(&account).await.expect("update"));
+        let seen = cached.get_account("acc").await.expect("get").expect("kept");
+        assert_eq!(seen.base_url, account.base_url);
+        assert!(cached.delete_account("acc").await.expect("delete"));
+        assert!(cached.get_account("acc").await.expect("get").is_none());
     }
 
     #[tokio::test]
