@@ -182,7 +182,7 @@ mod tests {
         let cached = CachedStore::new(inner.clone(), 16, LONG);
         let mut account = StoredAccount {
             id: "acc".into(),
-            integration: "lever".into(),
+            integration: "some-integration".into(),
             environment: None,
             base_url: None,
             context: serde_json::Map::new(),
