@@ -37,7 +37,8 @@ pub struct LogRetention {
     pub max_age: Duration,
     /// Only the newest this many entries are kept.
     pub max_rows: u64,
-    /// How often the log is pruned besides on every insert (so entries age out when idle).
+    /// How often the log is pruned besides after every batch written (so entries age out when
+    /// idle).
     pub prune_every: Duration,
 }
 

@@ -70,19 +70,22 @@ pub(crate) async fn idempotency(
         Ok(bytes) => bytes,
         Err(error) => return error.into_response(),
     };
-    let print = fingerprint(&[
-        parts.method.as_str().as_bytes(),
-        parts.uri.path().as_bytes(),
-        parts.uri.query().unwrap_or_default().as_bytes(),
-        &bytes,
-    ]);
+    // Only a keyed request is fingerprinted or touches the store; one without a key just runs.
+    let print = key.as_ref().map(|_| {
+        fingerprint(&[
+            parts.method.as_str().as_bytes(),
+            parts.uri.path().as_bytes(),
+            parts.uri.query().unwrap_or_default().as_bytes(),
+            &bytes,
+        ])
+    });
     let in_flight = parts.extensions.get::<InFlight>().cloned();
     let request = Request::from_parts(parts, Body::from(bytes));
     detached(async move {
         let _in_flight = in_flight;
-        match key {
+        match key.zip(print) {
             None => next.run(request).await,
-            Some(key) => keyed(&state, &scope, &key, &print, request, next).await,
+            Some((key, print)) => keyed(&state, &scope, &key, &print, request, next).await,
         }
     })
     .await

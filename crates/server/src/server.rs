@@ -75,7 +75,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests, and
-    /// waits (at most the request timeout) for creates whose clients left to store their answers.
+    /// waits (at most the request timeout) for creates whose clients left to store their answers,
+    /// and stores the request-log entries still queued.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -89,6 +90,10 @@ impl Server {
         );
         let state = self.state.clone();
         let store = state.store().clone();
+        let log_writer = state
+            .inner
+            .log
+            .start(store.clone(), state.inner.log_retention.clone());
         let pruning = tokio::spawn(telemetry::prune_log_periodically(
             store.clone(),
             state.inner.log_retention.clone(),
@@ -98,6 +103,9 @@ impl Server {
         let inner = &state.inner;
         if !inner.concurrency.drained(inner.request_timeout).await {
             tracing::warn!("stopping with requests still running");
+        }
+        if let Some(writer) = log_writer {
+            writer.finish().await;
         }
         store.close().await;
         tracing::info!("switchboard stopped");

@@ -11,7 +11,8 @@ use crate::config::{LogRetention, ServeConfig};
 use crate::crypto::Cipher;
 use crate::describe::Documents;
 use crate::key_locks::KeyLocks;
-use crate::store::Store;
+use crate::log_writer::{LogQueue, QUEUE_CAPACITY};
+use crate::store::{CachedStore, LOOKUP_TTL, MAX_CACHED, Store};
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub(crate) struct Inner {
     pub(crate) idempotency_ttl: Duration,
     pub(crate) idempotency_wait: Duration,
     pub(crate) log_retention: LogRetention,
+    /// Request-log entries on their way to the store.
+    pub(crate) log: LogQueue,
     /// How long one request may take (see [`ServeConfig::request_timeout`]).
     pub(crate) request_timeout: Duration,
     /// The requests (and detached runs) under way.
@@ -49,6 +52,7 @@ impl AppState {
         config: &ServeConfig,
     ) -> AppState {
         let documents = Documents::build(&registry);
+        let store: Arc<dyn Store> = Arc::new(CachedStore::new(store, MAX_CACHED, LOOKUP_TTL));
         AppState {
             inner: Arc::new(Inner {
                 registry,
@@ -60,6 +64,7 @@ impl AppState {
                 idempotency_ttl: config.idempotency_ttl,
                 idempotency_wait: config.idempotency_wait,
                 log_retention: config.log_retention.clone(),
+                log: LogQueue::new(QUEUE_CAPACITY),
                 request_timeout: config.request_timeout,
                 concurrency: Concurrency::new(config.max_concurrent_requests),
                 documents,
@@ -72,9 +77,15 @@ impl AppState {
         &self.inner.registry
     }
 
-    /// The store.
+    /// The store (token and account lookups answered from memory for a few seconds; changes
+    /// made through it take effect at once).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// How many request-log entries were dropped, unwritten, because the writer fell behind.
+    pub fn dropped_log_entries(&self) -> u64 {
+        self.inner.log.dropped()
     }
 
     /// The credential cipher.

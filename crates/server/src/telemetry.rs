@@ -1,7 +1,8 @@
 //! Structured logs and the request log: a request id per call (`x-request-id`, generated when
 //! absent, echoed back), one span per request, and one request-log entry per authenticated
-//! unified call. Paths are cut to [`MAX_LOGGED_PATH`] bytes; the request log keeps entries for
-//! [`LogRetention`]'s age and row count, pruned on every insert and periodically.
+//! unified call, handed to the [`crate::log_writer`] queue (never written on the request path).
+//! Paths are cut to [`MAX_LOGGED_PATH`] bytes; the request log keeps entries for
+//! [`LogRetention`]'s age and row count, pruned after every batch written and periodically.
 
 use std::time::Instant;
 
@@ -108,11 +109,7 @@ pub(crate) async fn observe(
                 })
                 .collect(),
         };
-        let store = state.inner.store.as_ref();
-        if let Err(error) = store.insert_log(&entry).await {
-            tracing::warn!(%error, "could not write the request log");
-        }
-        prune_log(store, &state.inner.log_retention).await;
+        state.inner.log.push(entry);
     }
     response
 }

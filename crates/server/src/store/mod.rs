@@ -5,12 +5,15 @@
 //! The store never sees plaintext credentials: accounts arrive with their secrets already
 //! sealed (see [`crate::crypto::Cipher`]).
 
+mod cache;
+mod cached;
 mod sqlite;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub(crate) use cached::{CachedStore, LOOKUP_TTL, MAX_CACHED};
 pub use sqlite::SqliteStore;
 
 use crate::token::TokenScope;
@@ -261,8 +264,12 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets an in-progress record (the request ended without anything worth replaying).
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
 
+    /// Appends request-log entries, in order, in one transaction.
+    async fn insert_logs(&self, entries: &[LogEntry]) -> Result<(), StoreError>;
     /// Appends a request-log entry.
-    async fn insert_log(&self, entry: &LogEntry) -> Result<(), StoreError>;
+    async fn insert_log(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        self.insert_logs(std::slice::from_ref(entry)).await
+    }
     /// Deletes log entries from before `older_than` (RFC 3339, as [`LogEntry::time`]) and all but
     /// the newest `max_rows`; answers how many went. Cheap when there is nothing to delete.
     async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError>;

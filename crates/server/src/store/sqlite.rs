@@ -519,26 +519,30 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn insert_log(&self, e: &LogEntry) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
-             unified_method, status, duration_ms, exchanges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&e.time)
-        .bind(&e.request_id)
-        .bind(&e.method)
-        .bind(&e.path)
-        .bind(&e.integration)
-        .bind(&e.integrated_account_id)
-        .bind(&e.resource)
-        .bind(&e.unified_method)
-        .bind(i64::from(e.status))
-        .bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
-        .bind(json(&e.exchanges))
-        .execute(&self.pool)
-        .await
-        .map_err(db("writing the request log"))?;
-        Ok(())
+    async fn insert_logs(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let action = "writing the request log";
+        let mut transaction = self.pool.begin().await.map_err(db(action))?;
+        for e in entries {
+            sqlx::query(
+                "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
+                 unified_method, status, duration_ms, exchanges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&e.time)
+            .bind(&e.request_id)
+            .bind(&e.method)
+            .bind(&e.path)
+            .bind(&e.integration)
+            .bind(&e.integrated_account_id)
+            .bind(&e.resource)
+            .bind(&e.unified_method)
+            .bind(i64::from(e.status))
+            .bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
+            .bind(json(&e.exchanges))
+            .execute(&mut *transaction)
+            .await
+            .map_err(db(action))?;
+        }
+        transaction.commit().await.map_err(db(action))
     }
 
     async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError> {

@@ -130,6 +130,20 @@ impl TestServer {
         body["id"].as_str().expect("id").to_owned()
     }
 
+    /// `GET /log` once it lists `count` entries at least (the writer stores them shortly after
+    /// their requests), or as it is after ten seconds.
+    pub(crate) async fn log_with(&self, count: usize) -> (u16, Value) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, log) = send_json(self.get("/log")).await;
+            let listed = log["result"].as_array().map_or(0, Vec::len);
+            if status != 200 || listed >= count || std::time::Instant::now() >= deadline {
+                return (status, log);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

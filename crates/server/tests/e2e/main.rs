@@ -12,6 +12,7 @@ mod hostile_bodies;
 mod http;
 mod idempotency;
 mod lever;
+mod lookups;
 mod operations;
 mod request_log;
 mod run_input;

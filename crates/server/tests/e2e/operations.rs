@@ -75,7 +75,7 @@ async fn the_log_lists_calls_newest_first_without_secrets() {
         .to_owned();
     assert!(!generated.is_empty());
 
-    let (status, log) = send_json(server.get("/log")).await;
+    let (status, log) = server.log_with(2).await;
     assert_eq!(status, 200);
     let text = log.to_string();
     assert!(!text.contains(FakeLever::API_KEY), "{text}");
