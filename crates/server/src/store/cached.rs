@@ -1,7 +1,7 @@
 //! The server's store: every call goes to the underlying store, but token lookups (by hash) and
 //! account lookups (by id) are answered from memory for [`LOOKUP_TTL`] — the staleness bound
 //! when several instances share a database. A change made through this store (a token created or
-//! revoked, an account created, changed or deleted) forgets what it changed at once. Misses are
+//! revoked, an account created, changed, re-statused or deleted) forgets what it changed at once. Misses are
 //! not kept: unknown tokens or ids cost a store read but cannot push known entries out. Accounts
 //! are kept as stored, credentials still sealed.
 
@@ -12,8 +12,8 @@ use async_trait::async_trait;
 
 use super::cache::TtlCache;
 use super::{
-    IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount, StoredResponse,
-    StoredToken,
+    AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
+    StoredResponse, StoredToken,
 };
 
 /// How long a looked-up token or account is answered from memory.
@@ -74,6 +74,16 @@ impl Store for CachedStore {
     async fn update_account(&self, account: &StoredAccount) -> Result<bool, StoreError> {
         let result = self.inner.update_account(account).await;
         self.accounts.forget(&account.id);
+        result
+    }
+
+    async fn set_account_status(
+        &self,
+        id: &str,
+        status: AccountStatus,
+    ) -> Result<bool, StoreError> {
+        let result = self.inner.set_account_status(id, status).await;
+        self.accounts.forget(id);
         result
     }
 
@@ -190,6 +200,7 @@ mod tests {
             sealed_secrets: Vec::new(),
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
+            status: AccountStatus::Active,
         };
         cached.insert_account(&account).await.expect("insert");
         assert!(cached.get_account("acc").await.expect("get").is_some());
@@ -212,6 +223,10 @@ mod tests {
         assert!(cached.update_account(&account).await.expect("update"));
         let seen = cached.get_account("acc").await.expect("get").expect("kept");
         assert_eq!(seen.base_url, account.base_url);
+        let held = cached.set_account_status("acc", AccountStatus::NeedsReauth);
+        assert!(held.await.expect("status"));
+        let seen = cached.get_account("acc").await.expect("get").expect("kept");
+        assert_eq!(seen.status, AccountStatus::NeedsReauth);
         assert!(cached.delete_account("acc").await.expect("delete"));
         assert!(cached.get_account("acc").await.expect("get").is_none());
     }
