@@ -767,25 +767,38 @@ mod tests {
         assert_eq!(versions, expected);
     }
 
+    /// A database at `url` with only its first `count` migrations applied, as an older release
+    /// left it; the pool and a connection to add old rows with.
+    async fn migrated_up_to(
+        url: &str,
+        count: usize,
+    ) -> (SqlitePool, sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+        let options = SqliteConnectOptions::from_str(url)
+            .expect("url")
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.expect("connect");
+        sqlx::raw_sql(
+            "CREATE TABLE switchboard_migrations \
+             (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .expect("table");
+        let mut conn = pool.acquire().await.expect("conn");
+        for (version, name, sql) in &MIGRATIONS[..count] {
+            apply(&mut conn, *version, name, sql)
+                .await
+                .expect("migration");
+        }
+        (pool, conn)
+    }
+
     #[tokio::test]
     async fn tokens_made_before_scopes_become_admin() {
         let dir = temp_dir("scopes");
         let url = format!("sqlite:{}", dir.join("s.db").display());
         {
-            let options = SqliteConnectOptions::from_str(&url)
-                .expect("url")
-                .create_if_missing(true);
-            let pool = SqlitePool::connect_with(options).await.expect("connect");
-            let (version, name, sql) = MIGRATIONS[0];
-            sqlx::raw_sql(
-                "CREATE TABLE switchboard_migrations \
-                 (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-            )
-            .execute(&pool)
-            .await
-            .expect("table");
-            let mut conn = pool.acquire().await.expect("conn");
-            apply(&mut conn, version, name, sql).await.expect("0001");
+            let (pool, mut conn) = migrated_up_to(&url, 1).await;
             sqlx::query("INSERT INTO api_tokens (id, name, hash, created_at) VALUES ('t', 'old', 'h', 'now')")
                 .execute(&mut *conn)
                 .await
@@ -806,23 +819,7 @@ mod tests {
         let dir = temp_dir("statuses");
         let url = format!("sqlite:{}", dir.join("s.db").display());
         {
-            let options = SqliteConnectOptions::from_str(&url)
-                .expect("url")
-                .create_if_missing(true);
-            let pool = SqlitePool::connect_with(options).await.expect("connect");
-            sqlx::raw_sql(
-                "CREATE TABLE switchboard_migrations \
-                 (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-            )
-            .execute(&pool)
-            .await
-            .expect("table");
-            let mut conn = pool.acquire().await.expect("conn");
-            for (version, name, sql) in &MIGRATIONS[..2] {
-                apply(&mut conn, *version, name, sql)
-                    .await
-                    .expect("migration");
-            }
+            let (pool, mut conn) = migrated_up_to(&url, 2).await;
             sqlx::query(
                 "INSERT INTO accounts (id, integration, context, secret_keys, sealed_secrets, \
                  created_at, updated_at) VALUES ('a', 'acme', '{}', '[]', x'00', 'now', 'now')",
