@@ -350,8 +350,8 @@ pub struct RetrySpec {
     /// sending it again would create a duplicate).
     pub non_idempotent_statuses: Vec<u16>,
     /// A header holding the epoch second (or, for a value past any sane second, the epoch
-    /// millisecond) at which the rate-limit window resets, read when a 429 has no `Retry-After`
-    /// (e.g. `x-rate-limit-reset`). The wait until then is capped by `max_retry_after_secs` like
+    /// millisecond; for a value before 2001, the seconds left) at which the rate-limit window
+    /// resets, read when a 429 has no `Retry-After` (e.g. `x-rate-limit-reset`). The wait until then is capped by `max_retry_after_secs` like
     /// a `Retry-After`'s; a value that is not a whole number is ignored and the backoff applies.
     pub reset_header: Option<String>,
 }

@@ -76,3 +76,4 @@ pub use exchange::Exchange;
 pub use executor::{
     DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
 };
+pub use retry::rate_limit_reset_wait;

@@ -91,7 +91,7 @@ impl<'a> Policy<'a> {
             return None;
         }
         let name = self.spec.reset_header.as_deref()?;
-        parse_reset(header(name)?, now)
+        rate_limit_reset_wait(header(name)?, now)
     }
 
     /// After attempt number `attempt` failed below HTTP. `reached` says whether the request may
@@ -150,15 +150,22 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// Smaller reset values are seconds to wait, not an epoch second (this one is in 2001).
+const EPOCH_SECONDS_FROM: u64 = 1_000_000_000;
+
 /// Epoch values at or above this are milliseconds: as seconds they would be past the year 5000,
 /// as milliseconds they are after March 1973.
 const EPOCH_MILLIS_FROM: u64 = 100_000_000_000;
 
-/// A rate-limit reset given as the epoch second — or, for a value past any sane epoch second
-/// (providers disagree, and their docs do not always say), the epoch millisecond — at which the
-/// window resets, as the wait from `now` until then (a reset in the past is no wait).
-pub(crate) fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
+/// A provider's rate-limit reset (`x-rate-limit-reset` and its kin) as the wait from `now`:
+/// providers send the epoch second at which the window resets, the epoch millisecond (a value
+/// past any sane epoch second), or the seconds left (a value before 2001); their docs do not
+/// always say which. A reset in the past is no wait; a value that is not a whole number is none.
+pub fn rate_limit_reset_wait(value: &str, now: SystemTime) -> Option<Duration> {
     let number = value.trim().parse::<u64>().ok()?;
+    if number < EPOCH_SECONDS_FROM {
+        return Some(Duration::from_secs(number));
+    }
     let since_epoch = if number >= EPOCH_MILLIS_FROM {
         Duration::from_millis(number)
     } else {
@@ -297,34 +304,48 @@ mod tests {
     fn reset_reads_epoch_seconds_as_the_wait_until_then() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(
-            parse_reset(" 1700000007 ", now),
+            rate_limit_reset_wait(" 1700000007 ", now),
             Some(Duration::from_secs(7))
         );
         let mid_second = now + Duration::from_millis(400);
         assert_eq!(
-            parse_reset("1700000002", mid_second),
+            rate_limit_reset_wait("1700000002", mid_second),
             Some(Duration::from_millis(1_600))
         );
-        assert_eq!(parse_reset("1700000000", now), Some(Duration::ZERO));
-        assert_eq!(parse_reset("1699999990", now), Some(Duration::ZERO));
-        assert_eq!(parse_reset("1700000007.5", now), None);
-        assert_eq!(parse_reset("-1", now), None);
-        assert_eq!(parse_reset("soon", now), None);
-        assert_eq!(parse_reset("99999999999999999999", now), None);
+        assert_eq!(
+            rate_limit_reset_wait("1700000000", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            rate_limit_reset_wait("1699999990", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(rate_limit_reset_wait("1700000007.5", now), None);
+        assert_eq!(rate_limit_reset_wait("-1", now), None);
+        assert_eq!(
+            rate_limit_reset_wait("30", now),
+            Some(Duration::from_secs(30)),
+            "a small value is the seconds left"
+        );
+        assert_eq!(rate_limit_reset_wait("soon", now), None);
+        assert_eq!(rate_limit_reset_wait("99999999999999999999", now), None);
     }
 
     #[test]
     fn reset_past_any_sane_epoch_second_reads_as_epoch_milliseconds() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(
-            parse_reset("1700000007250", now),
+            rate_limit_reset_wait("1700000007250", now),
             Some(Duration::from_millis(7_250))
         );
-        assert_eq!(parse_reset("1699999999000", now), Some(Duration::ZERO));
+        assert_eq!(
+            rate_limit_reset_wait("1699999999000", now),
+            Some(Duration::ZERO)
+        );
         // The largest value read as seconds is still seconds (a wait of thousands of years,
         // which the policy's cap refuses to honour).
         assert!(
-            parse_reset("99999999999", now)
+            rate_limit_reset_wait("99999999999", now)
                 .is_some_and(|wait| wait > Duration::from_secs(90_000_000_000))
         );
     }

@@ -2,10 +2,10 @@
 //! `ratelimit-remaining` and `ratelimit-reset` (the IETF draft's names), read from the names
 //! providers send: `ratelimit-*`, `x-ratelimit-*` or `x-rate-limit-*`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderName;
-use switchboard_executor::Exchange;
+use switchboard_executor::{Exchange, rate_limit_reset_wait};
 
 /// Each forwarded header and the field it carries.
 const FIELDS: [(&str, &str); 3] = [
@@ -16,12 +16,6 @@ const FIELDS: [(&str, &str); 3] = [
 
 /// The prefixes providers put before `limit`, `remaining` and `reset`, the standard one first.
 const PREFIXES: [&str; 3] = ["ratelimit-", "x-ratelimit-", "x-rate-limit-"];
-
-/// Epoch seconds start here (2001); smaller reset values are already seconds to wait.
-const EPOCH_SECONDS: u64 = 1_000_000_000;
-
-/// Epoch milliseconds start here.
-const EPOCH_MILLIS: u64 = 1_000_000_000_000;
 
 /// The `ratelimit-*` headers of the last exchange that carries any rate-limit header: the
 /// provider's latest word on the account's allowance.
@@ -43,20 +37,22 @@ pub(crate) fn from_headers(
     FIELDS
         .iter()
         .filter_map(|(field, name)| {
-            let value: u64 = PREFIXES
+            let text = PREFIXES
                 .iter()
-                .find_map(|prefix| find(headers, &format!("{prefix}{field}")))?
-                .trim()
-                .parse()
-                .ok()?;
+                .find_map(|prefix| find(headers, &format!("{prefix}{field}")))?;
             let value = if *field == "reset" {
-                seconds_until(value, now)
+                seconds_rounded_up(rate_limit_reset_wait(text, now)?)
             } else {
-                value
+                text.trim().parse::<u64>().ok()?
             };
             Some((HeaderName::from_static(name), value.to_string()))
         })
         .collect()
+}
+
+/// Whole seconds, a started second counting as one (a client must not come back early).
+fn seconds_rounded_up(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 fn find<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
@@ -66,25 +62,9 @@ fn find<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
         .map(|(_, value)| value.as_str())
 }
 
-/// A reset as seconds to wait: providers send an epoch second or millisecond (converted, and 0
-/// when already past) or the seconds themselves (kept).
-fn seconds_until(reset: u64, now: SystemTime) -> u64 {
-    let now = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    if reset >= EPOCH_MILLIS {
-        (reset / 1000).saturating_sub(now)
-    } else if reset >= EPOCH_SECONDS {
-        reset.saturating_sub(now)
-    } else {
-        reset
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     use super::*;
 
@@ -120,9 +100,11 @@ mod tests {
     #[test]
     fn resets_in_milliseconds_past_or_relative_and_junk_are_handled() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(seconds_until(1_700_000_005_000, now), 5);
-        assert_eq!(seconds_until(1_600_000_000, now), 0);
-        assert_eq!(seconds_until(30, now), 30);
+        let reset = |value: &str| from_headers(&pairs(&[("x-ratelimit-reset", value)]), now);
+        assert_eq!(reset("1700000005000")[0].1, "5");
+        assert_eq!(reset("1700000004500")[0].1, "5", "a started second counts");
+        assert_eq!(reset("1600000000")[0].1, "0");
+        assert_eq!(reset("30")[0].1, "30");
         let junk = from_headers(&pairs(&[("x-ratelimit-reset", "soon")]), now);
         assert!(junk.is_empty());
     }
