@@ -66,16 +66,28 @@ impl AuthScheme {
                 format!("Basic {encoded}")
             }
             AuthSpec::Bearer { token } => format!("Bearer {}", read(token)),
-            AuthSpec::Header { value, .. } => read(value).to_owned(),
+            AuthSpec::Header { value, prefix, .. } => {
+                format!("{}{}", prefix.as_deref().unwrap_or_default(), read(value))
+            }
         }
     }
 
     /// The header's value with the credential hidden, for dry runs: `Bearer <redacted>`.
-    pub fn redacted_value(&self) -> &'static str {
+    pub fn redacted_value(&self) -> String {
         match &self.spec {
-            AuthSpec::Basic { .. } => "Basic <redacted>",
-            AuthSpec::Bearer { .. } => "Bearer <redacted>",
-            AuthSpec::Header { .. } => "<redacted>",
+            AuthSpec::Basic { .. } => "Basic <redacted>".to_owned(),
+            AuthSpec::Bearer { .. } => "Bearer <redacted>".to_owned(),
+            AuthSpec::Header { prefix, .. } => {
+                format!("{}<redacted>", prefix.as_deref().unwrap_or_default())
+            }
+        }
+    }
+
+    /// The text a custom header sends before the credential, for a scheme that sets one.
+    pub(crate) fn header_prefix(&self) -> Option<&str> {
+        match &self.spec {
+            AuthSpec::Header { prefix, .. } => prefix.as_deref(),
+            _ => None,
         }
     }
 
@@ -110,5 +122,29 @@ mod tests {
         assert_eq!(scheme.header_value(|_| "k"), "Basic azo=");
         assert!(scheme.is_held_by(json!({"api_key": "k"}).as_object().unwrap()));
         assert!(!scheme.is_held_by(json!({"api_key": ""}).as_object().unwrap()));
+    }
+
+    #[test]
+    fn a_header_prefix_comes_before_the_credential_and_stays_when_redacted() {
+        let scheme = AuthScheme::compile(AuthSpec::Header {
+            name: "Authorization".to_owned(),
+            value: "api_key".to_owned(),
+            prefix: Some("Token token=".to_owned()),
+        });
+        assert_eq!(scheme.header_name(), "Authorization");
+        assert_eq!(scheme.context_keys(), ["api_key"]);
+        assert_eq!(scheme.header_value(|_| "abc123"), "Token token=abc123");
+        assert_eq!(scheme.redacted_value(), "Token token=<redacted>");
+    }
+
+    #[test]
+    fn a_header_without_prefix_sends_the_credential_as_it_is() {
+        let scheme = AuthScheme::compile(AuthSpec::Header {
+            name: "X-SmartToken".to_owned(),
+            value: "api_key".to_owned(),
+            prefix: None,
+        });
+        assert_eq!(scheme.header_value(|_| "abc123"), "abc123");
+        assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 }

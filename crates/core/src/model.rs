@@ -299,12 +299,16 @@ pub(crate) enum AuthSpec {
         /// Context key of the token.
         token: String,
     },
-    /// A custom header carrying the credential.
+    /// A custom header carrying the credential, after an optional fixed prefix.
     Header {
         /// The header name.
         name: String,
         /// Context key of the value.
         value: String,
+        /// Text sent before the credential (`Token token=` gives `Token token=<key>`); the
+        /// account's context then holds the bare key.
+        #[serde(default)]
+        prefix: Option<String>,
     },
 }
 

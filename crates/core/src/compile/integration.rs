@@ -62,6 +62,15 @@ pub(crate) fn compile(
                 None,
             );
         }
+        if let Some(prefix) = scheme.header_prefix()
+            && !prefix.chars().all(|c| c == ' ' || c.is_ascii_graphic())
+        {
+            report.at(
+                &format!("/auth/{i}/prefix"),
+                "an auth header `prefix` may hold only visible ASCII characters and spaces",
+                None,
+            );
+        }
         for key in scheme.context_keys() {
             if !file.context.secrets.iter().any(|secret| secret == key) {
                 report.at(

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod content_type;
 mod errors;
 mod files;
 mod lever_paths;
