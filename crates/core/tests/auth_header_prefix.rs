@@ -46,10 +46,11 @@ fn a_prefix_that_cannot_be_sent_in_a_header_is_a_load_error() {
         panic!("a line break cannot be sent in a header");
     };
     let messages: Vec<String> = problems.0.iter().map(|d| d.one_line()).collect();
-    assert!(
-        messages.iter().any(|m| m.contains(
-            "an auth header `prefix` may hold only visible ASCII characters and spaces"
-        ) && m.contains("auth")),
-        "{messages:?}"
+    assert_eq!(
+        messages,
+        [
+            "acme/integration.yaml:6:58: an auth header `prefix` may hold only visible ASCII \
+          characters and spaces (field `auth[0].prefix`)"
+        ]
     );
 }

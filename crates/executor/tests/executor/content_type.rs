@@ -23,7 +23,11 @@ async fn sent_content_types(headers: Vec<(String, String)>) -> Vec<String> {
     let lever = FakeLever::start().await;
     let plan = plan();
     executor(options())
-        .send(plan.integration_plan(), &account(&lever), &post_json(headers))
+        .send(
+            plan.integration_plan(),
+            &account(&lever),
+            &post_json(headers),
+        )
         .await
         .expect("an answer, whatever its status");
     let calls = lever.calls();
