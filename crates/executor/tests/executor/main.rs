@@ -7,6 +7,7 @@ mod auth;
 mod content_type;
 mod errors;
 mod files;
+mod json_api;
 mod lever_paths;
 mod limits;
 mod proxy;
