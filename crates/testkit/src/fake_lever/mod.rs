@@ -90,6 +90,8 @@ impl FakeLever {
     pub const USER_ID: &'static str = "68d28c32-e972-4f0f-81c7-83f2e9430293";
     /// A published posting that exists from the start.
     pub const POSTING_ID: &'static str = "f8b7dd19-1d9f-40f1-8090-e4a62e989e0b";
+    /// The id of the custom-question card on every posting's application form.
+    pub const CARD_ID: &'static str = "911f7ca4-e7a2-4081-9472-0c1f94d9df25";
 
     /// Starts a fake on `127.0.0.1` with a free port and returns once it is listening.
     ///
