@@ -246,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn reads_over_post_are_idempotent_and_creates_are_not() {
+        let mut request = page("https://x.test/");
+        request.method = HttpMethod::Post;
+        assert!(request.is_idempotent(), "a read, even over POST");
+        request.read_only = false;
+        assert!(!request.is_idempotent(), "a create");
+    }
+
+    #[test]
     fn requests_without_a_page_url_are_built_below_the_base_url() {
         let mut request = page("https://x.test/");
         request.page_url = None;

@@ -125,7 +125,7 @@ pub(crate) fn compile(
     );
     let steps = compile_steps(&spec, &base, &step_ids, &input_names, cx, report);
     let response = compile_response(&spec, &base, &step_ids, &record_names, report);
-    let cursor_step = cursor_step(&steps, method, &base, report);
+    let cursor_step = cursor_step(&spec, method, &base, report);
     let reads_id = steps.iter().any(StepPlan::reads_id);
     let errors = spec
         .errors
@@ -155,15 +155,18 @@ pub(crate) fn compile(
 /// The one step whose next page becomes the list's `next_cursor`: the paginating step without
 /// `select`. Only a `list` has one, and at most one.
 fn cursor_step(
-    steps: &[StepPlan],
+    spec: &MethodSpec,
     method: &str,
     base: &str,
     report: &mut Reporter<'_>,
 ) -> Option<usize> {
-    let candidates: Vec<usize> = steps
+    // Read from the spec: a `select` that failed to compile is already reported, and still
+    // makes its step a lookup.
+    let candidates: Vec<usize> = spec
+        .steps
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.pages.is_some() && s.select.is_none())
+        .filter(|(_, s)| s.paginate.is_some() && s.select.is_none())
         .map(|(i, _)| i)
         .collect();
     if candidates.len() > 1 {

@@ -197,3 +197,52 @@ async fn list_options_shape_the_envelope() {
     assert_eq!(status, 404, "{missing}");
     assert_eq!(missing["truto_is_remote_error"], true);
 }
+
+#[tokio::test]
+async fn meta_documents_and_openapi_describe_the_reads() {
+    let server = TestServer::start().await;
+    let (status, meta) =
+        send_json(server.get("/unified/ats/job_form_fields/lever/meta/list")).await;
+    assert_eq!(status, 200, "{meta}");
+    assert!(
+        meta["query_schema"]["properties"]["job_id"].is_object(),
+        "{meta}"
+    );
+    assert!(
+        meta["response_schema"]["properties"]["group_id"].is_object(),
+        "{meta}"
+    );
+
+    let (status, doc) = send_json(server.get("/openapi.json")).await;
+    assert_eq!(status, 200);
+    let paths = &doc["paths"];
+    let candidates = &paths["/unified/ats/candidates"];
+    assert!(
+        candidates["post"].is_object() && candidates["get"].is_object(),
+        "create and list share a path"
+    );
+    let list = &paths["/unified/ats/jobs"]["get"];
+    let envelope = &list["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        envelope["required"],
+        json!(["result", "next_cursor", "prev_cursor", "result_count"])
+    );
+    let names: Vec<&str> = list["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in ["limit", "next_cursor", "truto_key_by", "truto_ignore_limit"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let get = &paths["/unified/ats/jobs/{id}"]["get"];
+    assert!(
+        get["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .any(|p| p["name"] == "id" && p["in"] == "path"),
+        "{get}"
+    );
+}
