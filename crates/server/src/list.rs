@@ -174,7 +174,7 @@ mod tests {
     fn scope<'a>(account: &'a str) -> CursorScope<'a> {
         CursorScope {
             account,
-            integration: "lever",
+            integration: "acme",
             resource: "ats/jobs",
         }
     }
