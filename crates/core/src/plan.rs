@@ -323,16 +323,6 @@ impl MethodPlan {
         self.method == LIST_METHOD || self.method == GET_METHOD
     }
 
-    /// Whether the method pages: a list whose mapping declares how the provider pages.
-    pub fn pages(&self) -> bool {
-        self.cursor_step.is_some()
-    }
-
-    /// Whether the method needs a record id (`GET /unified/{model}/{resource}/{id}`).
-    pub fn needs_id(&self) -> bool {
-        self.reads_id
-    }
-
     pub(crate) fn error_plan(&self) -> &ErrorPlan {
         self.errors
             .as_ref()
