@@ -48,6 +48,8 @@ fn bench(c: &mut Criterion) {
                 body: input["body"].clone(),
                 context: object(&input["context"]),
                 strict: false,
+                id: None,
+                cursor: None,
             };
             let (mut run, mut next) = plan.start(run_input).expect("valid");
             let mut answers = responses.iter().cloned();

@@ -13,6 +13,8 @@ pub enum InputLocation {
     Body,
     /// The integrated account's context.
     Context,
+    /// The record id in the URL path (`GET /unified/{model}/{resource}/{id}`).
+    Path,
 }
 
 /// What kind of input problem.
@@ -111,12 +113,13 @@ pub enum RunError {
 }
 
 impl InputLocation {
-    /// `query`, `body` or `context`.
+    /// `query`, `body`, `context` or `path`.
     pub fn as_str(self) -> &'static str {
         match self {
             InputLocation::Query => "query",
             InputLocation::Body => "body",
             InputLocation::Context => "context",
+            InputLocation::Path => "path",
         }
     }
 }

@@ -62,11 +62,39 @@ pub struct ProviderRequest {
     pub body: RequestBody,
     /// The rate-limit bucket this call counts against, besides the account's default bucket.
     pub rate_limit: Option<String>,
+    /// A page URL the provider gave (a `Link: rel="next"` target, a `next` member): sent as it
+    /// is instead of the path and query, and only below the account's own base URL (see
+    /// [`ProviderRequest::url`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    /// How long to wait before sending, in milliseconds: a lookup reading again because the
+    /// provider may not have indexed a record it just created.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+    /// The call only reads (a step of a `list` or `get`, whatever its HTTP method): it may be
+    /// retried like an idempotent method.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ProviderRequest {
-    /// The full URL for this request below `base_url`, query string included.
-    pub fn url(&self, base_url: &str) -> String {
+    /// Whether sending this request twice has the same effect as sending it once.
+    pub fn is_idempotent(&self) -> bool {
+        self.read_only || self.method.is_idempotent()
+    }
+
+    /// The full URL for this request below `base_url`, query string included. A provider's
+    /// page URL is used as it is, but only when it has the base URL's scheme, host and port and
+    /// lies below its path: a provider (or anyone who wrote into its answer) cannot send the
+    /// account's credentials elsewhere.
+    pub fn url(&self, base_url: &str) -> Result<String, String> {
+        if let Some(page) = &self.page_url {
+            return below_base(page, base_url).map(|()| page.clone());
+        }
         let mut url = format!("{}{}", base_url.trim_end_matches('/'), self.path);
         for (i, (key, value)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
@@ -74,7 +102,44 @@ impl ProviderRequest {
             url.push('=');
             url.push_str(&crate::expr::encode_query_component(value));
         }
-        url
+        Ok(url)
+    }
+}
+
+/// Whether `page` lies below `base`: same scheme, host and port, no user info, and a path
+/// inside the base URL's path.
+fn below_base(page: &str, base: &str) -> Result<(), String> {
+    let refuse = || {
+        Err(format!(
+            "the provider's page URL `{page}` is not below the account's base URL; it was not followed"
+        ))
+    };
+    let (Ok(page_url), Ok(base_url)) = (url::Url::parse(page), url::Url::parse(base)) else {
+        return refuse();
+    };
+    let base_path = base_url.path().trim_end_matches('/');
+    let path = page_url.path();
+    let inside = path == base_path
+        || path
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'));
+    let same_origin = page_url.scheme() == base_url.scheme()
+        && page_url.host_str() == base_url.host_str()
+        && page_url.port_or_known_default() == base_url.port_or_known_default();
+    let dot_segment = path.split('/').any(|s| {
+        let s = s.to_ascii_lowercase();
+        s == ".." || s == "." || s == "%2e%2e" || s == "%2e." || s == ".%2e" || s == "%2e"
+    });
+    if same_origin
+        && inside
+        && !dot_segment
+        && page_url.username().is_empty()
+        && page_url.password().is_none()
+        && page_url.fragment().is_none()
+    {
+        Ok(())
+    } else {
+        refuse()
     }
 }
 
@@ -139,5 +204,63 @@ impl ProviderResponse {
     /// Whether the status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(url: &str) -> ProviderRequest {
+        ProviderRequest {
+            step: "list".into(),
+            method: HttpMethod::Get,
+            path: "/jobs".into(),
+            query: vec![("limit".into(), "2".into())],
+            headers: Vec::new(),
+            body: RequestBody::Empty,
+            rate_limit: None,
+            page_url: Some(url.into()),
+            delay_ms: 0,
+            read_only: true,
+        }
+    }
+
+    #[test]
+    fn page_urls_are_followed_only_below_the_base_url() {
+        let base = "https://acme.example.com/spi/v3";
+        let ok = "https://acme.example.com/spi/v3/jobs?since_id=7&limit=2";
+        assert_eq!(page(ok).url(base), Ok(ok.to_owned()));
+        for evil in [
+            "https://evil.example.com/spi/v3/jobs",
+            "http://acme.example.com/spi/v3/jobs",
+            "https://acme.example.com:8443/spi/v3/jobs",
+            "https://acme.example.com/other/jobs",
+            "https://acme.example.com/spi/v3/../../admin",
+            "https://acme.example.com/spi/v3x/jobs",
+            "https://user:pw@acme.example.com/spi/v3/jobs",
+            "not a url",
+        ] {
+            assert!(page(evil).url(base).is_err(), "{evil} was followed");
+        }
+    }
+
+    #[test]
+    fn reads_over_post_are_idempotent_and_creates_are_not() {
+        let mut request = page("https://x.test/");
+        request.method = HttpMethod::Post;
+        assert!(request.is_idempotent(), "a read, even over POST");
+        request.read_only = false;
+        assert!(!request.is_idempotent(), "a create");
+    }
+
+    #[test]
+    fn requests_without_a_page_url_are_built_below_the_base_url() {
+        let mut request = page("https://x.test/");
+        request.page_url = None;
+        assert_eq!(
+            request.url("https://api.example.com/v1/"),
+            Ok("https://api.example.com/v1/jobs?limit=2".to_owned())
+        );
     }
 }

@@ -47,7 +47,9 @@ pub use error::{
 pub use http::is_http_url;
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
 pub use model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
-pub use plan::{DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan};
+pub use plan::{
+    DEFAULT_ENVIRONMENT, FieldSupport, GET_METHOD, IntegrationPlan, LIST_METHOD, MethodPlan,
+};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,
     QueryStringProblem, parse_query_string,

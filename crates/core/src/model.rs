@@ -164,6 +164,14 @@ pub(crate) struct StepSpec {
     /// When `select` finds nothing: the message of the upstream error (else null is kept).
     #[serde(default)]
     pub(crate) on_empty: Option<String>,
+    /// How the provider pages this call's answer. With `select` (a lookup), pages are read until
+    /// `select` finds something; without, the step reads one page and its next position becomes
+    /// the unified list's `next_cursor`.
+    #[serde(default)]
+    pub(crate) paginate: Option<crate::compile::pagination::PaginateSpec>,
+    /// When `select` found nothing: read again, a bounded number of times, after a wait.
+    #[serde(default)]
+    pub(crate) reread: Option<crate::compile::pagination::RereadSpec>,
 }
 
 /// A request template.

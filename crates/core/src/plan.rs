@@ -17,6 +17,11 @@ use crate::schema::UnifiedSchema;
 /// names neither an environment nor a base URL.
 pub const DEFAULT_ENVIRONMENT: &str = "production";
 
+/// The unified method that answers a page of records.
+pub const LIST_METHOD: &str = "list";
+/// The unified method that answers one record by id.
+pub const GET_METHOD: &str = "get";
+
 /// A compiled `integration.yaml`: how to reach and authenticate with one provider.
 pub struct IntegrationPlan {
     /// The integration's name (its folder under `mappings/`).
@@ -174,6 +179,24 @@ pub(crate) struct StepPlan {
     pub(crate) body: BodyPlan,
     pub(crate) select: Option<Expr>,
     pub(crate) on_empty: Option<String>,
+    pub(crate) pages: Option<crate::compile::pagination::PagePlan>,
+    pub(crate) reread: Option<crate::compile::pagination::RereadPlan>,
+}
+
+impl StepPlan {
+    /// Whether any part of the request reads the record `id`.
+    pub(crate) fn reads_id(&self) -> bool {
+        let templates = std::iter::once(&self.path)
+            .chain(self.query.iter().map(|(_, t)| t))
+            .chain(self.headers.iter().map(|(_, t)| t));
+        let body = match &self.body {
+            BodyPlan::Json(t) => vec![t],
+            _ => Vec::new(),
+        };
+        templates
+            .chain(body)
+            .any(|t| t.references().iter().any(|r| r.root == "id"))
+    }
 }
 
 /// A compiled request body.
@@ -225,6 +248,11 @@ pub struct MethodPlan {
     pub(crate) errors: Option<ErrorPlan>,
     /// The mapping's constants, shared by every run (converted for JMESPath once).
     pub(crate) constants: Arc<Cached>,
+    /// Whether a request reads the record `id` (a `get`): a run then needs one.
+    pub(crate) reads_id: bool,
+    /// The step whose next page position becomes the unified `next_cursor` (the one paginating
+    /// step without `select`).
+    pub(crate) cursor_step: Option<usize>,
 }
 
 impl MethodPlan {
@@ -282,6 +310,17 @@ impl MethodPlan {
     /// The ids of the steps, in order.
     pub fn step_ids(&self) -> Vec<&str> {
         self.steps.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    /// Whether the method answers a list of records (`list`) rather than one.
+    pub fn is_list(&self) -> bool {
+        self.method == LIST_METHOD
+    }
+
+    /// Whether the method only reads (`list`, `get`): its calls may be retried like idempotent
+    /// ones whatever their HTTP method.
+    pub fn is_read(&self) -> bool {
+        self.method == LIST_METHOD || self.method == GET_METHOD
     }
 
     pub(crate) fn error_plan(&self) -> &ErrorPlan {

@@ -78,12 +78,27 @@ impl UnifiedSchema {
     pub(crate) fn compile(name: &str, document: Value) -> Result<UnifiedSchema, String> {
         let defs = definitions(&document);
         let mut methods = BTreeMap::new();
+        // A method is declared by its body or its query definition; a read (`list`, `get`)
+        // has no body, and the part not declared accepts nothing.
         for key in defs.keys() {
-            let Some(method) = key.strip_suffix(BODY_SUFFIX) else {
+            let Some(method) = key
+                .strip_suffix(BODY_SUFFIX)
+                .or_else(|| key.strip_suffix(QUERY_SUFFIX))
+            else {
                 continue;
             };
-            let query = InputSchema::compile(&document, &query_definition(method))?;
-            let body = InputSchema::compile(&document, key)?;
+            if methods.contains_key(method) {
+                continue;
+            }
+            let part = |def: String| {
+                if defs.contains_key(&def) {
+                    InputSchema::compile(&document, &def)
+                } else {
+                    InputSchema::empty()
+                }
+            };
+            let query = part(query_definition(method))?;
+            let body = part(body_definition(method))?;
             methods.insert(method.to_owned(), MethodSchema { query, body });
         }
         if document
@@ -210,6 +225,17 @@ fn definitions(document: &Value) -> Map<String, Value> {
 }
 
 impl InputSchema {
+    /// The schema of an input a method does not take: an object with no fields.
+    fn empty() -> Result<InputSchema, String> {
+        let schema = serde_json::json!({"type": "object", "properties": {}});
+        let validator = jsonschema::validator_for(&schema)
+            .map_err(|e| format!("the empty input schema does not compile: {e}"))?;
+        Ok(InputSchema {
+            fields: Map::new(),
+            validator,
+        })
+    }
+
     fn compile(document: &Value, def: &str) -> Result<InputSchema, String> {
         let schema = document
             .get(DEFINITIONS)

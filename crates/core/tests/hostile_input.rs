@@ -28,6 +28,8 @@ fn input(query: Value, body: Value) -> RunInput {
         body,
         context: Map::new(),
         strict: false,
+        id: None,
+        cursor: None,
     }
 }
 

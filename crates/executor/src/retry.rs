@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use switchboard_core::{HttpMethod, RetrySpec};
+use switchboard_core::RetrySpec;
 
 use crate::error::TransportKind;
 
@@ -43,13 +43,13 @@ impl<'a> Policy<'a> {
     /// one of the answer's headers by (case-insensitive) name.
     pub(crate) fn after_status<'h>(
         &self,
-        method: HttpMethod,
+        idempotent: bool,
         status: u16,
         header: impl Fn(&str) -> Option<&'h str>,
         attempt: u32,
         now: SystemTime,
     ) -> Verdict {
-        let statuses = if method.is_idempotent() {
+        let statuses = if idempotent {
             &self.spec.idempotent_statuses
         } else {
             &self.spec.non_idempotent_statuses
@@ -61,7 +61,7 @@ impl<'a> Policy<'a> {
         // balancer's 503 after the backend created the record) needs the provider's
         // `Retry-After`.
         let retry_after = header("retry-after").and_then(|value| parse_retry_after(value, now));
-        if !method.is_idempotent() && status != 429 && retry_after.is_none() {
+        if !idempotent && status != 429 && retry_after.is_none() {
             return Verdict::Stop(Stop::NotRetryable);
         }
         if attempt >= self.spec.max_attempts {
@@ -98,12 +98,12 @@ impl<'a> Policy<'a> {
     /// have reached the provider.
     pub(crate) fn after_failure(
         &self,
-        method: HttpMethod,
+        idempotent: bool,
         kind: TransportKind,
         reached: bool,
         attempt: u32,
     ) -> Verdict {
-        let retryable = if method.is_idempotent() {
+        let retryable = if idempotent {
             matches!(
                 kind,
                 TransportKind::Connect | TransportKind::Timeout | TransportKind::Closed
@@ -178,6 +178,7 @@ pub fn rate_limit_reset_wait(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_core::HttpMethod;
 
     fn spec() -> RetrySpec {
         RetrySpec {
@@ -227,21 +228,21 @@ mod tests {
         let now = SystemTime::now();
         for status in [400, 401, 403, 404, 409, 422, 500, 502, 504] {
             assert_eq!(
-                policy.after_status(HttpMethod::Post, status, no_headers, 1, now),
+                policy.after_status(HttpMethod::Post.is_idempotent(), status, no_headers, 1, now),
                 Verdict::Stop(Stop::NotRetryable),
                 "{status}"
             );
         }
         assert!(matches!(
-            policy.after_status(HttpMethod::Post, 429, no_headers, 1, now),
+            policy.after_status(HttpMethod::Post.is_idempotent(), 429, no_headers, 1, now),
             Verdict::Retry(_)
         ));
         assert!(matches!(
-            policy.after_status(HttpMethod::Get, 502, no_headers, 2, now),
+            policy.after_status(HttpMethod::Get.is_idempotent(), 502, no_headers, 2, now),
             Verdict::Retry(_)
         ));
         assert_eq!(
-            policy.after_status(HttpMethod::Get, 502, no_headers, 3, now),
+            policy.after_status(HttpMethod::Get.is_idempotent(), 502, no_headers, 3, now),
             Verdict::Stop(Stop::Exhausted)
         );
     }
@@ -253,22 +254,34 @@ mod tests {
         let now = SystemTime::now();
         for method in [HttpMethod::Post, HttpMethod::Patch] {
             assert_eq!(
-                policy.after_status(method, 503, no_headers, 1, now),
+                policy.after_status(method.is_idempotent(), 503, no_headers, 1, now),
                 Verdict::Stop(Stop::NotRetryable),
                 "a bare 503 may come after the request was processed"
             );
             assert_eq!(
-                policy.after_status(method, 503, headers(&[("Retry-After", "soon")]), 1, now),
+                policy.after_status(
+                    method.is_idempotent(),
+                    503,
+                    headers(&[("Retry-After", "soon")]),
+                    1,
+                    now
+                ),
                 Verdict::Stop(Stop::NotRetryable),
                 "an unreadable `Retry-After` is no promise"
             );
             assert_eq!(
-                policy.after_status(method, 503, headers(&[("Retry-After", "1")]), 1, now),
+                policy.after_status(
+                    method.is_idempotent(),
+                    503,
+                    headers(&[("Retry-After", "1")]),
+                    1,
+                    now
+                ),
                 Verdict::Retry(Duration::from_secs(1))
             );
         }
         assert!(matches!(
-            policy.after_status(HttpMethod::Put, 503, no_headers, 1, now),
+            policy.after_status(HttpMethod::Put.is_idempotent(), 503, no_headers, 1, now),
             Verdict::Retry(_)
         ));
     }
@@ -280,7 +293,7 @@ mod tests {
         let now = SystemTime::now();
         assert_eq!(
             policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 headers(&[("Retry-After", "2")]),
                 1,
@@ -290,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 headers(&[("Retry-After", "61")]),
                 1,
@@ -357,7 +370,7 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(
             policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 headers(&[("X-Rate-Limit-Reset", "1700000005")]),
                 1,
@@ -367,7 +380,7 @@ mod tests {
         );
         assert_eq!(
             policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 headers(&[("X-Rate-Limit-Reset", "1700000061")]),
                 1,
@@ -378,7 +391,7 @@ mod tests {
         // `Retry-After` wins over the reset.
         assert_eq!(
             policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 headers(&[("Retry-After", "2"), ("X-Rate-Limit-Reset", "1700000061")]),
                 1,
@@ -389,7 +402,7 @@ mod tests {
         // A reset that has passed, or that cannot be read, leaves the backoff.
         for value in ["1699999990", "soon"] {
             let Verdict::Retry(wait) = policy.after_status(
-                HttpMethod::Post,
+                HttpMethod::Post.is_idempotent(),
                 429,
                 move |name: &str| {
                     name.eq_ignore_ascii_case("x-rate-limit-reset")
@@ -404,7 +417,7 @@ mod tests {
         }
         // Only a 429 is a rate limit: a 503 backs off whatever the reset says.
         let Verdict::Retry(wait) = policy.after_status(
-            HttpMethod::Get,
+            HttpMethod::Get.is_idempotent(),
             503,
             headers(&[("X-Rate-Limit-Reset", "1700000061")]),
             1,
@@ -420,7 +433,7 @@ mod tests {
         };
         let policy = Policy::new(&spec);
         let Verdict::Retry(wait) = policy.after_status(
-            HttpMethod::Post,
+            HttpMethod::Post.is_idempotent(),
             429,
             headers(&[("X-Rate-Limit-Reset", "1700000061")]),
             1,
@@ -435,9 +448,9 @@ mod tests {
     fn transport_failures_are_retried_only_when_safe() {
         let spec = spec();
         let policy = Policy::new(&spec);
-        let retried = |method, kind, reached| {
+        let retried = |method: HttpMethod, kind, reached| {
             matches!(
-                policy.after_failure(method, kind, reached, 1),
+                policy.after_failure(method.is_idempotent(), kind, reached, 1),
                 Verdict::Retry(_)
             )
         };

@@ -96,12 +96,23 @@ impl Executor {
         target: &Target<'_>,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
-        let url =
-            Url::parse(&request.url(&target.base_url)).map_err(|error| ExecError::Mapping {
+        let url = request
+            .url(&target.base_url)
+            .and_then(|url| {
+                Url::parse(&url).map_err(|error| format!("the rendered url is not valid: {error}"))
+            })
+            .map_err(|message| ExecError::Mapping {
                 field: format!("steps.{}.request.path", request.step),
-                message: format!("the rendered url is not valid: {error}"),
+                message,
                 exchanges: Vec::new(),
             })?;
+        if request.delay_ms > 0 {
+            let delay = Duration::from_millis(request.delay_ms);
+            if Instant::now() + delay >= target.deadline {
+                return Err(self.deadline_exceeded(request, false));
+            }
+            tokio::time::sleep(delay).await;
+        }
         let call = Call {
             target,
             request,
@@ -318,7 +329,7 @@ impl Call<'_, '_> {
     fn after_answer(&self, exchange: Exchange, attempt: u32) -> Result<Exchange, Duration> {
         let (request, method) = (self.request, self.request.method);
         let verdict = self.policy.after_status(
-            method,
+            request.is_idempotent(),
             exchange.status,
             |name| exchange.header(name),
             attempt,
@@ -349,7 +360,9 @@ impl Call<'_, '_> {
         let (request, method) = (self.request, self.request.method);
         let settings = &self.target.settings;
         let (kind, reached, message) = failure.classify(settings.max_response_bytes);
-        let verdict = self.policy.after_failure(method, kind, reached, attempt);
+        let verdict = self
+            .policy
+            .after_failure(request.is_idempotent(), kind, reached, attempt);
         match within_deadline(verdict, self.target) {
             Verdict::Retry(wait) => {
                 tracing::warn!(

@@ -101,6 +101,19 @@ impl ResponseOptions {
         }
     }
 
+    /// The options for a body already shaped record by record (a list envelope): the format
+    /// alone, so `raw` and `stream` still answer the provider's page.
+    pub(crate) fn for_envelope(&self) -> ResponseOptions {
+        ResponseOptions {
+            format: match self.format {
+                ResponseFormat::Normalized => ResponseFormat::Unified,
+                other => other,
+            },
+            ignore_remote_data: false,
+            exclude_fields: Vec::new(),
+        }
+    }
+
     /// Shapes a unified record for `unified` or `normalized`.
     pub fn shape(&self, mut record: Value) -> Value {
         if (self.ignore_remote_data || self.format == ResponseFormat::Normalized)

@@ -42,6 +42,7 @@ mod handoff;
 mod idempotency;
 mod key_locks;
 mod limits;
+mod list;
 mod log_writer;
 mod panic;
 mod private_file;

@@ -38,6 +38,8 @@ pub fn run_input(plan: &MethodPlan, mut query: Map<String, Value>, body: Value) 
         body,
         context: Map::new(),
         strict: false,
+        id: None,
+        cursor: None,
     }
 }
 

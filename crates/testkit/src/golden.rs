@@ -1,7 +1,8 @@
 //! Golden cases: folders of JSON files that pin a mapping's behaviour exactly.
 //!
 //! A case lives at `tests/golden/<integration>/<model>/<resource>/<method>/<case>/` and holds:
-//! - `input.json`: `{"query": {…}, "body": {…}, "context": {…}, "strict": false}`;
+//! - `input.json`: `{"query": {…}, "body": {…}, "context": {…}, "strict": false}`, plus `id`
+//!   for a `get` and `cursor` (a `next_cursor` the engine issued) for a later page of a `list`;
 //! - for each provider call, `NN.request.json` (the expected request) and `NN.response.json`
 //!   (the recorded response, `{"status", "headers", "body"}`), numbered from `01`;
 //! - `output.json` (the expected unified output) or `error.json` (the expected error).
@@ -155,6 +156,8 @@ pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), Gol
         body: field("body"),
         context: as_map(field("context")),
         strict: field("strict").as_bool().unwrap_or(false),
+        id: field("id").as_str().map(str::to_owned),
+        cursor: input.get("cursor").cloned(),
     };
     let produced = produce(plan, run_input, &case.dir)?;
     if bless {

@@ -721,3 +721,69 @@ async fn shutdown_stops_the_server() {
     let result = client().get(&url).send().await;
     assert!(result.expect_err("nothing listens").is_connect());
 }
+
+#[tokio::test]
+async fn postings_page_with_limit_and_offset_and_show_their_form() {
+    let fake = FakeLever::start().await;
+    fake.add_posting("00000001-0000-4000-8000-000000000000");
+    fake.add_posting("00000002-0000-4000-8000-000000000000");
+    let mut seen = Vec::new();
+    let mut path = "/postings?limit=2".to_owned();
+    loop {
+        let (status, page) = json_of(lever(&fake, Method::GET, &path).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for posting in page["data"].as_array().unwrap() {
+            seen.push(posting["id"].as_str().unwrap().to_owned());
+        }
+        match (page["hasNext"].as_bool(), page["next"].as_str()) {
+            (Some(true), Some(next)) => path = format!("/postings?limit=2&offset={next}"),
+            (Some(false), None) => break,
+            other => panic!("inconsistent paging {other:?}: {page}"),
+        }
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+
+    let (status, one) = json_of(
+        lever(
+            &fake,
+            Method::GET,
+            &format!("/postings/{}", FakeLever::POSTING_ID),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["data"]["state"], "published");
+    let (status, missing) = json_of(
+        lever(&fake, Method::GET, "/postings/nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("NotFoundError"))
+    );
+    let (status, bad) = json_of(
+        lever(&fake, Method::GET, "/postings?limit=0")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("BadRequestError"))
+    );
+
+    let form_path = format!("/postings/{}/apply", FakeLever::POSTING_ID);
+    let (status, form) = json_of(lever(&fake, Method::GET, &form_path).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let card = &form["data"]["customQuestions"][0];
+    assert_eq!(card["id"], FakeLever::CARD_ID);
+    assert_eq!(card["fields"].as_array().map(Vec::len), Some(3));
+    assert!(form["data"]["eeoQuestions"]["gender"]["options"].is_array());
+}

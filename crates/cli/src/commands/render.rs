@@ -26,6 +26,13 @@ pub(crate) struct RenderArgs {
     /// The unified query string, bracket notation allowed (`job_id=…&remote_query[perform_as]=…`).
     #[arg(long, default_value = "")]
     query: String,
+    /// The record id of a `get` (`GET /unified/{model}/{resource}/{id}`).
+    #[arg(long)]
+    id: Option<String>,
+    /// For a later page of a `list`: the engine's `next_cursor` JSON printed by an earlier run
+    /// (the server seals it; a dry run shows it as it is).
+    #[arg(long)]
+    cursor: Option<String>,
     /// A file holding the unified JSON body (`-` for stdin).
     #[arg(long)]
     body: Option<PathBuf>,
@@ -96,9 +103,17 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     };
     let query = switchboard_server::query_string::parse(args.query.trim_start_matches('?'))
         .map_err(|e| anyhow::anyhow!("--query: {e}"))?;
+    let cursor = args
+        .cursor
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--cursor is not JSON: {e}"))?;
     let input = RunInput {
         context: context.clone(),
         strict: args.strict,
+        id: args.id.clone(),
+        cursor,
         ..switchboard_server::run_input(plan, query, body)
     };
     if args.execute {
@@ -208,7 +223,7 @@ fn describe(
     json!({
         "step": request.step,
         "method": request.method,
-        "url": request.url(base_url),
+        "url": request.url(base_url).unwrap_or_else(|refused| format!("(not sent: {refused})")),
         "query": query,
         "headers": headers,
         "body": body,

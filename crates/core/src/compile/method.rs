@@ -81,7 +81,7 @@ pub(crate) fn compile(
     let constant_names: Vec<&str> = cx.constants.keys().map(String::as_str).collect();
     let step_ids: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
     let input_names = Names {
-        roots: &["query", "body", "context", "constants"],
+        roots: &["query", "body", "context", "constants", "id"],
         steps: &[],
         all_steps: &step_ids,
         query: &query_names,
@@ -91,7 +91,15 @@ pub(crate) fn compile(
     };
 
     let requires = compile_requires(&spec, &base, &input_names, report);
-    let item_roots = ["query", "body", "context", "constants", "item", "index"];
+    let item_roots = [
+        "query",
+        "body",
+        "context",
+        "constants",
+        "id",
+        "item",
+        "index",
+    ];
     let item_names = Names {
         roots: &item_roots,
         ..copy(&input_names)
@@ -117,6 +125,8 @@ pub(crate) fn compile(
     );
     let steps = compile_steps(&spec, &base, &step_ids, &input_names, cx, report);
     let response = compile_response(&spec, &base, &step_ids, &record_names, report);
+    let cursor_step = cursor_step(&spec, method, &base, report);
+    let reads_id = steps.iter().any(StepPlan::reads_id);
     let errors = spec
         .errors
         .as_ref()
@@ -137,7 +147,46 @@ pub(crate) fn compile(
         response: response?,
         errors,
         constants: Cached::new(Value::Object(cx.constants.clone())),
+        reads_id,
+        cursor_step,
     })
+}
+
+/// The one step whose next page becomes the list's `next_cursor`: the paginating step without
+/// `select`. Only a `list` has one, and at most one.
+fn cursor_step(
+    spec: &MethodSpec,
+    method: &str,
+    base: &str,
+    report: &mut Reporter<'_>,
+) -> Option<usize> {
+    // Read from the spec: a `select` that failed to compile is already reported, and still
+    // makes its step a lookup.
+    let candidates: Vec<usize> = spec
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.paginate.is_some() && s.select.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    if candidates.len() > 1 {
+        report.at(
+            &format!("{base}/steps"),
+            "only one step without `select` may paginate: its next page is the list's `next_cursor`",
+            None,
+        );
+    }
+    if let Some(&first) = candidates.first()
+        && method != crate::plan::LIST_METHOD
+    {
+        report.at(
+            &format!("{base}/steps/{first}/paginate"),
+            "only a `list` answers pages; a step of another method paginates to find something (add `select`)",
+            None,
+        );
+        return None;
+    }
+    candidates.first().copied()
 }
 
 /// The `requires` rules: a field required under a condition.
@@ -244,7 +293,7 @@ fn compile_steps(
     steps
 }
 
-fn copy<'a>(n: &Names<'a>) -> Names<'a> {
+pub(super) fn copy<'a>(n: &Names<'a>) -> Names<'a> {
     Names {
         roots: n.roots,
         steps: n.steps,
@@ -393,6 +442,24 @@ fn compile_step(
             None,
         );
     }
+    let pages = step.paginate.as_ref().and_then(|spec| {
+        if step.for_each.is_some() {
+            report.at(
+                &format!("{p}/paginate"),
+                "a `for_each` step cannot paginate",
+                None,
+            );
+        }
+        super::pagination::compile(spec, &format!("{p}/paginate"), names, report)
+    });
+    let reread = step.reread.as_ref().map(|spec| {
+        super::pagination::compile_reread(
+            spec,
+            &format!("{p}/reread"),
+            step.select.is_some(),
+            report,
+        )
+    });
     Some(StepPlan {
         id: step.id.clone(),
         when,
@@ -406,6 +473,8 @@ fn compile_step(
         body,
         select,
         on_empty: step.on_empty.clone(),
+        pages,
+        reread,
     })
 }
 

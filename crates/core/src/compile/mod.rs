@@ -3,6 +3,7 @@
 mod integration;
 mod method;
 mod names;
+pub(crate) mod pagination;
 
 use std::collections::BTreeMap;
 use std::path::Path;

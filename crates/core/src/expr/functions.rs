@@ -15,6 +15,8 @@
 //! | `overlay(base, patch)` | `base` with every non-null key of `patch` set on it |
 //! | `find_by(array, &expr, value)` | the first item whose `expr` equals `value` (or is an array holding it); null when none |
 //! | `pair_each(array, shared)` | `[{item, shared}]`: each item beside one shared value, so a projection can read both |
+//! | `enumerate(array)` | `[{index, item}]`: each item with its zero-based position |
+//! | `to_entries(object)` | `[{key, value}]`, one per member, by key |
 //! | `merge_by(base, extra, key)` | `base` objects replaced by `extra` objects with the same `key` value, the rest of `extra` appended |
 //!
 //! Every function does work linear in its input (`from_entries`: n·log n): `group_by` and
@@ -132,6 +134,18 @@ pub(crate) fn register(runtime: &mut Runtime) {
         "pair_each",
         Signature::new(vec![array_or_null(), any()], None),
         pair_each,
+    );
+    add(
+        runtime,
+        "enumerate",
+        Signature::new(vec![array_or_null()], None),
+        enumerate,
+    );
+    add(
+        runtime,
+        "to_entries",
+        Signature::new(vec![T::Union(vec![T::Object, T::Null])], None),
+        to_entries,
     );
     add(
         runtime,
@@ -335,6 +349,44 @@ fn find_by(args: &[Rcvar], ctx: &mut Context<'_>) -> FnResult {
     Ok(null())
 }
 
+fn enumerate(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
+    let Some(items) = args[0].as_array() else {
+        return Ok(null());
+    };
+    let out = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let map = BTreeMap::from([
+                (
+                    "index".to_owned(),
+                    Rcvar::new(Variable::Number(index.into())),
+                ),
+                ("item".to_owned(), item.clone()),
+            ]);
+            Rcvar::new(Variable::Object(map))
+        })
+        .collect();
+    Ok(Rcvar::new(Variable::Array(out)))
+}
+
+fn to_entries(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
+    let Some(members) = args[0].as_object() else {
+        return Ok(null());
+    };
+    let out = members
+        .iter()
+        .map(|(key, value)| {
+            let map = BTreeMap::from([
+                ("key".to_owned(), string(key.clone())),
+                ("value".to_owned(), value.clone()),
+            ]);
+            Rcvar::new(Variable::Object(map))
+        })
+        .collect();
+    Ok(Rcvar::new(Variable::Array(out)))
+}
+
 fn pair_each(args: &[Rcvar], _: &mut Context<'_>) -> FnResult {
     let Some(items) = args[0].as_array() else {
         return Ok(null());
@@ -409,6 +461,20 @@ mod tests {
             .unwrap()
             .eval(&Root::Scope(&scope))
             .unwrap()
+    }
+
+    #[test]
+    fn enumerate_and_to_entries_expose_positions_and_keys() {
+        assert_eq!(
+            eval("enumerate(d)", json!(["a", "b"])),
+            json!([{"index": 0, "item": "a"}, {"index": 1, "item": "b"}])
+        );
+        assert_eq!(eval("enumerate(d)", json!(null)), json!(null));
+        assert_eq!(
+            eval("to_entries(d)", json!({"b": 2, "a": 1})),
+            json!([{"key": "a", "value": 1}, {"key": "b", "value": 2}])
+        );
+        assert_eq!(eval("to_entries(d)", json!(null)), json!(null));
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub struct RunInput {
     pub context: Map<String, Value>,
     /// Reject unknown and unsupported fields instead of warning about them.
     pub strict: bool,
+    /// The record id a `get` names (the `{id}` of `GET /unified/{model}/{resource}/{id}`);
+    /// mappings read it as `id`.
+    pub id: Option<String>,
+    /// Where a list resumes: the `next_cursor` of an earlier page's [`UnifiedOutput`]
+    /// (`crate::UnifiedOutput`), as it was issued.
+    pub cursor: Option<Value>,
 }
 
 /// What a run keeps of its validated input besides the scope: the passthrough values and the
@@ -85,12 +91,14 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         check_unknown(plan, schema, &query, &body, input.strict, &mut findings);
     }
     check_required(plan, &query, &body, &mut findings);
+    check_id(plan, input.id.as_deref(), &mut findings);
     let validated = Validated {
         remote_query: query.get("remote_query").cloned().unwrap_or(Value::Null),
         remote_data: body.get("remote_data").cloned().unwrap_or(Value::Null),
         warnings: Vec::new(),
     };
-    let scope = input_scope(plan, query, body, &input.context);
+    let mut scope = input_scope(plan, query, body, &input.context);
+    scope.set("id", input.id.map_or(Value::Null, Value::String));
     check_requires(plan, &scope, &mut findings);
     check_rejects(plan, &scope, &mut findings);
     check_warns(plan, &scope, &mut findings);
@@ -105,6 +113,21 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         ))
     } else {
         Err(findings)
+    }
+}
+
+/// A method whose requests name a record by `id` needs one.
+fn check_id(plan: &MethodPlan, id: Option<&str>, findings: &mut Findings) {
+    if plan.reads_id && id.is_none_or(|id| id.is_empty()) {
+        findings.problem(
+            InputLocation::Path,
+            "/id".to_owned(),
+            ProblemKind::Missing,
+            format!(
+                "`{}` `{}` needs the id of a record",
+                plan.resource, plan.method
+            ),
+        );
     }
 }
 

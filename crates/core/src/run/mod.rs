@@ -10,6 +10,7 @@
 //! ```
 
 mod input;
+mod pages;
 mod paths;
 mod render;
 
@@ -41,6 +42,10 @@ pub struct UnifiedOutput {
     pub record: Value,
     /// Fields that were not carried, and why.
     pub warnings: Vec<Warning>,
+    /// For a list with more pages: where the next page starts, to hand back as
+    /// [`RunInput::cursor`]. The server seals it before a caller sees it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<Value>,
 }
 
 /// One run of a method plan.
@@ -52,12 +57,18 @@ pub struct Run {
     cursor: usize,
     pending: Option<Pending>,
     warnings: Vec<Warning>,
+    /// Where the list resumes (the position of the caller's cursor).
+    start_position: Option<Value>,
+    /// Where the page after this one starts.
+    next_cursor: Option<Value>,
 }
 
 /// The step waiting for its response.
 struct Pending {
     step: usize,
     each: Option<Each>,
+    /// Progress through the pages of a paginating or rereading step.
+    walk: Option<pages::Walk>,
 }
 
 /// Progress through a `for_each` step.
@@ -70,11 +81,22 @@ struct Each {
 impl MethodPlan {
     /// Validates `input` and starts a run: every input problem is reported at once, before any
     /// request exists.
-    pub fn start(self: &Arc<Self>, input: RunInput) -> Result<(Run, Next), RunError> {
+    pub fn start(self: &Arc<Self>, mut input: RunInput) -> Result<(Run, Next), RunError> {
+        let cursor = input.cursor.take();
         let (validated, scope) = input::validate(self, input).map_err(|found| RunError::Input {
             problems: found.problems,
             warnings: found.warnings,
         })?;
+        let start_position =
+            match cursor {
+                Some(cursor) => Some(pages::resume_position(self, &cursor).map_err(|problem| {
+                    RunError::Input {
+                        problems: vec![problem],
+                        warnings: validated.warnings.clone(),
+                    }
+                })?),
+                None => None,
+            };
         let mut run = Run {
             plan: self.clone(),
             scope,
@@ -83,6 +105,8 @@ impl MethodPlan {
             cursor: 0,
             pending: None,
             warnings: validated.warnings,
+            start_position,
+            next_cursor: None,
         };
         paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
@@ -133,6 +157,10 @@ impl Run {
             .each
             .as_ref()
             .map(|e| (e.items[e.index].clone(), e.index));
+        if let Some(request) = self.turn_page(step, &response, &mut pending)? {
+            self.pending = Some(pending);
+            return Ok(Next::Send(request));
+        }
         let result = self.step_result(step, response, item.as_ref())?;
         if let Some(each) = &mut pending.each {
             each.results.push(result.to_json());
@@ -190,14 +218,15 @@ impl Run {
                 self.pending = Some(Pending {
                     step: self.cursor,
                     each: Some(each),
+                    walk: None,
                 });
                 return Ok(Next::Send(request));
             }
-            let request =
-                render::render(step, &self.scope, (&self.remote_query, &self.remote_data))?;
+            let (request, walk) = self.first_page(step)?;
             self.pending = Some(Pending {
                 step: self.cursor,
                 each: None,
+                walk,
             });
             return Ok(Next::Send(request));
         }
@@ -208,7 +237,17 @@ impl Run {
         let mut scope = self.scope.clone();
         scope.set("item", each.items[each.index].clone());
         scope.set("index", Value::from(each.index));
-        render::render(step, &scope, (&self.remote_query, &self.remote_data))
+        let mut request = render::render(step, &scope, (&self.remote_query, &self.remote_data))?;
+        request.read_only = self.plan.is_read();
+        Ok(request)
+    }
+
+    /// Renders `step`'s request from the run's scope.
+    fn render_step(&self, step: &StepPlan) -> Result<ProviderRequest, RunError> {
+        let mut request =
+            render::render(step, &self.scope, (&self.remote_query, &self.remote_data))?;
+        request.read_only = self.plan.is_read();
+        Ok(request)
     }
 
     /// Fails the run when the response is an error by the integration's (or method's) rules.
@@ -312,35 +351,61 @@ impl Run {
         Ok(Binding::namespace(members))
     }
 
-    /// Maps the unified record.
+    /// Maps the unified record (a list: each record of the page).
     fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
-        let response = &self.plan.response;
-        let jmes = response
+        let jmes = self
+            .plan
+            .response
             .from
             .eval_jmes(&Root::Scope(&self.scope))
             .map_err(|m| RunError::Mapping {
                 field: "response.from".into(),
                 message: m,
             })?;
-        if jmes.is_null() {
-            return Err(RunError::Upstream {
-                step: self
-                    .plan
-                    .step_ids()
-                    .last()
-                    .map(|s| (*s).to_owned())
-                    .unwrap_or_default(),
-                message: "the provider's answers hold no record to map".to_owned(),
-                body: Value::Null,
-            });
-        }
-        let record = from_jmes(&jmes);
+        let no_record = |message: &str| RunError::Upstream {
+            step: self
+                .plan
+                .step_ids()
+                .last()
+                .map(|s| (*s).to_owned())
+                .unwrap_or_default(),
+            message: message.to_owned(),
+            body: Value::Null,
+        };
+        let record = if self.plan.is_list() {
+            let items = match jmes.as_array() {
+                Some(items) => items,
+                None if jmes.is_null() => &Vec::new(),
+                None => return Err(no_record("the provider's answer holds no list of records")),
+            };
+            Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.map_record(item))
+                    .collect::<Result<_, _>>()?,
+            )
+        } else if jmes.is_null() {
+            return Err(no_record("the provider's answers hold no record to map"));
+        } else {
+            self.map_record(&jmes)?
+        };
+        Ok(UnifiedOutput {
+            record,
+            warnings: std::mem::take(&mut self.warnings),
+            next_cursor: self.next_cursor.take(),
+        })
+    }
+
+    /// Maps one provider record with the response's fields; `remote_data` is the record unless
+    /// the mapping says otherwise.
+    fn map_record(&self, jmes: &jmespath::Rcvar) -> Result<Value, RunError> {
+        let record = from_jmes(jmes);
         let root = Root::Record {
             json: &record,
-            jmes: &jmes,
+            jmes,
         };
         let mut out = Map::new();
-        for (name, template) in &response.fields {
+        for (name, template) in &self.plan.response.fields {
             let value = template.render(&root).map_err(|m| RunError::Mapping {
                 field: format!("response.fields.{name}"),
                 message: m,
@@ -350,10 +415,7 @@ impl Run {
         if !out.contains_key("remote_data") {
             out.insert("remote_data".into(), record);
         }
-        Ok(UnifiedOutput {
-            record: Value::Object(out),
-            warnings: std::mem::take(&mut self.warnings),
-        })
+        Ok(Value::Object(out))
     }
 }
 

@@ -12,6 +12,7 @@ fn input_location(root: &str) -> Option<InputLocation> {
         "query" => Some(InputLocation::Query),
         "body" => Some(InputLocation::Body),
         "context" => Some(InputLocation::Context),
+        "id" => Some(InputLocation::Path),
         _ => None,
     }
 }
@@ -50,7 +51,10 @@ pub(crate) fn path_error(step: &StepPlan, error: PathError) -> RunError {
 fn input_field(reads: &[Reference]) -> Option<(InputLocation, &str)> {
     let mut fields = reads.iter().map(|r| {
         let location = input_location(&r.root)?;
-        Some((location, r.key.as_deref()?))
+        match location {
+            InputLocation::Path => Some((location, "id")),
+            _ => Some((location, r.key.as_deref()?)),
+        }
     });
     let first = fields.next()??;
     fields.all(|f| f.is_some()).then_some(first)

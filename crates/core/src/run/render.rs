@@ -59,6 +59,9 @@ pub(crate) fn render(
         headers,
         body,
         rate_limit: step.rate_limit.clone(),
+        page_url: None,
+        delay_ms: 0,
+        read_only: false,
     })
 }
 

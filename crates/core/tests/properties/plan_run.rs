@@ -49,6 +49,8 @@ fn run_input() -> impl Strategy<Value = RunInput> {
             body,
             context,
             strict,
+            id: None,
+            cursor: None,
         },
     )
 }
@@ -227,6 +229,8 @@ fn an_object_in_remote_query_is_an_input_problem() {
         body: json!({"first_name": "Ada", "job_form_field_answers": []}),
         context: object(json!({"perform_as": "u1"})),
         strict: false,
+        id: None,
+        cursor: None,
     };
     match plan("lever").start(input) {
         Err(switchboard_core::RunError::Input { problems, .. }) => {

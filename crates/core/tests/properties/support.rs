@@ -59,6 +59,8 @@ pub(crate) fn sample_input() -> RunInput {
         }),
         context: object(json!({"api_key": "k", "perform_as": "u1", "subdomain": "acme"})),
         strict: false,
+        id: None,
+        cursor: None,
     }
 }
 
@@ -305,6 +307,8 @@ pub(crate) fn golden_input(case: &GoldenCase) -> RunInput {
         body: case.input["body"].clone(),
         context: object(case.input["context"].clone()),
         strict: case.input["strict"].as_bool().unwrap_or(false),
+        id: None,
+        cursor: None,
     }
 }
 

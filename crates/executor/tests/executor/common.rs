@@ -141,6 +141,9 @@ pub(crate) fn get(step: &str, path: &str) -> ProviderRequest {
         headers: Vec::new(),
         body: RequestBody::Empty,
         rate_limit: None,
+        page_url: None,
+        delay_ms: 0,
+        read_only: false,
     }
 }
 

@@ -10,6 +10,7 @@ mod files;
 mod json_api;
 mod lever_paths;
 mod limits;
+mod pages;
 mod proxy;
 mod rate_limit;
 mod retries;

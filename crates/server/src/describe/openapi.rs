@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
-use switchboard_core::{Registry, Support, UnifiedSchema};
+use switchboard_core::{GET_METHOD, LIST_METHOD, Registry, Support, UnifiedSchema};
 
 use crate::format::ResponseFormat;
 
@@ -39,13 +39,16 @@ pub fn openapi(registry: &Registry) -> Value {
             continue;
         };
         let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
-        let path = if method == "create" {
-            format!("/unified/{resource}")
-        } else {
-            format!("/unified/{resource}/{method}")
-        };
+        let (path, verb) = route(resource, method);
         let operation = unified_operation(schema, method, integrations);
-        paths.insert(path, json!({"post": operation}));
+        match paths.get_mut(&path).and_then(Value::as_object_mut) {
+            Some(existing) => {
+                existing.insert(verb.to_owned(), operation);
+            }
+            None => {
+                paths.insert(path, json!({verb: operation}));
+            }
+        }
         paths.extend(meta_paths(resource, method, &names));
     }
     paths.extend(server_paths());
@@ -100,7 +103,52 @@ fn operations(registry: &Registry) -> Operations {
     operations
 }
 
-/// The `POST` operation of one unified method.
+/// Where a unified method is served: `create` and `list` on the resource, `get` below it by
+/// id, custom methods below it by name (POST).
+fn route(resource: &str, method: &str) -> (String, &'static str) {
+    match method {
+        "create" => (format!("/unified/{resource}"), "post"),
+        LIST_METHOD => (format!("/unified/{resource}"), "get"),
+        GET_METHOD => (format!("/unified/{resource}/{{id}}"), "get"),
+        _ => (format!("/unified/{resource}/{method}"), "post"),
+    }
+}
+
+/// The answer of a `list`: the envelope around one page of records.
+fn list_response(prefix: &str) -> Value {
+    json!({
+        "description": "One page of unified records; pass `next_cursor` back unchanged for the next page (null at the last). `raw` and `stream` formats answer the provider's page as it came",
+        "headers": {"X-Switchboard-Warnings": {
+            "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
+            "schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": {"type": "object",
+            "required": ["result", "next_cursor", "prev_cursor", "result_count"],
+            "properties": {
+                "result": {"description": "The records; an object keyed by the `truto_key_by` field when given",
+                           "oneOf": [{"type": "array", "items": component(prefix)},
+                                     {"type": "object", "additionalProperties": component(prefix)}]},
+                "next_cursor": {"type": ["string", "null"], "description": "Opaque; sealed by the server"},
+                "prev_cursor": {"type": "null"},
+                "result_count": {"type": "integer", "minimum": 0}}}}},
+    })
+}
+
+/// The query parameters only a `list` reads.
+fn list_parameters() -> Vec<Value> {
+    vec![
+        json!({"name": "next_cursor", "in": "query", "required": false,
+               "description": "The `next_cursor` of the previous page, unchanged (a changed one is a 400 `invalid_cursor`)",
+               "schema": {"type": "string"}}),
+        json!({"name": "truto_key_by", "in": "query", "required": false,
+               "description": "Answer `result` as an object keyed by this record field",
+               "schema": {"type": "string", "minLength": 1}}),
+        json!({"name": "truto_ignore_limit", "in": "query", "required": false,
+               "description": "Send no `limit` to the provider: it pages as it does by default",
+               "schema": {"type": "boolean"}}),
+    ]
+}
+
+/// The operation of one unified method.
 fn unified_operation(
     schema: &UnifiedSchema,
     method: &str,
@@ -110,10 +158,23 @@ fn unified_operation(
     let prefix = prefix(resource);
     let names: Vec<&str> = integrations.iter().map(|(i, _)| i.as_str()).collect();
     let mut parameters = unified_parameters();
+    if method != "create" && schema.body_definition_name(method).is_none() {
+        parameters.retain(|p| p["name"] != "Idempotency-Key");
+    }
     parameters.extend(query_parameters(schema, method, integrations));
+    if method == LIST_METHOD {
+        parameters.extend(list_parameters());
+    }
+    if method == GET_METHOD {
+        parameters.push(json!({"name": "id", "in": "path", "required": true,
+            "description": "The record's identifier", "schema": {"type": "string", "minLength": 1}}));
+    }
     let status = if method == "create" { "201" } else { "200" };
     let mut responses = error_responses();
-    responses.insert(
+    if method == LIST_METHOD {
+        responses.insert(status.to_owned(), list_response(&prefix));
+    } else {
+        responses.insert(
         status.to_owned(),
         json!({
             "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
@@ -123,6 +184,7 @@ fn unified_operation(
             "content": {"application/json": {"schema": component(&prefix)}},
         }),
     );
+    }
     let mut operation = json!({
         "operationId": format!("{}_{method}", prefix.replace('.', "_")),
         "summary": format!("{method} {resource}"),

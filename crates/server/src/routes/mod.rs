@@ -23,10 +23,15 @@ use crate::{auth, idempotency, limits, panic, telemetry};
 /// stored), the request log, the request timeout, and a panic catcher.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
-        .route("/unified/{model}/{resource}", post(unified::create))
+        .route(
+            "/unified/{model}/{resource}",
+            post(unified::create).get(unified::list),
+        )
+        // One pattern, two meanings: the last segment is a custom method for POST and a record
+        // id for GET.
         .route(
             "/unified/{model}/{resource}/{method}",
-            post(unified::custom),
+            post(unified::custom).get(unified::get_one),
         )
         .route(
             "/unified/{model}/{resource}/{integration}/meta/{method}",

@@ -1,5 +1,7 @@
-//! `POST /unified/{model}/{resource}` (method `create`) and `POST /unified/{model}/{resource}/{method}`
-//! (custom methods): whatever the registry holds is routed, with no code per resource.
+//! `POST /unified/{model}/{resource}` (method `create`), `POST /unified/{model}/{resource}/{method}`
+//! (custom methods), `GET /unified/{model}/{resource}` (`list`) and
+//! `GET /unified/{model}/{resource}/{id}` (`get`): whatever the registry holds is routed, with no
+//! code per resource.
 //!
 //! A create answers 201 with the unified record itself (no wrapper), as the contract's clients
 //! expect; core's warnings go in the `X-Switchboard-Warnings` header as a JSON array so the body
@@ -13,12 +15,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
-use switchboard_core::Warning;
+use switchboard_core::{GET_METHOD, LIST_METHOD, Warning};
 use switchboard_executor::{Exchange, Outcome};
 
 use crate::envelope::ApiError;
 use crate::format::{ResponseFormat, ResponseOptions};
 use crate::handoff::{LogDetails, Remember, Streamed, chunked};
+use crate::list::{self, CursorScope, ListOptions};
 use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 use crate::store::{AccountStatus, LogExchange, Store};
@@ -49,6 +52,49 @@ pub(crate) async fn custom(
     handle(&state, &model, &resource, &method, &uri, body).await
 }
 
+/// `GET /unified/{model}/{resource}`: one page of records.
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Path((model, resource)): Path<(String, String)>,
+    uri: Uri,
+) -> Response {
+    read(&state, &model, &resource, LIST_METHOD, None, &uri).await
+}
+
+/// `GET /unified/{model}/{resource}/{id}`: one record.
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    Path((model, resource, id)): Path<(String, String, String)>,
+    uri: Uri,
+) -> Response {
+    read(&state, &model, &resource, GET_METHOD, Some(id), &uri).await
+}
+
+async fn read(
+    state: &AppState,
+    model: &str,
+    resource: &str,
+    method: &str,
+    id: Option<String>,
+    uri: &Uri,
+) -> Response {
+    let call = Call {
+        model,
+        resource,
+        method,
+        id,
+    };
+    respond(state, call, uri, Ok(Bytes::new())).await
+}
+
+/// What a unified call names: the resource, the method, and for a `get` the record id.
+struct Call<'a> {
+    model: &'a str,
+    resource: &'a str,
+    method: &'a str,
+    id: Option<String>,
+}
+
 async fn handle(
     state: &AppState,
     model: &str,
@@ -57,16 +103,31 @@ async fn handle(
     uri: &Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let call = Call {
+        model,
+        resource,
+        method,
+        id: None,
+    };
+    respond(state, call, uri, body).await
+}
+
+async fn respond(
+    state: &AppState,
+    call: Call<'_>,
+    uri: &Uri,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let (model, resource, method) = (call.model, call.resource, call.method);
     let mut details = LogDetails {
         resource: Some(format!("{model}/{resource}")),
         method: Some(method.to_owned()),
         ..LogDetails::default()
     };
-    let (mut response, remember) =
-        match run(state, model, resource, method, uri, body, &mut details).await {
-            Ok(response) => (response, true),
-            Err((error, remember)) => (error.into_response(), remember),
-        };
+    let (mut response, remember) = match run(state, call, uri, body, &mut details).await {
+        Ok(response) => (response, true),
+        Err((error, remember)) => (error.into_response(), remember),
+    };
     response.extensions_mut().insert(Remember(remember));
     response.extensions_mut().insert(details);
     response
@@ -82,17 +143,21 @@ fn early(error: ApiError) -> ErrorAnswer {
 
 async fn run(
     state: &AppState,
-    model: &str,
-    resource: &str,
-    method: &str,
+    call: Call<'_>,
     uri: &Uri,
     body: Result<Bytes, BytesRejection>,
     details: &mut LogDetails,
 ) -> Result<Response, ErrorAnswer> {
+    let (model, resource, method) = (call.model, call.resource, call.method);
     let body =
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::read(uri).map_err(early)?;
     let options = ResponseOptions::take(&mut query).map_err(early)?;
+    let list_options = if method == LIST_METHOD {
+        Some(ListOptions::take(&mut query).map_err(early)?)
+    } else {
+        None
+    };
     let account_id = match query.remove(ACCOUNT_PARAM) {
         Some(Value::String(id)) if !id.trim().is_empty() => id,
         _ => return Err(early(ApiError::missing_query(&[ACCOUNT_PARAM]))),
@@ -136,16 +201,43 @@ async fn run(
     }
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    let input = query::run_input(plan, query, body);
+    let cursor_scope = CursorScope {
+        account: &account_id,
+        integration: &stored.integration,
+        resource: &name,
+    };
+    let mut input = query::run_input(plan, query, body);
+    input.id = call.id;
+    if let Some(text) = list_options.as_ref().and_then(|l| l.cursor.as_deref()) {
+        input.cursor = Some(
+            cursor_scope
+                .open(&state.inner.cipher, text)
+                .map_err(early)?,
+        );
+    }
 
     match state.inner.executor.run(plan, input, &account).await {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
             details.exchanges = log_exchanges(&outcome.exchanges);
             let status = if method == "create" {
                 StatusCode::CREATED
             } else {
                 StatusCode::OK
             };
+            if let Some(list_options) = &list_options {
+                let next_cursor = match outcome.output.next_cursor.take() {
+                    Some(cursor) => Some(
+                        cursor_scope
+                            .seal(&state.inner.cipher, &cursor)
+                            .map_err(|e| (e, false))?,
+                    ),
+                    None => None,
+                };
+                let records = std::mem::take(&mut outcome.output.record);
+                outcome.output.record =
+                    list::envelope(records, next_cursor, &options, list_options);
+                return Ok(success(status, &options.for_envelope(), outcome));
+            }
             Ok(success(status, &options, outcome))
         }
         Err(error) => {

@@ -83,10 +83,18 @@ async fn an_unknown_account_is_a_404() {
 #[tokio::test]
 async fn an_unmapped_resource_or_method_is_a_404() {
     let server = TestServer::start().await;
-    let path = format!("/unified/ats/jobs?integrated_account_id={}", server.account);
+    let path = format!(
+        "/unified/ats/offers?integrated_account_id={}",
+        server.account
+    );
     let (status, body) = send_json(server.post(&path).json(&json!({}))).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "unknown_resource");
+    // A resource that is read but not created.
+    let path = format!("/unified/ats/jobs?integrated_account_id={}", server.account);
+    let (status, body) = send_json(server.post(&path).json(&json!({}))).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "method_not_mapped");
     let path = format!(
         "/unified/ats/candidates/merge?integrated_account_id={}",
         server.account
@@ -138,7 +146,7 @@ async fn unknown_routes_and_methods_get_the_envelope() {
     let (status, body) = send_json(server.get("/nowhere")).await;
     assert_eq!(status, 404);
     envelope(404, &body);
-    let (status, body) = send_json(server.get("/unified/ats/candidates")).await;
+    let (status, body) = send_json(server.delete("/unified/ats/candidates")).await;
     assert_eq!(status, 405);
     envelope(405, &body);
     assert_eq!(body["code"], "method_not_allowed");
@@ -249,9 +257,11 @@ async fn provider_server_errors_are_502_and_504_only() {
 #[tokio::test]
 async fn an_unusable_answer_after_the_application_is_not_retryable() {
     let server = TestServer::start().await;
-    // Lever accepts the application, but the lookup finds no opportunity.
+    // Lever accepts the application, but the lookup finds no opportunity, read after read.
     server.lever.script(
-        Fault::status("GET", "/v1/opportunities", 200).body(json!({"data": [], "hasNext": false})),
+        Fault::status("GET", "/v1/opportunities", 200)
+            .body(json!({"data": [], "hasNext": false}))
+            .times(4),
     );
     let (status, body) =
         send_json(server.create(&applicant(), &candidate("gone@example.com"))).await;
@@ -264,6 +274,16 @@ async fn an_unusable_answer_after_the_application_is_not_retryable() {
         "{body}"
     );
     assert_eq!(body["raw_response"], json!({"data": [], "hasNext": false}));
+    let message = body["failure"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("no other opportunity was taken"),
+        "the answer says the lookup did not guess: {body}"
+    );
+    assert_eq!(
+        server.lever.count("GET", "/v1/opportunities"),
+        4,
+        "read, then read again three times"
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod idempotency;
 mod lever;
 mod lookups;
 mod operations;
+mod reads;
 mod request_log;
 mod run_input;
 mod scopes;

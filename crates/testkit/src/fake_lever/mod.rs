@@ -1,9 +1,10 @@
 //! An in-process fake of Lever's Data API v1 on `127.0.0.1`, for end-to-end tests.
 //!
-//! It answers the calls Switchboard's Lever mappings make — apply to a posting, look
-//! opportunities up, create an opportunity (deduped by email), add tags, upload files — the way
-//! Lever does (see `reference/lever-api.md`): JSON bodies, `{"code", "message"}` errors,
-//! timestamps in epoch milliseconds. Every request is recorded, and [`Fault`]s can be scripted
+//! It answers the calls Switchboard's Lever mappings make — list and read postings and their
+//! application form, apply to a posting, list and look opportunities up, create an opportunity
+//! (deduped by email), add tags, upload files — the way Lever does (see
+//! `reference/lever-api.md`): JSON bodies, `{"code", "message"}` errors, timestamps in epoch
+//! milliseconds. Every request is recorded, and [`Fault`]s can be scripted
 //! for the next matching requests: an error status (with `Retry-After` or other headers), a
 //! delay, a connection reset before the request is read, or a connection dropped after the
 //! request was processed.
@@ -23,7 +24,9 @@
 //!
 //! Routes (all under `/v1` need `Authorization: Basic base64("<API_KEY>:")` or
 //! `Bearer <ACCESS_TOKEN>`):
-//! - `GET|POST /v1/postings/{posting}/apply`
+//! - `GET /v1/postings` (`limit`/`offset` paging, `{data, hasNext, next}`), `GET /v1/postings/{id}`
+//! - `GET|POST /v1/postings/{posting}/apply` (the form: personal information, URLs, one
+//!   custom-question card, one EEO question)
 //! - `GET|POST /v1/opportunities`, `GET /v1/opportunities/{id}`,
 //!   `POST /v1/opportunities/{id}/addTags`, `POST /v1/opportunities/{id}/removeTags`
 //! - `POST /v1/uploads`, `GET /v1/uploads/{id}`
@@ -90,6 +93,8 @@ impl FakeLever {
     pub const USER_ID: &'static str = "68d28c32-e972-4f0f-81c7-83f2e9430293";
     /// A published posting that exists from the start.
     pub const POSTING_ID: &'static str = "f8b7dd19-1d9f-40f1-8090-e4a62e989e0b";
+    /// The id of the custom-question card on every posting's application form.
+    pub const CARD_ID: &'static str = "911f7ca4-e7a2-4081-9472-0c1f94d9df25";
 
     /// Starts a fake on `127.0.0.1` with a free port and returns once it is listening.
     ///

@@ -48,6 +48,11 @@ impl LeverAccount {
         self.users.contains(id)
     }
 
+    /// Every posting id, in the order the list pages them.
+    pub(crate) fn posting_ids(&self) -> Vec<String> {
+        self.postings.iter().cloned().collect()
+    }
+
     /// Whether `id` is a known posting.
     pub(crate) fn has_posting(&self, id: &str) -> bool {
         self.postings.contains(id)

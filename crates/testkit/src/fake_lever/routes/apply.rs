@@ -1,4 +1,4 @@
-//! `/v1/postings/{posting}/apply`: the application form, and applying (dedupe by email).
+//! `POST /v1/postings/{posting}/apply`: applying (dedupe by email). The form is in `postings`.
 
 use std::sync::Arc;
 
@@ -64,37 +64,6 @@ impl Answers {
     fn values(self) -> Vec<String> {
         self.0.into_iter().map(|(_, value)| value).collect()
     }
-}
-
-/// `GET /v1/postings/{posting}/apply`: the posting's application form (Lever's standard fields).
-pub(super) async fn form(
-    State(shared): State<Arc<Shared>>,
-    Path(posting): Path<String>,
-) -> Result<Json<Value>, LeverError> {
-    if !shared.store().has_posting(&posting) {
-        return Err(posting_not_found(&posting));
-    }
-    let field = |name: &str, kind: &str, required: bool| json!({ "name": name, "type": kind, "required": required });
-    let urls: Vec<Value> = ["LinkedIn", "GitHub", "Twitter", "Portfolio", "Other"]
-        .into_iter()
-        .map(|name| field(name, "text", false))
-        .collect();
-    Ok(Json(json!({ "data": {
-        "id": posting,
-        "text": "Fake posting",
-        "personalInformation": [
-            field("fullName", "text", true),
-            field("email", "text", true),
-            field("phone", "text", false),
-            field("currentLocation", "text", false),
-            field("currentCompany", "text", false),
-            field("resume", "file-upload", false),
-            field("additionalInformation", "textarea", false),
-        ],
-        "urls": urls,
-        "customQuestions": [],
-        "eeoQuestions": {},
-    }})))
 }
 
 /// `POST /v1/postings/{posting}/apply?send_confirmation_email=…`: creates an opportunity with one

@@ -3,6 +3,7 @@
 mod apply;
 mod files;
 mod opportunities;
+mod postings;
 mod uploads;
 
 use std::sync::Arc;
@@ -27,9 +28,11 @@ use super::state::Shared;
 /// The whole fake: `/v1/...` behind Lever's auth, `/files/{name}` open.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let v1 = Router::new()
+        .route("/postings", get(postings::list))
+        .route("/postings/{posting}", get(postings::show))
         .route(
             "/postings/{posting}/apply",
-            get(apply::form).post(apply::apply),
+            get(postings::form).post(apply::apply),
         )
         .route(
             "/opportunities",
