@@ -286,20 +286,64 @@ fn moved(integration: &IntegrationPlan, before: Destination, after: Destination)
 /// associated data existed; answers how many. Run at start. A row that does not open under this
 /// key is left as it is (with a warning): its requests fail as they would have.
 pub async fn reseal_unbound(store: &dyn Store, cipher: &Cipher) -> Result<usize, AccountError> {
-    let mut count = 0;
-    for mut stored in store.list_accounts().await? {
-        if !Cipher::is_unbound(&stored.sealed_secrets) {
-            continue;
+    let done = reseal_where(store, cipher, |_, sealed| Cipher::is_unbound(sealed)).await?;
+    Ok(done.resealed)
+}
+
+/// What [`rotate_key`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// Accounts whose credentials were sealed again under the current key.
+    pub resealed: usize,
+    /// Accounts whose credentials opened under none of the keys given (left as they are).
+    pub unreadable: usize,
+}
+
+/// Seals again under the cipher's current key the credentials of every account sealed under
+/// another key (or the old ways), while instances keep serving: each row is replaced only if
+/// it did not change meanwhile (else it is read again), so a concurrent update is never lost.
+/// The cipher must hold the previous key as an extra key.
+pub async fn rotate_key(store: &dyn Store, cipher: &Cipher) -> Result<Rotation, AccountError> {
+    reseal_where(store, cipher, |cipher, sealed| !cipher.is_current(sealed)).await
+}
+
+/// How many times one account is read again when it keeps changing under a reseal.
+const RESEAL_ATTEMPTS: usize = 5;
+
+/// Seals again every account whose sealed credentials are `stale`.
+async fn reseal_where(
+    store: &dyn Store,
+    cipher: &Cipher,
+    stale: impl Fn(&Cipher, &[u8]) -> bool,
+) -> Result<Rotation, AccountError> {
+    let mut done = Rotation::default();
+    for listed in store.list_accounts().await? {
+        let mut stored = listed;
+        for _ in 0..RESEAL_ATTEMPTS {
+            if !stale(cipher, &stored.sealed_secrets) {
+                break;
+            }
+            let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &binding(&stored)) else {
+                tracing::warn!(account = %stored.id, "stored credentials do not open with the keys given; left as they are");
+                done.unreadable += 1;
+                break;
+            };
+            let sealed = cipher.seal(&plaintext, &binding(&stored))?;
+            if store
+                .replace_sealed_secrets(&stored.id, &stored.sealed_secrets, &sealed)
+                .await?
+            {
+                done.resealed += 1;
+                break;
+            }
+            // Changed (or deleted) meanwhile: look again.
+            match store.get_account(&stored.id).await? {
+                Some(now) => stored = now,
+                None => break,
+            }
         }
-        let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &[]) else {
-            tracing::warn!(account = %stored.id, "stored credentials do not open with this key; left as they are");
-            continue;
-        };
-        stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
-        store.update_account(&stored).await?;
-        count += 1;
     }
-    Ok(count)
+    Ok(done)
 }
 
 /// Deletes an account.
