@@ -722,6 +722,71 @@ errors:
     }
 
     #[tokio::test]
+    async fn a_key_rotation_reseals_everything_once_and_keeps_concurrent_changes() {
+        let f = fixture().await;
+        let first = f
+            .create(acme("https://a.example/v1", "key-a"))
+            .await
+            .expect("a");
+        let second = f
+            .create(acme("https://b.example/v1", "key-b"))
+            .await
+            .expect("b");
+        let old_key = SecretKey::generate().expect("key");
+        let old = Cipher::new(&old_key);
+        // Both accounts sealed under the old key (the fixture's cipher stands for "old" here).
+        for id in [&first.id, &second.id] {
+            let mut stored = f.stored(id).await;
+            let plaintext = f
+                .cipher
+                .open(&stored.sealed_secrets, &binding(&stored))
+                .expect("opens");
+            stored.sealed_secrets = old.seal(&plaintext, &binding(&stored)).expect("seal");
+            f.store.update_account(&stored).await.expect("write");
+        }
+        let new = Cipher::with_extra(&SecretKey::generate().expect("key"), &[old_key]);
+        // Without the old key nothing opens, and nothing is changed.
+        let stranger = Cipher::new(&SecretKey::generate().expect("key"));
+        let refused = rotate_key(&f.store, &stranger).await.expect("runs");
+        assert_eq!(
+            refused,
+            Rotation {
+                resealed: 0,
+                unreadable: 2
+            }
+        );
+        // A change made meanwhile (another instance's) is never overwritten by the rotation.
+        let before = f.stored(&first.id).await;
+        assert!(
+            !f.store
+                .replace_sealed_secrets(&first.id, b"not what is stored", b"x")
+                .await
+                .expect("swap")
+        );
+        assert_eq!(f.stored(&first.id).await, before);
+
+        let done = rotate_key(&f.store, &new).await.expect("rotates");
+        assert_eq!(
+            done,
+            Rotation {
+                resealed: 2,
+                unreadable: 0
+            }
+        );
+        for (id, key) in [(&first.id, "key-a"), (&second.id, "key-b")] {
+            let stored = f.stored(id).await;
+            assert!(new.is_current(&stored.sealed_secrets));
+            assert_eq!(open(&new, &stored).expect("opens").context["api_key"], key);
+            assert!(
+                open(&old, &stored).is_err(),
+                "the old key no longer opens it"
+            );
+        }
+        let again = rotate_key(&f.store, &new).await.expect("rotates");
+        assert_eq!(again, Rotation::default());
+    }
+
+    #[tokio::test]
     async fn a_new_destination_needs_the_credentials_again() {
         let f = fixture().await;
         let view = f

@@ -347,7 +347,7 @@ mod tests {
             b"{\"api_key\":\"k\"}"
         );
         let other = Cipher::new(&SecretKey::generate().expect("random"));
-        assert!(matches!(other.open(&sealed, b"a1"), Err(CryptoError::Open)));
+        assert!(matches!(other.open(&sealed, b"a1"), Err(CryptoError::UnknownKey)));
     }
 
     #[test]
@@ -374,6 +374,54 @@ mod tests {
             Err(CryptoError::Open)
         ));
         assert!(matches!(cipher.open(&[2; 10], b""), Err(CryptoError::Open)));
+    }
+
+    #[test]
+    fn a_rotation_cipher_opens_under_both_keys_and_seals_under_the_new_one() {
+        let old_key = SecretKey::generate().expect("random");
+        let new_key = SecretKey::generate().expect("random");
+        let old = Cipher::new(&old_key);
+        let rotating = Cipher::with_extra(&new_key, &[old_key]);
+        let by_old = old.seal(b"old", b"a").expect("seal");
+        let by_new = rotating.seal(b"new", b"a").expect("seal");
+        assert_eq!(rotating.open(&by_old, b"a").expect("open"), b"old");
+        assert_eq!(rotating.open(&by_new, b"a").expect("open"), b"new");
+        assert!(!rotating.is_current(&by_old));
+        assert!(rotating.is_current(&by_new));
+        assert!(matches!(
+            old.open(&by_new, b"a"),
+            Err(CryptoError::UnknownKey)
+        ));
+        let new_only = Cipher::new(&new_key);
+        assert!(matches!(
+            new_only.open(&by_old, b"a"),
+            Err(CryptoError::UnknownKey)
+        ));
+        // Values from before key ids are tried under every key held.
+        let legacy = seal_unbound(&old, b"legacy");
+        assert_eq!(rotating.open(&legacy, b"a").expect("open"), b"legacy");
+        assert!(matches!(
+            new_only.open(&legacy, b"a"),
+            Err(CryptoError::Open)
+        ));
+        assert!(!rotating.is_current(&legacy));
+    }
+
+    #[test]
+    fn a_shared_database_needs_a_key_file_that_exists() {
+        if std::env::var_os(SECRET_KEY_ENV).is_some() {
+            return; // the variable would be the key
+        }
+        let missing = std::env::temp_dir().join("switchboard-no-such-key-file");
+        assert!(matches!(
+            SecretKey::load_required(None),
+            Err(CryptoError::KeyRequired)
+        ));
+        assert!(matches!(
+            SecretKey::load_required(Some(&missing)),
+            Err(CryptoError::KeyRequired)
+        ));
+        assert!(!missing.exists(), "no key is made up");
     }
 
     #[test]

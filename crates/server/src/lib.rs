@@ -78,8 +78,8 @@ pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
 pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown_signal};
 pub use state::AppState;
 pub use store::{
-    AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, PostgresStore, SqliteStore,
-    Store, StoreError, StoredAccount, StoredResponse, StoredToken,
+    AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, PostgresRateLimiter,
+    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredResponse, StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
 pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};

@@ -35,7 +35,7 @@ impl Server {
     pub async fn bind(config: ServeConfig) -> Result<Server, ServerError> {
         let registry = Arc::new(load_registry(&config.mappings, &config.schemas)?);
         let cipher = load_cipher(&config.database, config.secret_key_file.as_deref())?;
-        let store = open_store(&config.database).await?;
+        let (store, shared_limiter) = store::open_shared(&config.database).await?;
         let resealed = account::reseal_unbound(store.as_ref(), &cipher)
             .await
             .map_err(|e| ServerError::Invalid(e.to_string()))?;
@@ -45,8 +45,12 @@ impl Server {
                 "credentials sealed again, bound to their account"
             );
         }
-        let executor = Executor::new(config.executor.clone())
-            .map_err(|e| ServerError::Executor(e.to_string()))?;
+        let mut executor_options = config.executor.clone();
+        if executor_options.rate_limiter.is_none() {
+            executor_options.rate_limiter = shared_limiter;
+        }
+        let executor =
+            Executor::new(executor_options).map_err(|e| ServerError::Executor(e.to_string()))?;
         let state = AppState::new(registry, store, executor, cipher, &config);
         let listener =
             TcpListener::bind(config.listen)

@@ -9,14 +9,19 @@ mod cache;
 mod cached;
 mod postgres;
 mod rows;
+mod shared_rate_limit;
 mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use switchboard_executor::RateLimiter;
 
 pub(crate) use cached::{CachedStore, LOOKUP_TTL, MAX_CACHED};
 pub use postgres::PostgresStore;
+pub use shared_rate_limit::PostgresRateLimiter;
 pub use sqlite::SqliteStore;
 
 use crate::token::TokenScope;
@@ -291,11 +296,21 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the store a database URL names (`sqlite:switchboard.db`, `sqlite::memory:`,
 /// `postgres://user@host/db`), creating and migrating it as needed.
-pub(crate) async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+pub(crate) async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(open_shared(url).await?.0)
+}
+
+/// [`open`], with the rate limiter instances share through that database (none for SQLite, one
+/// instance's file: the executor's in-process limiter is right there).
+pub(crate) async fn open_shared(
+    url: &str,
+) -> Result<(Arc<dyn Store>, Option<Arc<dyn RateLimiter>>), StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+        Ok((Arc::new(SqliteStore::open(url).await?), None))
     } else if is_postgres(url) {
-        Ok(std::sync::Arc::new(PostgresStore::open(url).await?))
+        let store = PostgresStore::open(url).await?;
+        let limiter = Arc::new(store.rate_limiter());
+        Ok((Arc::new(store), Some(limiter)))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

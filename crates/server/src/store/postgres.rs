@@ -9,17 +9,25 @@ use sqlx::PgConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::rows::{self, db, json};
+use super::shared_rate_limit::PostgresRateLimiter;
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
     StoredResponse, StoredToken,
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "rate_limits",
+        include_str!("../../migrations/postgres/0002_rate_limits.sql"),
+    ),
+];
 
 /// The advisory lock held while migrating (any constant unlikely to be used by others).
 const MIGRATION_LOCK: i64 = 0x5357_4254_4348_4442;
@@ -52,6 +60,11 @@ impl PostgresStore {
         let store = PostgresStore { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The provider rate limiter instances on this database share.
+    pub fn rate_limiter(&self) -> PostgresRateLimiter {
+        PostgresRateLimiter::new(self.pool.clone())
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
