@@ -63,7 +63,11 @@ fn a_rotation_reseals_every_account_under_the_new_key() {
     );
     assert!(created.status.success(), "{}", text(&created.stderr));
     let rotate = |key: &str, extra: Option<&str>| {
-        switchboard(&["keys", "rotate", "--database", &database], Some(key), extra)
+        switchboard(
+            &["keys", "rotate", "--database", &database],
+            Some(key),
+            extra,
+        )
     };
 
     // The new key alone does not open what the old one sealed: nothing changes, and it says so.
@@ -88,7 +92,11 @@ fn a_rotation_reseals_every_account_under_the_new_key() {
 #[test]
 fn postgres_without_a_key_refuses_to_start_and_says_why() {
     for args in [
-        &["serve", "--database", "postgres://postgres@127.0.0.1:9/none"][..],
+        &[
+            "serve",
+            "--database",
+            "postgres://postgres@127.0.0.1:9/none",
+        ][..],
         &[
             "keys",
             "rotate",

@@ -242,8 +242,10 @@ async fn two_instances_on_one_postgres_act_as_one() {
     let account: Value = client
         .post(a.url("/integrated-account"))
         .bearer_auth(&token)
-        .json(&json!({"integration": "lever", "base_url": lever.base_url(),
-            "context": {"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID}}))
+        .json(
+            &json!({"integration": "lever", "base_url": lever.base_url(),
+            "context": {"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID}}),
+        )
         .send()
         .await
         .expect("sent")
@@ -330,8 +332,15 @@ async fn two_instances_on_one_postgres_act_as_one() {
             let base = [&a, &b][i % 2].base.clone();
             tokio::spawn(async move {
                 let body = person(&format!("burst-{i}@example.com"));
-                create(&client, &base, &token, &applicant, &body, Some(&format!("burst-{i}")))
-                    .await
+                create(
+                    &client,
+                    &base,
+                    &token,
+                    &applicant,
+                    &body,
+                    Some(&format!("burst-{i}")),
+                )
+                .await
             })
         })
         .collect();
@@ -346,8 +355,15 @@ async fn two_instances_on_one_postgres_act_as_one() {
         first_answers.push(send.await.expect("joined").ok());
     }
     for (i, answer) in first_answers.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
-        let answer = answer.as_ref().expect("the survivor answers what it received");
-        assert_eq!(answer.status, StatusCode::CREATED, "burst-{i}: {}", answer.body);
+        let answer = answer
+            .as_ref()
+            .expect("the survivor answers what it received");
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "burst-{i}: {}",
+            answer.body
+        );
     }
     // Retrying every key on the survivor: a finished run's answer is replayed; a run the killed
     // instance left unfinished is reported unknown, never sent again.

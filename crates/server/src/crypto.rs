@@ -347,7 +347,10 @@ mod tests {
             b"{\"api_key\":\"k\"}"
         );
         let other = Cipher::new(&SecretKey::generate().expect("random"));
-        assert!(matches!(other.open(&sealed, b"a1"), Err(CryptoError::UnknownKey)));
+        assert!(matches!(
+            other.open(&sealed, b"a1"),
+            Err(CryptoError::UnknownKey)
+        ));
     }
 
     #[test]

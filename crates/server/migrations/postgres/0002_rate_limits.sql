@@ -1,6 +1,8 @@
 -- Provider rate limits shared by every instance: one row per (integrated account, bucket), the
--- bucket's theoretical arrival time (GCRA) in Unix seconds of the database's clock.
-CREATE TABLE rate_limits (
+-- bucket's theoretical arrival time (GCRA) in Unix seconds of the database's clock. Unlogged: no
+-- WAL write (and no disk flush) per call; a database crash empties it, so buckets start full
+-- again, which costs at most one burst.
+CREATE UNLOGGED TABLE rate_limits (
     account TEXT NOT NULL,
     bucket  TEXT NOT NULL,
     tat     DOUBLE PRECISION NOT NULL,
