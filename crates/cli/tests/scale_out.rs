@@ -34,6 +34,12 @@ fn root() -> PathBuf {
 
 /// `switchboard args` with the database and key given; its last line of output.
 fn cli(args: &[&str], database: &str, key: &str) -> String {
+    let out = cli_output(args, database, key);
+    out.lines().last().unwrap_or_default().trim().to_owned()
+}
+
+/// `switchboard args` with the database and key given; its output.
+fn cli_output(args: &[&str], database: &str, key: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(args)
         .current_dir(root())
@@ -48,7 +54,7 @@ fn cli(args: &[&str], database: &str, key: &str) -> String {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    text.lines().last().unwrap_or_default().trim().to_owned()
+    text
 }
 
 /// One `switchboard serve` process; killed when dropped.
@@ -132,11 +138,12 @@ fn listen_address(line: &str) -> String {
         .collect()
 }
 
-/// A create answer: status, whether replayed, body text.
+/// A create answer: status, whether replayed, request id, body text.
 #[derive(Debug, Clone, PartialEq)]
 struct Answer {
     status: StatusCode,
     replayed: bool,
+    request_id: String,
     body: String,
 }
 
@@ -158,9 +165,16 @@ async fn create(
     let response = request.send().await?;
     let status = response.status();
     let replayed = response.headers().contains_key("idempotent-replayed");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     Ok(Answer {
         status,
         replayed,
+        request_id,
         body: response.text().await?,
     })
 }
@@ -206,6 +220,69 @@ async fn wait_ready(client: &Client, instances: &[&Instance], want: StatusCode) 
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(last, Some(want), "/ready on {}", instance.base);
+    }
+}
+
+/// Polls `GET /log` on `instance` until it lists every request id in `ids`.
+async fn assert_logged(client: &Client, instance: &Instance, token: &str, ids: &[&str]) {
+    let mut missing = Vec::new();
+    for _ in 0..100 {
+        let log: Value = client
+            .get(instance.url("/log?limit=100"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        let listed: Vec<&str> = log["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["request_id"].as_str())
+            .collect();
+        missing = ids.iter().filter(|id| !listed.contains(id)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{} does not list {missing:?}", instance.base);
+}
+
+/// A token used on every instance, then revoked through the CLI, is refused by every instance
+/// within twice the 5 s lookup TTL.
+async fn assert_revocation_spreads(client: &Client, instances: &[&Instance], db: &str, key: &str) {
+    let token = cli(
+        &["tokens", "create", "--name", "revoked", "--scope", "admin"],
+        db,
+        key,
+    );
+    let status = |instance: &Instance| {
+        let request = client.get(instance.url("/log?limit=1")).bearer_auth(&token);
+        async move { request.send().await.expect("sent").status() }
+    };
+    for instance in instances {
+        assert_eq!(status(instance).await, StatusCode::OK, "cached as valid");
+    }
+    let list = cli_output(&["tokens", "list"], db, key);
+    let row = list
+        .lines()
+        .find(|line| line.split('\t').nth(1) == Some("revoked"))
+        .expect("listed");
+    let id = row.split('\t').next().expect("an id").to_owned();
+    cli(&["tokens", "delete", &id], db, key);
+    for instance in instances {
+        let mut last = StatusCode::OK;
+        for _ in 0..100 {
+            last = status(instance).await;
+            if last == StatusCode::UNAUTHORIZED {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(last, StatusCode::UNAUTHORIZED, "{}", instance.base);
     }
 }
 
@@ -281,6 +358,15 @@ async fn two_instances_on_one_postgres_act_as_one() {
         assert!(pair[0].replayed ^ pair[1].replayed, "one ran, one replayed");
     }
     assert_eq!(lever.count("POST", "/v1/opportunities"), 20);
+    // The request log is one: the second instance lists the first one's requests.
+    let served_by_a: Vec<&str> = answers
+        .iter()
+        .step_by(2)
+        .map(|answer| answer.request_id.as_str())
+        .collect();
+    assert_logged(&client, &b, &token, &served_by_a).await;
+    // A token revoked on the database stops working on every instance within the lookup TTL.
+    assert_revocation_spreads(&client, &[&a, &b], &database.url, &key).await;
 
     // 20 applications at once over both instances: never faster than the bucket, in total.
     let sends = (0..20).map(|i| {

@@ -508,62 +508,6 @@ mod tests {
         assert_eq!(database_file("postgres://x"), None);
     }
 
-    #[tokio::test]
-    async fn idempotency_records_start_once_and_replay() {
-        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
-        let begin = store
-            .idempotency_begin("t", "k", "f1", 100, 200)
-            .await
-            .expect("begin");
-        assert_eq!(begin, IdempotencyBegin::Started);
-        let again = store
-            .idempotency_begin("t", "k", "f1", 101, 201)
-            .await
-            .expect("begin");
-        assert_eq!(
-            again,
-            IdempotencyBegin::InProgress {
-                fingerprint: "f1".into(),
-                started_at: 100,
-            }
-        );
-        let response = StoredResponse {
-            status: 201,
-            headers: vec![("a".into(), "b".into())],
-            body: b"{}".to_vec(),
-        };
-        store
-            .idempotency_complete("t", "k", &response, 200)
-            .await
-            .expect("complete");
-        let replay = store
-            .idempotency_begin("t", "k", "f1", 102, 202)
-            .await
-            .expect("begin");
-        assert_eq!(
-            replay,
-            IdempotencyBegin::Completed {
-                fingerprint: "f1".into(),
-                response
-            }
-        );
-        // Another scope is another key; an expired record is gone.
-        assert_eq!(
-            store
-                .idempotency_begin("u", "k", "f1", 102, 202)
-                .await
-                .expect("b"),
-            IdempotencyBegin::Started
-        );
-        assert_eq!(
-            store
-                .idempotency_begin("t", "k", "f2", 300, 400)
-                .await
-                .expect("b"),
-            IdempotencyBegin::Started
-        );
-    }
-
     fn temp_dir(name: &str) -> PathBuf {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -590,54 +534,6 @@ mod tests {
             duration_ms: 1,
             exchanges: Vec::new(),
         }
-    }
-
-    #[tokio::test]
-    async fn the_request_log_is_pruned_by_age_and_by_count() {
-        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
-        for time in [
-            "2024-01-01T00:00:00Z",
-            "2024-01-02T00:00:00.5Z",
-            "2024-03-01T00:00:00Z",
-            "2024-03-02T00:00:00Z",
-            "2024-03-03T00:00:00Z",
-            "2024-03-04T00:00:00Z",
-        ] {
-            store.insert_log(&entry(time)).await.expect("insert");
-        }
-        let times = |entries: Vec<LogEntry>| -> Vec<String> {
-            entries.into_iter().map(|e| e.time).collect()
-        };
-        let all = LogFilter {
-            limit: 100,
-            ..LogFilter::default()
-        };
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 100)
-                .await
-                .expect("prune"),
-            2
-        );
-        assert_eq!(store.list_log(&all).await.expect("list").len(), 4);
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 2)
-                .await
-                .expect("prune"),
-            2
-        );
-        assert_eq!(
-            times(store.list_log(&all).await.expect("list")),
-            ["2024-03-04T00:00:00Z", "2024-03-03T00:00:00Z"]
-        );
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 2)
-                .await
-                .expect("prune"),
-            0
-        );
     }
 
     #[tokio::test]
