@@ -32,6 +32,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The advisory lock held while migrating (any constant unlikely to be used by others).
 const MIGRATION_LOCK: i64 = 0x5357_4254_4348_4442;
 
+/// The most expired idempotency records one request deletes.
+const EXPIRED_BATCH: i64 = 100;
+
 /// The most log entries one listing returns.
 const MAX_LOG_LIMIT: u32 = 100;
 
@@ -284,7 +287,21 @@ impl Store for PostgresStore {
     ) -> Result<IdempotencyBegin, StoreError> {
         let action = "recording an idempotency key";
         let mut transaction = self.pool.begin().await.map_err(db(action))?;
-        sqlx::query("DELETE FROM idempotency WHERE expires_at <= $1")
+        // Expired records go, a batch at a time: rows another instance is deleting are skipped
+        // rather than waited for, so concurrent requests never queue (or deadlock) here.
+        sqlx::query(
+            "DELETE FROM idempotency WHERE ctid IN (SELECT ctid FROM idempotency \
+             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .bind(EXPIRED_BATCH)
+        .execute(&mut *transaction)
+        .await
+        .map_err(db(action))?;
+        // This key's record, if expired, goes whoever else is deleting it.
+        sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND key = $2 AND expires_at <= $3")
+            .bind(scope)
+            .bind(key)
             .bind(now)
             .execute(&mut *transaction)
             .await
