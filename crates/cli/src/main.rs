@@ -23,6 +23,10 @@ enum Command {
     Accounts(commands::accounts::AccountsArgs),
     /// Create, list and revoke API tokens.
     Tokens(commands::tokens::TokensArgs),
+    /// Create or bring up to date the database's tables (`serve` does it on start too).
+    Migrate(commands::migrate::MigrateArgs),
+    /// Generate a key, or seal every stored credential again under a new one.
+    Keys(commands::keys::KeysArgs),
     /// Load every mapping and print every problem, rustc-style; exit non-zero on any.
     Check(commands::check::CheckArgs),
     /// Dry run: print the provider request(s) a unified call renders, and the unified output for
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Accounts(args) => commands::accounts::run(args),
         Command::Tokens(args) => commands::tokens::run(args),
+        Command::Migrate(args) => commands::migrate::run(args),
+        Command::Keys(args) => commands::keys::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Fields(args) => commands::fields::run(args),

@@ -18,7 +18,7 @@ use crate::auth::Credentials;
 use crate::client::{Clients, Network, Purpose};
 use crate::error::ExecError;
 use crate::exchange::Exchange;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 
 /// The default [`ExecutorOptions::deadline`]: 60 seconds.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
@@ -62,6 +62,10 @@ pub struct ExecutorOptions {
     pub rate_limit_wait: Option<Duration>,
     /// Replaces every integration's answer size limit (`responses.max_bytes`).
     pub max_response_bytes: Option<u64>,
+    /// Where the per-account rate-limit buckets are kept: in this process when unset
+    /// ([`crate::LocalRateLimiter`]); a shared one when several processes call the same
+    /// accounts.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl Default for ExecutorOptions {
@@ -80,6 +84,7 @@ impl Default for ExecutorOptions {
             max_file_bytes: None,
             rate_limit_wait: None,
             max_response_bytes: None,
+            rate_limiter: None,
         }
     }
 }
@@ -104,6 +109,7 @@ impl fmt::Debug for ExecutorOptions {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("rate_limit_wait", &self.rate_limit_wait)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("shared_rate_limiter", &self.rate_limiter.is_some())
             .finish()
     }
 }
@@ -136,7 +142,7 @@ pub struct Executor {
 pub(crate) struct Inner {
     pub(crate) options: ExecutorOptions,
     pub(crate) clients: Clients,
-    pub(crate) limiter: RateLimiter,
+    pub(crate) limiter: Arc<dyn RateLimiter>,
 }
 
 /// Everything about one account's calls to one integration, resolved once per run.
@@ -198,11 +204,15 @@ impl Executor {
                     ),
                 })?;
         }
+        let limiter = options
+            .rate_limiter
+            .clone()
+            .unwrap_or_else(|| Arc::new(LocalRateLimiter::default()));
         Ok(Executor {
             inner: Arc::new(Inner {
                 options,
                 clients,
-                limiter: RateLimiter::default(),
+                limiter,
             }),
         })
     }

@@ -9,7 +9,9 @@
 //!   the policy's statuses (503) when the provider sent `Retry-After`, and on failures before
 //!   anything was sent. `Retry-After` is honoured up to the policy's cap, and so is, on a 429
 //!   without one, the rate-limit reset in the policy's `reset_header`.
-//! - **rate limits**: token buckets per account, shared by every run; calls wait for a token.
+//! - **rate limits**: token buckets per account, shared by every run; calls wait for a token. The
+//!   buckets live in this process unless [`ExecutorOptions::rate_limiter`] names a shared
+//!   [`RateLimiter`] (several processes calling the same accounts).
 //! - **a deadline per run** over every step, retry and wait; a wait that would end past it is
 //!   not made.
 //! - **addresses**: provider and file URLs may use public addresses only, unless the operator
@@ -76,4 +78,5 @@ pub use exchange::Exchange;
 pub use executor::{
     DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
 };
+pub use rate_limit::{Held, LocalRateLimiter, RateLimiter, Reservation};
 pub use retry::rate_limit_reset_wait;

@@ -1,8 +1,14 @@
 //! Per-account token buckets, shared by every run of an executor. A call takes one token from
 //! each bucket it counts against; when a bucket is empty the call reserves the next token and
 //! waits for it, up to a deadline.
+//!
+//! Where the buckets live is pluggable ([`RateLimiter`]): in this process by default
+//! ([`LocalRateLimiter`]), or in a store shared by several processes calling the same provider
+//! accounts, so that the limits hold in total.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -11,17 +17,35 @@ use switchboard_core::RateLimitSpec;
 /// Buckets kept before idle (full) ones are dropped.
 const PRUNE_ABOVE: usize = 4096;
 
-/// Token buckets keyed by (account id, bucket name).
+/// The future a [`RateLimiter`] answers with.
+pub type Reservation<'a> = Pin<Box<dyn Future<Output = Result<Duration, Held>> + Send + 'a>>;
+
+/// Keeps token buckets per (account, bucket name).
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Takes one token from each of `limits` for `account` — all of them or none — and answers
+    /// how long the caller must wait before its call (the tokens are reserved for it then).
+    /// Nothing is taken, and [`Held`] names a bucket, when that wait would exceed `deadline`.
+    /// Every limit given has a positive, finite rate.
+    fn reserve<'a>(
+        &'a self,
+        account: &'a str,
+        limits: &'a [(&'a str, &'a RateLimitSpec)],
+        deadline: Duration,
+    ) -> Reservation<'a>;
+}
+
+/// Token buckets in this process, keyed by (account id, bucket name): the default, right for a
+/// single instance.
 #[derive(Debug, Default)]
-pub(crate) struct RateLimiter {
+pub struct LocalRateLimiter {
     buckets: Mutex<HashMap<(String, String), Bucket>>,
 }
 
 /// A bucket that would hold a call past its deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Held {
+pub struct Held {
     /// The bucket's name.
-    pub(crate) bucket: String,
+    pub bucket: String,
 }
 
 #[derive(Debug)]
@@ -52,35 +76,39 @@ fn capacity(spec: &RateLimitSpec) -> f64 {
     f64::from(spec.burst.max(1))
 }
 
-impl RateLimiter {
-    /// Takes one token from each of `limits` for `account`, waiting (tokio sleep) until they are
-    /// there. Nothing is taken when the wait would exceed `deadline`. Buckets with a rate that
-    /// is not positive do not limit.
-    pub(crate) async fn acquire(
-        &self,
-        account: &str,
-        limits: &[(&str, &RateLimitSpec)],
-        deadline: Duration,
-    ) -> Result<Duration, Held> {
-        let wait = self.reserve(account, limits, deadline, Instant::now())?;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-        Ok(wait)
-    }
+/// The limits that limit: a positive, finite rate.
+pub(crate) fn effective<'a>(
+    limits: &[(&'a str, &'a RateLimitSpec)],
+) -> Vec<(&'a str, &'a RateLimitSpec)> {
+    limits
+        .iter()
+        .filter(|(_, spec)| spec.per_second.is_finite() && spec.per_second > 0.0)
+        .copied()
+        .collect()
+}
 
-    /// Reserves the tokens and says how long to wait for them.
-    fn reserve(
+impl RateLimiter for LocalRateLimiter {
+    fn reserve<'a>(
+        &'a self,
+        account: &'a str,
+        limits: &'a [(&'a str, &'a RateLimitSpec)],
+        deadline: Duration,
+    ) -> Reservation<'a> {
+        let reserved = self.reserve_at(account, limits, deadline, Instant::now());
+        Box::pin(std::future::ready(reserved))
+    }
+}
+
+impl LocalRateLimiter {
+    /// Reserves the tokens at `now` and says how long to wait for them.
+    fn reserve_at(
         &self,
         account: &str,
         limits: &[(&str, &RateLimitSpec)],
         deadline: Duration,
         now: Instant,
     ) -> Result<Duration, Held> {
-        let limits: Vec<_> = limits
-            .iter()
-            .filter(|(_, spec)| spec.per_second.is_finite() && spec.per_second > 0.0)
-            .collect();
+        let limits = effective(limits);
         if limits.is_empty() {
             return Ok(Duration::ZERO);
         }
@@ -118,7 +146,7 @@ impl RateLimiter {
 /// time among the limits in use; a dropped bucket comes back full, which is what it was).
 fn prune(
     buckets: &mut HashMap<(String, String), Bucket>,
-    limits: &[&(&str, &RateLimitSpec)],
+    limits: &[(&str, &RateLimitSpec)],
     now: Instant,
 ) {
     let slowest = limits
@@ -141,21 +169,21 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_calls_are_spaced_by_the_rate() {
-        let limiter = RateLimiter::default();
+        let limiter = LocalRateLimiter::default();
         let default = spec(10.0, 3);
         let limits = [("default", &default)];
         let now = Instant::now();
         let deadline = Duration::from_secs(5);
         for _ in 0..3 {
             assert_eq!(
-                limiter.reserve("a", &limits, deadline, now),
+                limiter.reserve_at("a", &limits, deadline, now),
                 Ok(Duration::ZERO)
             );
         }
         let waits: Vec<u128> = (0..3)
             .map(|_| {
                 limiter
-                    .reserve("a", &limits, deadline, now)
+                    .reserve_at("a", &limits, deadline, now)
                     .map(|w| w.as_millis())
                     .unwrap_or(0)
             })
@@ -163,31 +191,31 @@ mod tests {
         assert_eq!(waits, vec![100, 200, 300]);
         // Another account has its own bucket.
         assert_eq!(
-            limiter.reserve("b", &limits, deadline, now),
+            limiter.reserve_at("b", &limits, deadline, now),
             Ok(Duration::ZERO)
         );
         // Time refills.
         let later = now + Duration::from_secs(1);
         assert_eq!(
-            limiter.reserve("a", &limits, deadline, later),
+            limiter.reserve_at("a", &limits, deadline, later),
             Ok(Duration::ZERO)
         );
     }
 
     #[test]
     fn a_named_bucket_adds_to_the_default_and_the_deadline_holds() {
-        let limiter = RateLimiter::default();
+        let limiter = LocalRateLimiter::default();
         let default = spec(10.0, 20);
         let applications = spec(2.0, 1);
         let limits = [("default", &default), ("applications", &applications)];
         let now = Instant::now();
         let deadline = Duration::from_millis(400);
         assert_eq!(
-            limiter.reserve("a", &limits, deadline, now),
+            limiter.reserve_at("a", &limits, deadline, now),
             Ok(Duration::ZERO)
         );
         assert_eq!(
-            limiter.reserve("a", &limits, deadline, now),
+            limiter.reserve_at("a", &limits, deadline, now),
             Err(Held {
                 bucket: "applications".to_owned()
             })
@@ -195,18 +223,18 @@ mod tests {
         // Nothing was taken by the refused call.
         let half_second = now + Duration::from_millis(500);
         assert_eq!(
-            limiter.reserve("a", &limits, deadline, half_second),
+            limiter.reserve_at("a", &limits, deadline, half_second),
             Ok(Duration::ZERO)
         );
     }
 
     #[test]
     fn non_positive_rates_do_not_limit() {
-        let limiter = RateLimiter::default();
+        let limiter = LocalRateLimiter::default();
         let off = spec(0.0, 0);
         for _ in 0..100 {
             assert_eq!(
-                limiter.reserve("a", &[("default", &off)], Duration::ZERO, Instant::now()),
+                limiter.reserve_at("a", &[("default", &off)], Duration::ZERO, Instant::now()),
                 Ok(Duration::ZERO)
             );
         }

@@ -235,13 +235,22 @@ impl Executor {
             return Err(self.deadline_exceeded(request, false));
         }
         let wait = settings.rate_limit_wait.min(left);
+        let limits = crate::rate_limit::effective(limits);
+        if limits.is_empty() {
+            return Ok(());
+        }
         match self
             .inner
             .limiter
-            .acquire(&target.account.id, limits, wait)
+            .reserve(&target.account.id, &limits, wait)
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(reserved) => {
+                if !reserved.is_zero() {
+                    tokio::time::sleep(reserved).await;
+                }
+                Ok(())
+            }
             Err(_) if left < settings.rate_limit_wait => {
                 Err(self.deadline_exceeded(request, false))
             }

@@ -286,20 +286,64 @@ fn moved(integration: &IntegrationPlan, before: Destination, after: Destination)
 /// associated data existed; answers how many. Run at start. A row that does not open under this
 /// key is left as it is (with a warning): its requests fail as they would have.
 pub async fn reseal_unbound(store: &dyn Store, cipher: &Cipher) -> Result<usize, AccountError> {
-    let mut count = 0;
-    for mut stored in store.list_accounts().await? {
-        if !Cipher::is_unbound(&stored.sealed_secrets) {
-            continue;
+    let done = reseal_where(store, cipher, |_, sealed| Cipher::is_unbound(sealed)).await?;
+    Ok(done.resealed)
+}
+
+/// What [`rotate_key`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// Accounts whose credentials were sealed again under the current key.
+    pub resealed: usize,
+    /// Accounts whose credentials opened under none of the keys given (left as they are).
+    pub unreadable: usize,
+}
+
+/// Seals again under the cipher's current key the credentials of every account sealed under
+/// another key (or the old ways), while instances keep serving: each row is replaced only if
+/// it did not change meanwhile (else it is read again), so a concurrent update is never lost.
+/// The cipher must hold the previous key as an extra key.
+pub async fn rotate_key(store: &dyn Store, cipher: &Cipher) -> Result<Rotation, AccountError> {
+    reseal_where(store, cipher, |cipher, sealed| !cipher.is_current(sealed)).await
+}
+
+/// How many times one account is read again when it keeps changing under a reseal.
+const RESEAL_ATTEMPTS: usize = 5;
+
+/// Seals again every account whose sealed credentials are `stale`.
+async fn reseal_where(
+    store: &dyn Store,
+    cipher: &Cipher,
+    stale: impl Fn(&Cipher, &[u8]) -> bool,
+) -> Result<Rotation, AccountError> {
+    let mut done = Rotation::default();
+    for listed in store.list_accounts().await? {
+        let mut stored = listed;
+        for _ in 0..RESEAL_ATTEMPTS {
+            if !stale(cipher, &stored.sealed_secrets) {
+                break;
+            }
+            let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &binding(&stored)) else {
+                tracing::warn!(account = %stored.id, "stored credentials do not open with the keys given; left as they are");
+                done.unreadable += 1;
+                break;
+            };
+            let sealed = cipher.seal(&plaintext, &binding(&stored))?;
+            if store
+                .replace_sealed_secrets(&stored.id, &stored.sealed_secrets, &sealed)
+                .await?
+            {
+                done.resealed += 1;
+                break;
+            }
+            // Changed (or deleted) meanwhile: look again.
+            match store.get_account(&stored.id).await? {
+                Some(now) => stored = now,
+                None => break,
+            }
         }
-        let Ok(plaintext) = cipher.open(&stored.sealed_secrets, &[]) else {
-            tracing::warn!(account = %stored.id, "stored credentials do not open with this key; left as they are");
-            continue;
-        };
-        stored.sealed_secrets = cipher.seal(&plaintext, &binding(&stored))?;
-        store.update_account(&stored).await?;
-        count += 1;
     }
-    Ok(count)
+    Ok(done)
 }
 
 /// Deletes an account.
@@ -675,6 +719,71 @@ errors:
             f.stored(&view.id).await.sealed_secrets,
             foreign.sealed_secrets
         );
+    }
+
+    #[tokio::test]
+    async fn a_key_rotation_reseals_everything_once_and_keeps_concurrent_changes() {
+        let f = fixture().await;
+        let first = f
+            .create(acme("https://a.example/v1", "key-a"))
+            .await
+            .expect("a");
+        let second = f
+            .create(acme("https://b.example/v1", "key-b"))
+            .await
+            .expect("b");
+        let old_key = SecretKey::generate().expect("key");
+        let old = Cipher::new(&old_key);
+        // Both accounts sealed under the old key (the fixture's cipher stands for "old" here).
+        for id in [&first.id, &second.id] {
+            let mut stored = f.stored(id).await;
+            let plaintext = f
+                .cipher
+                .open(&stored.sealed_secrets, &binding(&stored))
+                .expect("opens");
+            stored.sealed_secrets = old.seal(&plaintext, &binding(&stored)).expect("seal");
+            f.store.update_account(&stored).await.expect("write");
+        }
+        let new = Cipher::with_extra(&SecretKey::generate().expect("key"), &[old_key]);
+        // Without the old key nothing opens, and nothing is changed.
+        let stranger = Cipher::new(&SecretKey::generate().expect("key"));
+        let refused = rotate_key(&f.store, &stranger).await.expect("runs");
+        assert_eq!(
+            refused,
+            Rotation {
+                resealed: 0,
+                unreadable: 2
+            }
+        );
+        // A change made meanwhile (another instance's) is never overwritten by the rotation.
+        let before = f.stored(&first.id).await;
+        assert!(
+            !f.store
+                .replace_sealed_secrets(&first.id, b"not what is stored", b"x")
+                .await
+                .expect("swap")
+        );
+        assert_eq!(f.stored(&first.id).await, before);
+
+        let done = rotate_key(&f.store, &new).await.expect("rotates");
+        assert_eq!(
+            done,
+            Rotation {
+                resealed: 2,
+                unreadable: 0
+            }
+        );
+        for (id, key) in [(&first.id, "key-a"), (&second.id, "key-b")] {
+            let stored = f.stored(id).await;
+            assert!(new.is_current(&stored.sealed_secrets));
+            assert_eq!(open(&new, &stored).expect("opens").context["api_key"], key);
+            assert!(
+                open(&old, &stored).is_err(),
+                "the old key no longer opens it"
+            );
+        }
+        let again = rotate_key(&f.store, &new).await.expect("rotates");
+        assert_eq!(again, Rotation::default());
     }
 
     #[tokio::test]

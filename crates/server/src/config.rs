@@ -57,11 +57,13 @@ impl Default for LogRetention {
 pub struct ServeConfig {
     /// The address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// The database URL (`sqlite:switchboard.db`, `sqlite::memory:`).
+    /// The database URL (`sqlite:switchboard.db`, `sqlite::memory:`, or
+    /// `postgres://user@host/db` for several instances on one database).
     pub database: String,
     /// The file holding the key that seals credentials (created, mode 0600, when absent); by
     /// default next to the database file (`switchboard.db` → `switchboard.key`).
-    /// `SWITCHBOARD_SECRET_KEY` overrides it.
+    /// `SWITCHBOARD_SECRET_KEY` overrides it. With PostgreSQL the key must be given, by the
+    /// variable or by this file, which must exist.
     pub secret_key_file: Option<PathBuf>,
     /// How long and how much of the request log is kept.
     pub log_retention: LogRetention,

@@ -1,5 +1,9 @@
 //! Secrets at rest and API tokens: account credentials are sealed with XChaCha20-Poly1305 under
 //! a 32-byte key; API tokens are random and only their SHA-256 is stored.
+//!
+//! A sealed value names the key that sealed it (an 8-byte id derived from the key), so a cipher
+//! holding the current key and, during a rotation, extra keys (the previous one, or the next)
+//! opens each value with the right key and seals only under the current one.
 
 use std::fmt;
 use std::io::Write;
@@ -15,14 +19,23 @@ use crate::private_file;
 
 /// The environment variable holding the base64 encoding of the 32-byte key.
 pub const SECRET_KEY_ENV: &str = "SWITCHBOARD_SECRET_KEY";
+/// The environment variable holding more keys that open (never seal) credentials, base64,
+/// comma-separated: the previous key during a rotation, or the next one before it is the key.
+pub const EXTRA_SECRET_KEYS_ENV: &str = "SWITCHBOARD_EXTRA_SECRET_KEYS";
 
 /// The prefix of every API token, so a leaked one is easy to recognise.
 const TOKEN_PREFIX: &str = "sb_";
 
 /// The version byte of values sealed without associated data (read, never written).
 const SEALED_V1: u8 = 1;
-/// The version byte in front of every value sealed now: bound to associated data.
+/// The version byte of values bound to associated data, without a key id (read, never written).
 const SEALED_V2: u8 = 2;
+/// The version byte in front of every value sealed now: the key id, then as version 2.
+const SEALED_V3: u8 = 3;
+/// The length of a key id.
+const KEY_ID_LEN: usize = 8;
+/// The length of a nonce.
+const NONCE_LEN: usize = 24;
 
 /// Why the key could not be had, or a value could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +43,16 @@ pub enum CryptoError {
     /// `SWITCHBOARD_SECRET_KEY` is not the base64 of 32 bytes.
     #[error("`{SECRET_KEY_ENV}` must be the base64 encoding of 32 bytes")]
     BadEnvKey,
+    /// An entry of `SWITCHBOARD_EXTRA_SECRET_KEYS` is not the base64 of 32 bytes.
+    #[error(
+        "entry {0} of `{EXTRA_SECRET_KEYS_ENV}` must be the base64 encoding of 32 bytes (entries are comma-separated)"
+    )]
+    BadExtraKey(usize),
+    /// A shared database needs a key given explicitly.
+    #[error(
+        "a PostgreSQL database needs the key that seals credentials, the same on every instance: set `{SECRET_KEY_ENV}` (base64 of 32 bytes) or `--secret-key-file` (an existing file); `switchboard keys generate` prints a new one"
+    )]
+    KeyRequired,
     /// The key file exists but does not hold a key.
     #[error("key file `{}` must hold the base64 encoding of 32 bytes", .0.display())]
     BadKeyFile(PathBuf),
@@ -44,6 +67,11 @@ pub enum CryptoError {
     /// The operating system gave no random bytes.
     #[error("no randomness available: {0}")]
     Random(String),
+    /// A sealed value names a key this cipher does not hold.
+    #[error(
+        "stored credentials were sealed under another key (during a key rotation, give the other key in `{EXTRA_SECRET_KEYS_ENV}`)"
+    )]
+    UnknownKey,
     /// A sealed value does not open under this key (wrong key, or corrupted).
     #[error(
         "stored credentials cannot be decrypted with this key (was `{SECRET_KEY_ENV}` or the key file changed, or the stored account altered?)"
@@ -71,6 +99,37 @@ impl SecretKey {
     pub fn from_base64(text: &str) -> Option<SecretKey> {
         let bytes = STANDARD.decode(text.trim()).ok()?;
         <[u8; 32]>::try_from(bytes.as_slice()).ok().map(SecretKey)
+    }
+
+    /// The base64 encoding of the key (to print a generated key once).
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+
+    /// The key from `SWITCHBOARD_SECRET_KEY`, else from `key_file`, which must exist: for a
+    /// database shared by several instances, where a key made up by one would not open what
+    /// another sealed.
+    pub fn load_required(key_file: Option<&Path>) -> Result<SecretKey, CryptoError> {
+        if std::env::var_os(SECRET_KEY_ENV).is_some() {
+            return SecretKey::load(None);
+        }
+        match key_file {
+            Some(path) if path.exists() => SecretKey::load(Some(path)),
+            _ => Err(CryptoError::KeyRequired),
+        }
+    }
+
+    /// The keys in `SWITCHBOARD_EXTRA_SECRET_KEYS` (none when unset or empty).
+    pub fn extra_from_env() -> Result<Vec<SecretKey>, CryptoError> {
+        let text = std::env::var(EXTRA_SECRET_KEYS_ENV).unwrap_or_default();
+        text.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .enumerate()
+            .map(|(index, entry)| {
+                SecretKey::from_base64(entry).ok_or(CryptoError::BadExtraKey(index + 1))
+            })
+            .collect()
     }
 
     /// The key from `SWITCHBOARD_SECRET_KEY`, else from `key_file` (created with mode 0600 when
@@ -103,9 +162,46 @@ impl SecretKey {
     }
 }
 
-/// Seals and opens account credentials.
-pub struct Cipher {
+/// One key, ready to use, with its id.
+struct Keyed {
+    id: [u8; KEY_ID_LEN],
     aead: XChaCha20Poly1305,
+}
+
+impl Keyed {
+    fn new(key: &SecretKey) -> Keyed {
+        let digest = Sha256::new()
+            .chain_update(b"switchboard key id\0")
+            .chain_update(key.0)
+            .finalize();
+        let mut id = [0u8; KEY_ID_LEN];
+        id.copy_from_slice(&digest[..KEY_ID_LEN]);
+        Keyed {
+            id,
+            aead: XChaCha20Poly1305::new((&key.0).into()),
+        }
+    }
+
+    /// Opens `nonce ‖ ciphertext` bound to `aad`.
+    fn open(&self, rest: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if rest.len() < NONCE_LEN {
+            return Err(CryptoError::Open);
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad,
+        };
+        self.aead
+            .decrypt(XNonce::from_slice(nonce), payload)
+            .map_err(|_| CryptoError::Open)
+    }
+}
+
+/// Seals account credentials under the current key; opens them under it or an extra key.
+pub struct Cipher {
+    current: Keyed,
+    extra: Vec<Keyed>,
 }
 
 impl fmt::Debug for Cipher {
@@ -117,55 +213,79 @@ impl fmt::Debug for Cipher {
 impl Cipher {
     /// A cipher under `key`.
     pub fn new(key: &SecretKey) -> Cipher {
+        Cipher::with_extra(key, &[])
+    }
+
+    /// A cipher sealing under `key` and opening under it or any of `extra` (a rotation's other
+    /// key).
+    pub fn with_extra(key: &SecretKey, extra: &[SecretKey]) -> Cipher {
         Cipher {
-            aead: XChaCha20Poly1305::new((&key.0).into()),
+            current: Keyed::new(key),
+            extra: extra.iter().map(Keyed::new).collect(),
         }
     }
 
-    /// Encrypts `plaintext` bound to `aad` (associated data: authenticated, not stored): version
-    /// byte, 24-byte random nonce, ciphertext with its tag. It opens only with the same `aad`.
+    /// Encrypts `plaintext` bound to `aad` (associated data: authenticated, not stored) under
+    /// the current key: version byte, key id, 24-byte random nonce, ciphertext with its tag. It
+    /// opens only with the same `aad`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let nonce: [u8; 24] = random_bytes()?;
+        let nonce: [u8; NONCE_LEN] = random_bytes()?;
         let payload = Payload {
             msg: plaintext,
             aad,
         };
         let sealed = self
+            .current
             .aead
             .encrypt(XNonce::from_slice(&nonce), payload)
             .map_err(|_| CryptoError::Random("encryption failed".to_owned()))?;
-        let mut out = Vec::with_capacity(1 + nonce.len() + sealed.len());
-        out.push(SEALED_V2);
+        let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + sealed.len());
+        out.push(SEALED_V3);
+        out.extend_from_slice(&self.current.id);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
-    /// Decrypts what [`Cipher::seal`] produced with the same `aad`. Values sealed before
-    /// associated data existed (version 1) open without it; see [`Cipher::is_unbound`].
+    /// Decrypts what [`Cipher::seal`] produced with the same `aad`, under the key it names.
+    /// Values sealed before key ids existed (versions 1 and 2) are tried under every key held;
+    /// those sealed before associated data existed (version 1) open without it (see
+    /// [`Cipher::is_unbound`]).
     pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let (aad, rest) = match sealed {
-            [SEALED_V2, rest @ ..] => (aad, rest),
-            [SEALED_V1, rest @ ..] => (&[][..], rest),
-            _ => return Err(CryptoError::Open),
-        };
-        if rest.len() < 24 {
-            return Err(CryptoError::Open);
+        match sealed {
+            [SEALED_V3, rest @ ..] if rest.len() >= KEY_ID_LEN => {
+                let (id, rest) = rest.split_at(KEY_ID_LEN);
+                self.keys()
+                    .find(|key| key.id == id)
+                    .ok_or(CryptoError::UnknownKey)?
+                    .open(rest, aad)
+            }
+            [SEALED_V2, rest @ ..] => self.open_with_any(rest, aad),
+            [SEALED_V1, rest @ ..] => self.open_with_any(rest, &[]),
+            _ => Err(CryptoError::Open),
         }
-        let (nonce, ciphertext) = rest.split_at(24);
-        let payload = Payload {
-            msg: ciphertext,
-            aad,
-        };
-        self.aead
-            .decrypt(XNonce::from_slice(nonce), payload)
-            .map_err(|_| CryptoError::Open)
+    }
+
+    /// True for a value sealed under the current key the current way: a key rotation leaves it.
+    pub fn is_current(&self, sealed: &[u8]) -> bool {
+        matches!(sealed, [SEALED_V3, rest @ ..] if rest.starts_with(&self.current.id))
     }
 
     /// True for a value sealed before associated data existed (version 1): it opens under any
     /// associated data, so it should be sealed again.
     pub fn is_unbound(sealed: &[u8]) -> bool {
         sealed.first() == Some(&SEALED_V1)
+    }
+
+    /// The current key, then the extra ones.
+    fn keys(&self) -> impl Iterator<Item = &Keyed> {
+        std::iter::once(&self.current).chain(&self.extra)
+    }
+
+    fn open_with_any(&self, rest: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.keys()
+            .find_map(|key| key.open(rest, aad).ok())
+            .ok_or(CryptoError::Open)
     }
 }
 
@@ -199,6 +319,7 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) fn seal_unbound(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
     let nonce: [u8; 24] = random_bytes().expect("random");
     let sealed = cipher
+        .current
         .aead
         .encrypt(XNonce::from_slice(&nonce), plaintext)
         .expect("encrypt");
@@ -226,7 +347,10 @@ mod tests {
             b"{\"api_key\":\"k\"}"
         );
         let other = Cipher::new(&SecretKey::generate().expect("random"));
-        assert!(matches!(other.open(&sealed, b"a1"), Err(CryptoError::Open)));
+        assert!(matches!(
+            other.open(&sealed, b"a1"),
+            Err(CryptoError::UnknownKey)
+        ));
     }
 
     #[test]
@@ -253,6 +377,54 @@ mod tests {
             Err(CryptoError::Open)
         ));
         assert!(matches!(cipher.open(&[2; 10], b""), Err(CryptoError::Open)));
+    }
+
+    #[test]
+    fn a_rotation_cipher_opens_under_both_keys_and_seals_under_the_new_one() {
+        let old_key = SecretKey::generate().expect("random");
+        let new_key = SecretKey::generate().expect("random");
+        let old = Cipher::new(&old_key);
+        let rotating = Cipher::with_extra(&new_key, &[old_key]);
+        let by_old = old.seal(b"old", b"a").expect("seal");
+        let by_new = rotating.seal(b"new", b"a").expect("seal");
+        assert_eq!(rotating.open(&by_old, b"a").expect("open"), b"old");
+        assert_eq!(rotating.open(&by_new, b"a").expect("open"), b"new");
+        assert!(!rotating.is_current(&by_old));
+        assert!(rotating.is_current(&by_new));
+        assert!(matches!(
+            old.open(&by_new, b"a"),
+            Err(CryptoError::UnknownKey)
+        ));
+        let new_only = Cipher::new(&new_key);
+        assert!(matches!(
+            new_only.open(&by_old, b"a"),
+            Err(CryptoError::UnknownKey)
+        ));
+        // Values from before key ids are tried under every key held.
+        let legacy = seal_unbound(&old, b"legacy");
+        assert_eq!(rotating.open(&legacy, b"a").expect("open"), b"legacy");
+        assert!(matches!(
+            new_only.open(&legacy, b"a"),
+            Err(CryptoError::Open)
+        ));
+        assert!(!rotating.is_current(&legacy));
+    }
+
+    #[test]
+    fn a_shared_database_needs_a_key_file_that_exists() {
+        if std::env::var_os(SECRET_KEY_ENV).is_some() {
+            return; // the variable would be the key
+        }
+        let missing = std::env::temp_dir().join("switchboard-no-such-key-file");
+        assert!(matches!(
+            SecretKey::load_required(None),
+            Err(CryptoError::KeyRequired)
+        ));
+        assert!(matches!(
+            SecretKey::load_required(Some(&missing)),
+            Err(CryptoError::KeyRequired)
+        ));
+        assert!(!missing.exists(), "no key is made up");
     }
 
     #[test]

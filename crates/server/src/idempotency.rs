@@ -9,8 +9,11 @@
 //! - The same key with another request (method, path, query or body differ) is a 422.
 //! - Two requests with the same key at once run once: an in-process per-key lock makes the
 //!   second wait for the first, then replay its response. A key recorded "in progress" by another
-//!   instance is a 409 `idempotency_key_in_progress`; so is waiting longer than the configured
-//!   wait. A record still "in progress" longer than the request timeout after it started was
+//!   instance sharing the database (the record is inserted with `INSERT … ON CONFLICT DO
+//!   NOTHING`, so exactly one instance starts it) is waited for too, by reading the record again
+//!   every few tens of milliseconds, then replayed. Waiting longer than the configured wait is a
+//!   409 `idempotency_key_in_progress` with `Retry-After`. A record still "in progress" longer
+//!   than the request timeout after it started was
 //!   left by a process that stopped mid-run: it is a 409 `idempotency_outcome_unknown` (the
 //!   create may have reached the provider; check there), never run again, until the record
 //!   expires with the TTL.
@@ -26,6 +29,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tokio::time::Instant;
 
 use crate::auth::Caller;
 use crate::clock::unix_now;
@@ -45,6 +49,10 @@ pub const REPLAYED: &str = "idempotent-replayed";
 const MAX_KEY_LEN: usize = 255;
 /// Marks, in a stored response, a body that was sent chunked.
 const STREAM_MARKER: &str = "x-switchboard-stream";
+/// The first pause between two readings of a record another instance has in progress.
+const FIRST_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// The longest pause between two readings of a record another instance has in progress.
+const MAX_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Middleware over authenticated routes: every POST reads its body, then runs detached; one
 /// with an `Idempotency-Key` is replayed, refused or run and kept.
@@ -114,53 +122,67 @@ async fn keyed(
     request: Request,
     next: Next,
 ) -> Response {
+    let give_up = Instant::now() + state.inner.idempotency_wait;
     let user = state.inner.locks.enter(&format!("{scope}\n{key}"));
-    match tokio::time::timeout(state.inner.idempotency_wait, user.lock()).await {
+    match tokio::time::timeout_at(give_up, user.lock()).await {
         Err(_) => in_progress(),
-        Ok(_guard) => guarded(state, scope, key, print, request, next).await,
+        Ok(_guard) => guarded(state, scope, key, print, give_up, request, next).await,
     }
 }
 
-/// With the key's lock held: replay, refuse, or run and keep.
+/// With the key's lock held: replay, refuse, or run and keep; a record another instance has in
+/// progress is read again until it completes, or until `give_up`.
 async fn guarded(
     state: &AppState,
     scope: &str,
     key: &str,
     print: &str,
+    give_up: Instant,
     request: Request,
     next: Next,
 ) -> Response {
     let store = state.inner.store.as_ref();
-    let now = unix_now();
-    let begin = match store
-        .idempotency_begin(scope, key, print, now, now + ttl_secs(state))
-        .await
-    {
-        Ok(begin) => begin,
-        Err(error) => return ApiError::from(error).into_response(),
-    };
-    match begin {
-        IdempotencyBegin::Completed { fingerprint, .. }
-        | IdempotencyBegin::InProgress { fingerprint, .. }
-            if fingerprint != print =>
+    let mut pause = FIRST_POLL;
+    loop {
+        let now = unix_now();
+        let begin = match store
+            .idempotency_begin(scope, key, print, now, now + ttl_secs(state))
+            .await
         {
-            reused()
+            Ok(begin) => begin,
+            Err(error) => return ApiError::from(error).into_response(),
+        };
+        match begin {
+            IdempotencyBegin::Completed { fingerprint, .. }
+            | IdempotencyBegin::InProgress { fingerprint, .. }
+                if fingerprint != print =>
+            {
+                return reused();
+            }
+            IdempotencyBegin::Completed { response, .. } => return replay(response),
+            IdempotencyBegin::Started => {
+                return run_and_keep(state, scope, key, request, next).await;
+            }
+            IdempotencyBegin::InProgress { started_at, .. } => {
+                if abandoned(state, now, started_at) {
+                    return outcome_unknown(started_at);
+                }
+                if Instant::now() + pause > give_up {
+                    return in_progress();
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_POLL);
+            }
         }
-        IdempotencyBegin::Completed { response, .. } => replay(response),
-        IdempotencyBegin::InProgress { started_at, .. } => unfinished(state, now, started_at),
-        IdempotencyBegin::Started => run_and_keep(state, scope, key, request, next).await,
     }
 }
 
-/// A record in progress while this process holds the key's lock: another instance runs it, or
-/// a process stopped mid-run — taken for granted once the request timeout has passed.
-fn unfinished(state: &AppState, now: i64, started_at: i64) -> Response {
+/// Whether a record in progress (while this process holds the key's lock) was left by a process
+/// that stopped mid-run rather than run by another instance: taken for granted once the request
+/// timeout has passed since it started.
+fn abandoned(state: &AppState, now: i64, started_at: i64) -> bool {
     let unknown_after = i64::try_from(state.inner.request_timeout.as_secs()).unwrap_or(i64::MAX);
-    if now.saturating_sub(started_at) >= unknown_after {
-        outcome_unknown(started_at)
-    } else {
-        in_progress()
-    }
+    now.saturating_sub(started_at) >= unknown_after
 }
 
 /// Runs the request, then keeps its response under the key (or forgets the key).

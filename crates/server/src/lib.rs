@@ -57,8 +57,8 @@ mod telemetry;
 mod token;
 
 pub use account::{
-    AccountError, AccountPatch, AccountView, NewAccount, create_account, delete_account,
-    get_account, list_accounts, reseal_unbound, update_account,
+    AccountError, AccountPatch, AccountView, NewAccount, Rotation, create_account, delete_account,
+    get_account, list_accounts, reseal_unbound, rotate_key, update_account,
 };
 pub use auth::Caller;
 pub use config::{
@@ -67,7 +67,7 @@ pub use config::{
     DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_PER_CONNECTION, DEFAULT_REQUEST_TIMEOUT,
     LogFormat, LogRetention, ServeConfig,
 };
-pub use crypto::{Cipher, CryptoError, SECRET_KEY_ENV, SecretKey};
+pub use crypto::{Cipher, CryptoError, EXTRA_SECRET_KEYS_ENV, SECRET_KEY_ENV, SecretKey};
 pub use describe::{method_meta, openapi};
 pub use envelope::ApiError;
 pub use error::ServerError;
@@ -79,8 +79,8 @@ pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
 pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown_signal};
 pub use state::AppState;
 pub use store::{
-    AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, SqliteStore, Store,
-    StoreError, StoredAccount, StoredResponse, StoredToken,
+    AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, PostgresRateLimiter,
+    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredResponse, StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
 pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};

@@ -34,8 +34,8 @@ impl Server {
     /// `config.listen`.
     pub async fn bind(config: ServeConfig) -> Result<Server, ServerError> {
         let registry = Arc::new(load_registry(&config.mappings, &config.schemas)?);
-        let store = open_store(&config.database).await?;
         let cipher = load_cipher(&config.database, config.secret_key_file.as_deref())?;
+        let (store, shared_limiter) = store::open_shared(&config.database).await?;
         let resealed = account::reseal_unbound(store.as_ref(), &cipher)
             .await
             .map_err(|e| ServerError::Invalid(e.to_string()))?;
@@ -45,8 +45,12 @@ impl Server {
                 "credentials sealed again, bound to their account"
             );
         }
-        let executor = Executor::new(config.executor.clone())
-            .map_err(|e| ServerError::Executor(e.to_string()))?;
+        let mut executor_options = config.executor.clone();
+        if executor_options.rate_limiter.is_none() {
+            executor_options.rate_limiter = shared_limiter;
+        }
+        let executor =
+            Executor::new(executor_options).map_err(|e| ServerError::Executor(e.to_string()))?;
         let state = AppState::new(registry, store, executor, cipher, &config);
         let listener =
             TcpListener::bind(config.listen)
@@ -157,13 +161,19 @@ pub async fn open_store(database: &str) -> Result<Arc<dyn Store>, ServerError> {
 }
 
 /// The credential cipher for a database: the key from `SWITCHBOARD_SECRET_KEY`, else from
-/// `key_file`, else from the key file next to the database file (`switchboard.db` →
-/// `switchboard.key`); a key file is created with mode 0600 on first use. A memory database with
-/// no key file gets an ephemeral key.
+/// `key_file`. For SQLite, else from the key file next to the database file (`switchboard.db` →
+/// `switchboard.key`), created with mode 0600 on first use; a memory database with no key file
+/// gets an ephemeral key. PostgreSQL, shared by several instances, needs the key given (and
+/// its file to exist): never one made up, never one found from where the database is. The keys
+/// in `SWITCHBOARD_EXTRA_SECRET_KEYS` open credentials too (a key rotation's other key).
 pub fn load_cipher(database: &str, key_file: Option<&Path>) -> Result<Cipher, ServerError> {
-    let key_file = key_file
-        .map(Path::to_path_buf)
-        .or_else(|| store::database_file(database).map(|db| db.with_extension("key")));
-    let key = SecretKey::load(key_file.as_deref())?;
-    Ok(Cipher::new(&key))
+    let key = if store::is_postgres(database) {
+        SecretKey::load_required(key_file)?
+    } else {
+        let key_file = key_file
+            .map(Path::to_path_buf)
+            .or_else(|| store::database_file(database).map(|db| db.with_extension("key")));
+        SecretKey::load(key_file.as_deref())?
+    };
+    Ok(Cipher::with_extra(&key, &SecretKey::extra_from_env()?))
 }

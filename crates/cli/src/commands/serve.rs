@@ -22,12 +22,14 @@ pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = DEFAULT_LISTEN, env = "SWITCHBOARD_LISTEN")]
     listen: SocketAddr,
-    /// The database URL (`sqlite:<file>`, created on first start; `sqlite::memory:`).
+    /// The database URL (`sqlite:<file>`, created on first start; `sqlite::memory:`;
+    /// `postgres://user@host/db` for several instances sharing one database).
     #[arg(long, default_value = DEFAULT_DATABASE, env = "SWITCHBOARD_DATABASE")]
     database: String,
     /// The file holding the key that seals credentials, created (mode 0600) when absent
     /// (default: next to the database file; keep it outside the data folder in production).
-    /// `SWITCHBOARD_SECRET_KEY` (the key itself, base64) overrides it.
+    /// `SWITCHBOARD_SECRET_KEY` (the key itself, base64) overrides it. With PostgreSQL one of
+    /// the two is required (the file must exist), the same on every instance.
     #[arg(long, env = "SWITCHBOARD_SECRET_KEY_FILE")]
     secret_key_file: Option<PathBuf>,
     /// Request-log entries older than this many days are deleted.

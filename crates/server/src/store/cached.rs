@@ -87,6 +87,17 @@ impl Store for CachedStore {
         result
     }
 
+    async fn replace_sealed_secrets(
+        &self,
+        id: &str,
+        current: &[u8],
+        sealed: &[u8],
+    ) -> Result<bool, StoreError> {
+        let result = self.inner.replace_sealed_secrets(id, current, sealed).await;
+        self.accounts.forget(id);
+        result
+    }
+
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
         let result = self.inner.delete_account(id).await;
         self.accounts.forget(id);

@@ -7,13 +7,21 @@
 
 mod cache;
 mod cached;
+mod postgres;
+mod rows;
+mod shared_rate_limit;
 mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use switchboard_executor::RateLimiter;
 
 pub(crate) use cached::{CachedStore, LOOKUP_TTL, MAX_CACHED};
+pub use postgres::PostgresStore;
+pub use shared_rate_limit::PostgresRateLimiter;
 pub use sqlite::SqliteStore;
 
 use crate::token::TokenScope;
@@ -23,7 +31,7 @@ use crate::token::TokenScope;
 pub enum StoreError {
     /// The database URL names a backend this build does not have.
     #[error(
-        "unsupported database URL `{0}` (this build supports `sqlite:<path>` and `sqlite::memory:`)"
+        "unsupported database URL `{0}` (this build supports `sqlite:<path>`, `sqlite::memory:` and `postgres://…`)"
     )]
     UnsupportedUrl(String),
     /// The database refused an operation.
@@ -227,6 +235,15 @@ pub trait Store: Send + Sync + 'static {
     /// Sets an account's status alone; false when there is no account with that id.
     async fn set_account_status(&self, id: &str, status: AccountStatus)
     -> Result<bool, StoreError>;
+    /// Replaces an account's sealed credentials with `sealed` if they are still `current` (a
+    /// compare-and-swap: a change made meanwhile, by any instance, wins); false when they were
+    /// not (or there is no such account). The update time is left as it is.
+    async fn replace_sealed_secrets(
+        &self,
+        id: &str,
+        current: &[u8],
+        sealed: &[u8],
+    ) -> Result<bool, StoreError>;
     /// Deletes an account; false when there was none.
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError>;
 
@@ -277,11 +294,23 @@ pub trait Store: Send + Sync + 'static {
     async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError>;
 }
 
-/// Opens the store a database URL names (`sqlite:switchboard.db`, `sqlite::memory:`), creating
-/// and migrating it as needed.
-pub(crate) async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+/// Opens the store a database URL names (`sqlite:switchboard.db`, `sqlite::memory:`,
+/// `postgres://user@host/db`), creating and migrating it as needed.
+pub(crate) async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(open_shared(url).await?.0)
+}
+
+/// [`open`], with the rate limiter instances share through that database (none for SQLite, one
+/// instance's file: the executor's in-process limiter is right there).
+pub(crate) async fn open_shared(
+    url: &str,
+) -> Result<(Arc<dyn Store>, Option<Arc<dyn RateLimiter>>), StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(SqliteStore::open(url).await?))
+        Ok((Arc::new(SqliteStore::open(url).await?), None))
+    } else if is_postgres(url) {
+        let store = PostgresStore::open(url).await?;
+        let limiter = Arc::new(store.rate_limiter());
+        Ok((Arc::new(store), Some(limiter)))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }
@@ -291,4 +320,9 @@ pub(crate) async fn open(url: &str) -> Result<std::sync::Arc<dyn Store>, StoreEr
 /// and non-file backends). The key file lives next to it.
 pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     sqlite::database_file(url)
+}
+
+/// Whether a database URL names PostgreSQL (`postgres://` or `postgresql://`).
+pub(crate) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

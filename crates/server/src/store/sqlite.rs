@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::private_file;
 
+use super::rows::{self, db, json};
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
     StoredResponse, StoredToken,
@@ -44,20 +42,6 @@ const MAX_LOG_LIMIT: u32 = 100;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-}
-
-fn db(action: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Database {
-        action,
-        message: e.to_string(),
-    }
-}
-
-fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
-    move |e| StoreError::Corrupt {
-        what,
-        message: e.to_string(),
-    }
 }
 
 /// The file behind a `sqlite:` URL, or `None` for a memory database.
@@ -208,83 +192,6 @@ async fn apply(
     result.map_err(db(action))
 }
 
-fn account_from_row(row: &SqliteRow) -> Result<StoredAccount, StoreError> {
-    let get = |name: &str| {
-        row.try_get::<String, _>(name)
-            .map_err(db("reading an account"))
-    };
-    let context: Map<String, Value> =
-        serde_json::from_str(&get("context")?).map_err(corrupt("account context"))?;
-    let secret_keys: Vec<String> =
-        serde_json::from_str(&get("secret_keys")?).map_err(corrupt("account secret names"))?;
-    Ok(StoredAccount {
-        id: get("id")?,
-        integration: get("integration")?,
-        environment: row
-            .try_get("environment")
-            .map_err(db("reading an account"))?,
-        base_url: row.try_get("base_url").map_err(db("reading an account"))?,
-        context,
-        secret_keys,
-        sealed_secrets: row
-            .try_get("sealed_secrets")
-            .map_err(db("reading an account"))?,
-        created_at: get("created_at")?,
-        updated_at: get("updated_at")?,
-        status: AccountStatus::parse(&get("status")?).ok_or_else(|| StoreError::Corrupt {
-            what: "account status",
-            message: "not `active` or `needs_reauth`".to_owned(),
-        })?,
-    })
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<StoredToken, StoreError> {
-    let get = |name: &str| {
-        row.try_get::<String, _>(name)
-            .map_err(db("reading a token"))
-    };
-    let scope = get("scope")?
-        .parse()
-        .map_err(|message| StoreError::Corrupt {
-            what: "token scope",
-            message,
-        })?;
-    let accounts: Vec<String> =
-        serde_json::from_str(&get("accounts")?).map_err(corrupt("token accounts"))?;
-    Ok(StoredToken {
-        id: get("id")?,
-        name: get("name")?,
-        hash: get("hash")?,
-        scope,
-        accounts,
-        created_at: get("created_at")?,
-    })
-}
-
-fn log_from_row(row: &SqliteRow) -> Result<LogEntry, StoreError> {
-    let action = "reading the request log";
-    let exchanges: String = row.try_get("exchanges").map_err(db(action))?;
-    Ok(LogEntry {
-        id: row.try_get("id").map_err(db(action))?,
-        time: row.try_get("time").map_err(db(action))?,
-        request_id: row.try_get("request_id").map_err(db(action))?,
-        method: row.try_get("method").map_err(db(action))?,
-        path: row.try_get("path").map_err(db(action))?,
-        integration: row.try_get("integration").map_err(db(action))?,
-        integrated_account_id: row.try_get("integrated_account_id").map_err(db(action))?,
-        resource: row.try_get("resource").map_err(db(action))?,
-        unified_method: row.try_get("unified_method").map_err(db(action))?,
-        status: u16::try_from(row.try_get::<i64, _>("status").map_err(db(action))?).unwrap_or(0),
-        duration_ms: u64::try_from(row.try_get::<i64, _>("duration_ms").map_err(db(action))?)
-            .unwrap_or(0),
-        exchanges: serde_json::from_str(&exchanges).map_err(corrupt("log exchanges"))?,
-    })
-}
-
-fn json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -326,7 +233,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db("reading an account"))?;
-        row.as_ref().map(account_from_row).transpose()
+        row.as_ref().map(rows::account).transpose()
     }
 
     async fn list_accounts(&self) -> Result<Vec<StoredAccount>, StoreError> {
@@ -334,7 +241,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing accounts"))?;
-        rows.iter().map(account_from_row).collect()
+        rows.iter().map(rows::account).collect()
     }
 
     async fn update_account(&self, a: &StoredAccount) -> Result<bool, StoreError> {
@@ -371,6 +278,24 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn replace_sealed_secrets(
+        &self,
+        id: &str,
+        current: &[u8],
+        sealed: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET sealed_secrets = ? WHERE id = ? AND sealed_secrets = ?",
+        )
+        .bind(sealed)
+        .bind(id)
+        .bind(current)
+        .execute(&self.pool)
+        .await
+        .map_err(db("sealing an account's credentials again"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM accounts WHERE id = ?")
             .bind(id)
@@ -402,7 +327,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db("reading a token"))?;
-        row.as_ref().map(token_from_row).transpose()
+        row.as_ref().map(rows::token).transpose()
     }
 
     async fn list_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
@@ -410,7 +335,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing tokens"))?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter().map(rows::token).collect()
     }
 
     async fn delete_token(&self, id: &str) -> Result<bool, StoreError> {
@@ -459,29 +384,9 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(db(action))?;
-            let Some(row) = row else { continue };
-            let fingerprint: String = row.try_get("fingerprint").map_err(db(action))?;
-            let status: Option<i64> = row.try_get("status").map_err(db(action))?;
-            let Some(status) = status else {
-                let started_at: i64 = row.try_get("created_at").map_err(db(action))?;
-                return Ok(IdempotencyBegin::InProgress {
-                    fingerprint,
-                    started_at,
-                });
-            };
-            let headers: Option<String> = row.try_get("headers").map_err(db(action))?;
-            let headers = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
-                .map_err(corrupt("idempotency headers"))?;
-            let body: Option<Vec<u8>> = row.try_get("body").map_err(db(action))?;
-            let response = StoredResponse {
-                status: u16::try_from(status).unwrap_or(500),
-                headers,
-                body: body.unwrap_or_default(),
-            };
-            return Ok(IdempotencyBegin::Completed {
-                fingerprint,
-                response,
-            });
+            if let Some(row) = row {
+                return rows::idempotency(&row);
+            }
         }
         Err(StoreError::Database {
             action,
@@ -576,7 +481,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading the request log"))?;
-        rows.iter().map(log_from_row).collect()
+        rows.iter().map(rows::log_entry).collect()
     }
 }
 
@@ -601,62 +506,6 @@ mod tests {
         );
         assert_eq!(database_file("sqlite::memory:"), None);
         assert_eq!(database_file("postgres://x"), None);
-    }
-
-    #[tokio::test]
-    async fn idempotency_records_start_once_and_replay() {
-        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
-        let begin = store
-            .idempotency_begin("t", "k", "f1", 100, 200)
-            .await
-            .expect("begin");
-        assert_eq!(begin, IdempotencyBegin::Started);
-        let again = store
-            .idempotency_begin("t", "k", "f1", 101, 201)
-            .await
-            .expect("begin");
-        assert_eq!(
-            again,
-            IdempotencyBegin::InProgress {
-                fingerprint: "f1".into(),
-                started_at: 100,
-            }
-        );
-        let response = StoredResponse {
-            status: 201,
-            headers: vec![("a".into(), "b".into())],
-            body: b"{}".to_vec(),
-        };
-        store
-            .idempotency_complete("t", "k", &response, 200)
-            .await
-            .expect("complete");
-        let replay = store
-            .idempotency_begin("t", "k", "f1", 102, 202)
-            .await
-            .expect("begin");
-        assert_eq!(
-            replay,
-            IdempotencyBegin::Completed {
-                fingerprint: "f1".into(),
-                response
-            }
-        );
-        // Another scope is another key; an expired record is gone.
-        assert_eq!(
-            store
-                .idempotency_begin("u", "k", "f1", 102, 202)
-                .await
-                .expect("b"),
-            IdempotencyBegin::Started
-        );
-        assert_eq!(
-            store
-                .idempotency_begin("t", "k", "f2", 300, 400)
-                .await
-                .expect("b"),
-            IdempotencyBegin::Started
-        );
     }
 
     fn temp_dir(name: &str) -> PathBuf {
@@ -685,54 +534,6 @@ mod tests {
             duration_ms: 1,
             exchanges: Vec::new(),
         }
-    }
-
-    #[tokio::test]
-    async fn the_request_log_is_pruned_by_age_and_by_count() {
-        let store = SqliteStore::open("sqlite::memory:").await.expect("open");
-        for time in [
-            "2024-01-01T00:00:00Z",
-            "2024-01-02T00:00:00.5Z",
-            "2024-03-01T00:00:00Z",
-            "2024-03-02T00:00:00Z",
-            "2024-03-03T00:00:00Z",
-            "2024-03-04T00:00:00Z",
-        ] {
-            store.insert_log(&entry(time)).await.expect("insert");
-        }
-        let times = |entries: Vec<LogEntry>| -> Vec<String> {
-            entries.into_iter().map(|e| e.time).collect()
-        };
-        let all = LogFilter {
-            limit: 100,
-            ..LogFilter::default()
-        };
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 100)
-                .await
-                .expect("prune"),
-            2
-        );
-        assert_eq!(store.list_log(&all).await.expect("list").len(), 4);
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 2)
-                .await
-                .expect("prune"),
-            2
-        );
-        assert_eq!(
-            times(store.list_log(&all).await.expect("list")),
-            ["2024-03-04T00:00:00Z", "2024-03-03T00:00:00Z"]
-        );
-        assert_eq!(
-            store
-                .prune_log("2024-02-01T00:00:00Z", 2)
-                .await
-                .expect("prune"),
-            0
-        );
     }
 
     #[tokio::test]

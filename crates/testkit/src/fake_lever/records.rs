@@ -7,6 +7,8 @@ use super::faults::FaultKind;
 /// One request the fake received, recorded before it was answered (faulted requests included).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedCall {
+    /// When its headers arrived (to check the pace of calls, as a provider's rate limit would).
+    pub received_at: std::time::Instant,
     /// The HTTP method, upper case (`POST`).
     pub method: String,
     /// The path without the query string (`/v1/opportunities`).

@@ -91,6 +91,7 @@ async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
     let mut call = RecordedCall {
+        received_at: std::time::Instant::now(),
         method: parts.method.as_str().to_owned(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(parse_query).unwrap_or_default(),
