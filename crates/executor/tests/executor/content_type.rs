@@ -16,6 +16,9 @@ fn post_json(headers: Vec<(String, String)>) -> ProviderRequest {
         headers,
         body: RequestBody::Json(json!({"data": {"type": "candidates"}})),
         rate_limit: None,
+        page_url: None,
+        delay_ms: 0,
+        read_only: false,
     }
 }
 
