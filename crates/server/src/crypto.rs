@@ -104,6 +104,7 @@ impl SecretKey {
 }
 
 /// Seals and opens account credentials.
+#[derive(Clone)]
 pub struct Cipher {
     aead: XChaCha20Poly1305,
 }

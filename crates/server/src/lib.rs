@@ -43,6 +43,7 @@ mod idempotency;
 mod key_locks;
 mod limits;
 mod log_writer;
+mod oauth_tokens;
 mod panic;
 mod private_file;
 mod query;
@@ -72,6 +73,7 @@ pub use envelope::ApiError;
 pub use error::ServerError;
 pub use format::{ResponseFormat, ResponseOptions};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
+pub use oauth_tokens::SealedTokenStore;
 pub use query::{ACCOUNT_PARAM, run_input};
 pub use routes::router;
 pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
@@ -79,7 +81,7 @@ pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown
 pub use state::AppState;
 pub use store::{
     AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, SqliteStore, Store,
-    StoreError, StoredAccount, StoredResponse, StoredToken,
+    StoreError, StoredAccount, StoredOAuthTokens, StoredResponse, StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
 pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};

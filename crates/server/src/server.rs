@@ -45,8 +45,14 @@ impl Server {
                 "credentials sealed again, bound to their account"
             );
         }
-        let executor = Executor::new(config.executor.clone())
-            .map_err(|e| ServerError::Executor(e.to_string()))?;
+        // OAuth tokens live sealed in the database, so instances sharing it renew an account's
+        // token one at a time and see each other's renewals.
+        let mut options = config.executor.clone();
+        options.token_store = Some(Arc::new(crate::oauth_tokens::SealedTokenStore::new(
+            store.clone(),
+            cipher.clone(),
+        )));
+        let executor = Executor::new(options).map_err(|e| ServerError::Executor(e.to_string()))?;
         let state = AppState::new(registry, store, executor, cipher, &config);
         let listener =
             TcpListener::bind(config.listen)

@@ -8,6 +8,7 @@ mod errors;
 mod files;
 mod lever_paths;
 mod limits;
+mod oauth;
 mod proxy;
 mod rate_limit;
 mod retries;
