@@ -64,8 +64,8 @@ impl AuthScheme {
     }
 
     /// Whether `context` holds the scheme's credentials (non-empty strings): the main one, and
-    /// for client credentials the secret too; for the authorization-code grant the refresh
-    /// token, or at least an access token to use until it expires.
+    /// for client credentials the secret too; for the authorization-code grant the refresh token
+    /// (an access token alone cannot be renewed: a `bearer` scheme listed after it takes it).
     pub fn is_held_by(&self, context: &Map<String, Value>) -> bool {
         let holds = |key: &str| {
             context
@@ -76,9 +76,6 @@ impl AuthScheme {
         match &self.spec {
             AuthSpec::OAuth2ClientCredentials(flow) => {
                 holds(&flow.client_id) && holds(&flow.client_secret)
-            }
-            AuthSpec::OAuth2AuthorizationCode(flow) => {
-                holds(&flow.refresh_token) || holds(&flow.access_token)
             }
             _ => holds(self.credential_key()),
         }
@@ -158,5 +155,30 @@ mod tests {
         assert_eq!(scheme.header_value(|_| "k"), "Basic azo=");
         assert!(scheme.is_held_by(json!({"api_key": "k"}).as_object().unwrap()));
         assert!(!scheme.is_held_by(json!({"api_key": ""}).as_object().unwrap()));
+    }
+
+    #[test]
+    fn oauth_schemes_need_every_credential_they_renew_with() {
+        let client_credentials: AuthSpec = serde_json::from_value(json!({
+            "type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token",
+            "client_id": "client_id", "client_secret": "client_secret"
+        }))
+        .unwrap();
+        let scheme = AuthScheme::compile(client_credentials);
+        assert!(scheme.is_held_by(json!({"client_id": "i", "client_secret": "s"}).as_object().unwrap()));
+        assert!(!scheme.is_held_by(json!({"client_id": "i"}).as_object().unwrap()));
+        assert_eq!(scheme.header_value(|key| if key == "access_token" { "t" } else { "" }), "Bearer t");
+        let code: AuthSpec = serde_json::from_value(json!({
+            "type": "oauth2_authorization_code", "authorize_url": "https://auth.example.com/a",
+            "token_url": "https://auth.example.com/token", "access_token": "access_token",
+            "refresh_token": "refresh_token", "token_header": {"name": "X-Token", "prefix": ""}
+        }))
+        .unwrap();
+        let scheme = AuthScheme::compile(code);
+        assert!(scheme.is_held_by(json!({"refresh_token": "r"}).as_object().unwrap()));
+        assert!(!scheme.is_held_by(json!({"access_token": "a"}).as_object().unwrap()));
+        assert_eq!(scheme.header_name(), "X-Token");
+        assert_eq!(scheme.header_value(|key| if key == "access_token" { "a" } else { "" }), "a");
+        assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 }
