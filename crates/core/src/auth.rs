@@ -165,9 +165,18 @@ mod tests {
         }))
         .unwrap();
         let scheme = AuthScheme::compile(client_credentials);
-        assert!(scheme.is_held_by(json!({"client_id": "i", "client_secret": "s"}).as_object().unwrap()));
+        assert!(
+            scheme.is_held_by(
+                json!({"client_id": "i", "client_secret": "s"})
+                    .as_object()
+                    .unwrap()
+            )
+        );
         assert!(!scheme.is_held_by(json!({"client_id": "i"}).as_object().unwrap()));
-        assert_eq!(scheme.header_value(|key| if key == "access_token" { "t" } else { "" }), "Bearer t");
+        assert_eq!(
+            scheme.header_value(|key| if key == "access_token" { "t" } else { "" }),
+            "Bearer t"
+        );
         let code: AuthSpec = serde_json::from_value(json!({
             "type": "oauth2_authorization_code", "authorize_url": "https://auth.example.com/a",
             "token_url": "https://auth.example.com/token", "access_token": "access_token",
@@ -178,7 +187,10 @@ mod tests {
         assert!(scheme.is_held_by(json!({"refresh_token": "r"}).as_object().unwrap()));
         assert!(!scheme.is_held_by(json!({"access_token": "a"}).as_object().unwrap()));
         assert_eq!(scheme.header_name(), "X-Token");
-        assert_eq!(scheme.header_value(|key| if key == "access_token" { "a" } else { "" }), "a");
+        assert_eq!(
+            scheme.header_value(|key| if key == "access_token" { "a" } else { "" }),
+            "a"
+        );
         assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 }

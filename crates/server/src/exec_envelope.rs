@@ -402,4 +402,36 @@ mod tests {
         );
         assert_eq!(status(&failure(None)), StatusCode::BAD_GATEWAY);
     }
+
+    #[test]
+    fn oauth_failures_answer_with_the_status_of_whose_fault_it_is() {
+        let failure = |kind| {
+            ExecError::OAuth(Box::new(OAuthError {
+                integration: "example".into(),
+                account: "acct-1".into(),
+                kind,
+                message: "http 400 `invalid_grant`".into(),
+                exchanges: Vec::new(),
+            }))
+        };
+        let answer = |kind| for_error(&failure(kind)).0.into_response().status();
+        assert_eq!(
+            answer(OAuthErrorKind::NeedsReauth),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::TokenEndpoint { status: Some(500) }),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::NoApp),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::Busy),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert!(failure(OAuthErrorKind::NeedsReauth).needs_reauth());
+        assert!(!failure(OAuthErrorKind::Busy).needs_reauth());
+    }
 }
