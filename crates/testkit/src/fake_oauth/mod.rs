@@ -41,6 +41,7 @@ struct Shared {
     creates: AtomicUsize,
     reads: AtomicUsize,
     last_token_form: Mutex<Vec<(String, String)>>,
+    fixed_access_token: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -110,6 +111,16 @@ impl FakeOAuth {
         tokens.access.insert(access.clone());
         tokens.refresh.insert(refresh.clone());
         (access, refresh)
+    }
+
+    /// Issues `token` as every access token from now on (so another fake provider that knows
+    /// one fixed token accepts them).
+    pub fn issue_access_token(&self, token: &str) {
+        *self
+            .state
+            .fixed_access_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(token.to_owned());
     }
 
     /// Revokes every access token issued so far (the provider's next answer to them is 401).
@@ -283,7 +294,12 @@ async fn token(
         }
         _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
     };
-    let access = state.next_token("access");
+    let fixed = state
+        .fixed_access_token
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let access = fixed.unwrap_or_else(|| state.next_token("access"));
     state.lock_tokens().access.insert(access.clone());
     let mut answer = json!({
         "access_token": access,
