@@ -80,7 +80,7 @@ pub use executor::{
     DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
 };
 pub use oauth::{
-    MemoryTokenStore, OAuthApp, OAuthError, OAuthErrorKind, StoredTokens, TokenState, TokenStore,
-    TokenStoreError,
+    AuthorizationCode, IssuedTokens, MemoryTokenStore, OAuthApp, OAuthError, OAuthErrorKind,
+    StoredTokens, TokenState, TokenStore, TokenStoreError,
 };
 pub use retry::rate_limit_reset_wait;

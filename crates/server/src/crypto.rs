@@ -206,7 +206,7 @@ pub(crate) fn seal_unbound(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
     [&[SEALED_V1][..], &nonce, &sealed].concat()
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| CryptoError::Random(e.to_string()))?;
     Ok(bytes)

@@ -31,6 +31,7 @@ mod auth;
 mod clock;
 mod concurrency;
 mod config;
+mod connect;
 mod crypto;
 mod describe;
 mod detach;

@@ -21,6 +21,12 @@ pub(super) enum Grant<'a> {
     ClientCredentials,
     /// `grant_type=refresh_token`.
     Refresh { refresh_token: &'a str },
+    /// `grant_type=authorization_code` with PKCE (RFC 7636): the connect flow's exchange.
+    Code {
+        code: &'a str,
+        redirect_uri: &'a str,
+        code_verifier: &'a str,
+    },
 }
 
 /// The client the request authenticates as.
@@ -55,6 +61,16 @@ pub(super) fn form(flow: &OAuthFlow, grant: &Grant<'_>, client: &Client<'_>) -> 
         Grant::Refresh { refresh_token } => {
             form.append_pair("grant_type", "refresh_token");
             form.append_pair("refresh_token", refresh_token);
+        }
+        Grant::Code {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            form.append_pair("grant_type", "authorization_code");
+            form.append_pair("code", code);
+            form.append_pair("redirect_uri", redirect_uri);
+            form.append_pair("code_verifier", code_verifier);
         }
     }
     for (name, value) in &flow.token_parameters {

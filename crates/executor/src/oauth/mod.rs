@@ -13,11 +13,13 @@
 //! - **secrets**: tokens and client secrets are never in errors, logs or `Debug` output.
 
 mod call;
+mod connect;
 mod endpoint;
 mod error;
 mod manager;
 mod store;
 
+pub use connect::{AuthorizationCode, IssuedTokens};
 pub use error::{OAuthError, OAuthErrorKind};
 pub use store::{
     MemoryTokenStore, OAuthApp, StoredTokens, TokenState, TokenStore, TokenStoreError,

@@ -2,7 +2,8 @@
 //! refresh with rotation, `invalid_grant`, `invalid_client`) and a small protected API that takes
 //! the tokens it issued (RFC 6750), with counters and switches for tests.
 //!
-//! - `POST /token`: the client authenticates with HTTP Basic or in the body
+//! - `POST /token`: grants `client_credentials`, `refresh_token` and `authorization_code` (with
+//!   PKCE S256, codes from [`FakeOAuth::authorize`]); the client authenticates with HTTP Basic or in the body
 //!   ([`FakeOAuth::CLIENT_ID`], [`FakeOAuth::CLIENT_SECRET`]); every access token lives
 //!   [`FakeOAuth::set_expires_in`] seconds (3600 by default); a refresh token works once and is
 //!   replaced when rotation is on (the default).
@@ -20,8 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// A running fake OAuth provider; stops when dropped.
 pub struct FakeOAuth {
@@ -42,6 +44,8 @@ struct Shared {
     reads: AtomicUsize,
     last_token_form: Mutex<Vec<(String, String)>>,
     fixed_access_token: Mutex<Option<String>>,
+    /// Authorization codes not yet exchanged: code → (PKCE challenge, redirect URI).
+    codes: Mutex<HashMap<String, (String, String)>>,
 }
 
 #[derive(Default)]
@@ -111,6 +115,21 @@ impl FakeOAuth {
         tokens.access.insert(access.clone());
         tokens.refresh.insert(refresh.clone());
         (access, refresh)
+    }
+
+    /// What a user approving the app on the authorisation page produces: a single-use code
+    /// bound to the request's S256 `code_challenge` and `redirect_uri`.
+    pub fn authorize(&self, code_challenge: &str, redirect_uri: &str) -> String {
+        let code = self.next_token("code");
+        self.state
+            .codes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                code.clone(),
+                (code_challenge.to_owned(), redirect_uri.to_owned()),
+            );
+        code
     }
 
     /// Issues `token` as every access token from now on (so another fake provider that knows
@@ -187,6 +206,22 @@ impl Shared {
     fn next_token(&self, kind: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         format!("{kind}-{n}-{}", uuid::Uuid::new_v4().simple())
+    }
+
+    /// Whether the form's code is live, for its redirect URI, with the verifier of its challenge
+    /// (RFC 7636 S256); a code works once.
+    fn redeem_code(&self, form: &HashMap<String, String>) -> bool {
+        let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
+        let Some((challenge, redirect_uri)) = self
+            .codes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(field("code"))
+        else {
+            return false;
+        };
+        let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(field("code_verifier").as_bytes()));
+        computed == challenge && redirect_uri == field("redirect_uri")
     }
 
     fn count_grant(&self, grant_type: &str) {
@@ -276,6 +311,14 @@ async fn token(
     }
     let refresh = match grant_type.as_str() {
         "client_credentials" => None,
+        "authorization_code" => {
+            if !state.redeem_code(&form) {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+            }
+            let refresh = state.next_token("refresh");
+            state.lock_tokens().refresh.insert(refresh.clone());
+            Some(refresh)
+        }
         "refresh_token" => {
             let presented = form.get("refresh_token").cloned().unwrap_or_default();
             let rotate = state.rotate.load(Ordering::SeqCst);
