@@ -162,9 +162,12 @@ pub(crate) async fn callback(
         })?;
     let (access_key, refresh_key) = token_keys(integration)?;
     let mut context = connect.context;
-    context.insert(access_key.to_owned(), Value::String(tokens.access_token));
-    if let Some(refresh) = tokens.refresh_token {
-        context.insert(refresh_key.to_owned(), Value::String(refresh));
+    context.insert(
+        access_key.to_owned(),
+        Value::String(tokens.access_token.clone()),
+    );
+    if let Some(refresh) = &tokens.refresh_token {
+        context.insert(refresh_key.to_owned(), Value::String(refresh.clone()));
     }
     let new = NewAccount {
         integration: connect.integration,
@@ -174,6 +177,23 @@ pub(crate) async fn callback(
     };
     let view = account::create_account(s.store.as_ref(), &s.registry, &s.cipher, new).await?;
     tracing::info!(account = %view.id, integration = %view.integration, "integrated account connected");
+    // The tokens' expiry is known now: recorded, the first call after it renews them. The account
+    // exists either way; without the record, the tokens are renewed when first refused.
+    let stored = s.store.get_account(&view.id).await?;
+    if let Some(stored) = stored {
+        match account::open(&s.cipher, &stored) {
+            Ok(opened) => {
+                if let Err(error) = s
+                    .executor
+                    .adopt_issued_tokens(integration, &opened, &tokens)
+                    .await
+                {
+                    tracing::warn!(error = %error, "could not record the connected account's token expiry");
+                }
+            }
+            Err(error) => tracing::warn!(error = %error, "could not open the connected account"),
+        }
+    }
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 

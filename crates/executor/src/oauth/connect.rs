@@ -6,12 +6,15 @@ use std::fmt;
 use reqwest::Url;
 use switchboard_core::{IntegrationPlan, OAuthGrant};
 
+use crate::account::Account;
 use crate::client::Purpose;
 use crate::error::ExecError;
 use crate::executor::Executor;
 
 use super::endpoint::{self, Client, Grant};
 use super::error::{OAuthError, OAuthErrorKind};
+use super::manager::{now, seed_of};
+use super::store::TokenState;
 
 /// What the connect flow's callback received, to exchange for tokens.
 pub struct AuthorizationCode<'a> {
@@ -125,5 +128,48 @@ impl Executor {
             refresh_token: issued.refresh_token,
             expires_in: issued.expires_in,
         })
+    }
+
+    /// Records tokens just issued for `account` (created by the connect flow with them in its
+    /// context) in the token store, with their expiry, so the first call after they expire
+    /// renews them instead of being refused. Nothing is stored when the account already has a
+    /// record or the integration has no authorization-code scheme.
+    pub async fn adopt_issued_tokens(
+        &self,
+        integration: &IntegrationPlan,
+        account: &Account,
+        tokens: &IssuedTokens,
+    ) -> Result<(), ExecError> {
+        let Some(flow) = integration
+            .auth
+            .iter()
+            .filter_map(|scheme| scheme.oauth())
+            .find(|flow| matches!(flow.grant, OAuthGrant::AuthorizationCode { .. }))
+        else {
+            return Ok(());
+        };
+        let state = TokenState {
+            access_token: Some(tokens.access_token.clone()),
+            refresh_token: tokens.refresh_token.clone(),
+            expires_at: tokens
+                .expires_in
+                .map(|seconds| now().saturating_add(seconds.max(0))),
+            seed: seed_of(flow, &account.context),
+        };
+        let lease = std::time::Duration::from_secs(integration.timeouts.request_secs.max(1));
+        self.inner
+            .tokens
+            .adopt(&account.id, state, lease)
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                ExecError::OAuth(Box::new(OAuthError {
+                    integration: integration.name.clone(),
+                    account: account.id.clone(),
+                    kind: OAuthErrorKind::Store,
+                    message: error.0,
+                    exchanges: Vec::new(),
+                }))
+            })
     }
 }

@@ -102,6 +102,21 @@ impl TokenManager {
         Ok(token)
     }
 
+    /// Stores freshly issued tokens as a new account's first record (the connect flow), so
+    /// their expiry is known from the first call. False when the account already has one.
+    pub(crate) async fn adopt(
+        &self,
+        account: &str,
+        state: TokenState,
+        lease: Duration,
+    ) -> Result<bool, super::TokenStoreError> {
+        let now = now();
+        if !self.store.claim(account, 0, now, now + secs(lease)).await? {
+            return Ok(false);
+        }
+        self.store.save(account, 0, &state).await
+    }
+
     fn remembered(&self, account: &str, seed: &str, rejected: Option<&str>) -> Option<String> {
         let fresh = self.fresh.lock().unwrap_or_else(PoisonError::into_inner);
         let state = fresh.get(account).filter(|state| state.seed == seed)?;
@@ -300,7 +315,12 @@ fn usable<'s>(state: &'s TokenState, rejected: Option<&str>, now: i64) -> Option
 /// A fingerprint of the credentials the account's tokens descend from: the client id and
 /// secret, or the refresh (else access) token the account was given.
 fn seed(renewal: &Renewal<'_>) -> String {
-    let parts: Vec<&str> = match &renewal.flow.grant {
+    seed_of(renewal.flow, renewal.context)
+}
+
+/// [`seed`] from a flow and an account context.
+pub(crate) fn seed_of(flow: &OAuthFlow, context: &Map<String, Value>) -> String {
+    let parts: Vec<&str> = match &flow.grant {
         OAuthGrant::ClientCredentials {
             client_id_key,
             client_secret_key,
@@ -313,7 +333,8 @@ fn seed(renewal: &Renewal<'_>) -> String {
     };
     let mut hash = Sha256::new();
     for key in parts {
-        hash.update(renewal.text(key).unwrap_or_default().as_bytes());
+        let text = context.get(key).and_then(Value::as_str).unwrap_or_default();
+        hash.update(text.as_bytes());
         hash.update([0]);
     }
     hash.finalize()
@@ -322,7 +343,7 @@ fn seed(renewal: &Renewal<'_>) -> String {
         .collect()
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {

@@ -198,8 +198,15 @@ async fn the_connect_flow_redirects_with_pkce_and_creates_the_account() {
         json!(["access_token", "refresh_token"])
     );
     assert!(!account.to_string().contains(FakeLever::ACCESS_TOKEN));
-    // The connected account works, and the code cannot be used twice.
+    // The tokens' expiry is recorded, sealed, from the start.
     server.account = account["id"].as_str().expect("id").to_owned();
+    let record = server
+        .store
+        .oauth_tokens_load(&server.account)
+        .await
+        .expect("store");
+    assert_eq!(record.version, 1);
+    // The connected account works, and the code cannot be used twice.
     let (status, _) = send_json(server.create(&applicant(), &candidate("ada@example.com"))).await;
     assert_eq!(status, 201);
     let again = reqwest::get(&callback).await.expect("sent");
