@@ -78,7 +78,7 @@ pub(crate) struct ServeArgs {
     )]
     request_deadline: u64,
     /// A JSON file of the operator's OAuth apps by integration,
-    /// `{"lever": {"client_id": "…", "client_secret": "…"}}`: they renew authorization-code
+    /// `{"<integration>": {"client_id": "…", "client_secret": "…"}}`: they renew authorization-code
     /// tokens and run the connect flow. Keep it private, like the key file.
     #[arg(long, value_name = "FILE", env = "SWITCHBOARD_OAUTH_APPS_FILE")]
     oauth_apps_file: Option<PathBuf>,
