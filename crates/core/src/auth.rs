@@ -1,23 +1,39 @@
 //! Authentication schemes, compiled from `integration.yaml`'s `auth` list: which context keys
 //! hold a scheme's credential, and the header that carries it. Every crate asks an
-//! [`AuthScheme`] rather than matching on the file's shapes.
+//! [`AuthScheme`] rather than matching on the file's shapes. OAuth 2.0 schemes are described in
+//! [`oauth`].
+
+pub(crate) mod oauth;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use crate::model::AuthSpec;
+use oauth::OAuthFlow;
 
 /// One way an integration authenticates: a credential read from the account's context, sent in
 /// one header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthScheme {
     spec: AuthSpec,
+    oauth: Option<OAuthFlow>,
 }
 
 impl AuthScheme {
     pub(crate) fn compile(spec: AuthSpec) -> AuthScheme {
-        AuthScheme { spec }
+        let oauth = match &spec {
+            AuthSpec::OAuth2ClientCredentials(flow) => Some(OAuthFlow::client_credentials(flow)),
+            AuthSpec::OAuth2AuthorizationCode(flow) => Some(OAuthFlow::authorization_code(flow)),
+            AuthSpec::Basic { .. } | AuthSpec::Bearer { .. } | AuthSpec::Header { .. } => None,
+        };
+        AuthScheme { spec, oauth }
+    }
+
+    /// The OAuth 2.0 flow, for a scheme whose header carries a token the executor obtains
+    /// (rather than a credential read from the context as it is).
+    pub fn oauth(&self) -> Option<&OAuthFlow> {
+        self.oauth.as_ref()
     }
 
     /// The context key holding the scheme's main credential (the one an account must hold for
@@ -27,6 +43,8 @@ impl AuthScheme {
             AuthSpec::Basic { username, .. } => username,
             AuthSpec::Bearer { token } => token,
             AuthSpec::Header { value, .. } => value,
+            AuthSpec::OAuth2ClientCredentials(flow) => &flow.client_id,
+            AuthSpec::OAuth2AuthorizationCode(flow) => &flow.refresh_token,
         }
     }
 
@@ -38,27 +56,48 @@ impl AuthScheme {
                 .collect(),
             AuthSpec::Bearer { token } => vec![token],
             AuthSpec::Header { value, .. } => vec![value],
+            AuthSpec::OAuth2ClientCredentials(flow) => vec![&flow.client_id, &flow.client_secret],
+            AuthSpec::OAuth2AuthorizationCode(flow) => {
+                vec![&flow.access_token, &flow.refresh_token]
+            }
         }
     }
 
-    /// Whether `context` holds the scheme's main credential (a non-empty string).
+    /// Whether `context` holds the scheme's credentials (non-empty strings): the main one, and
+    /// for client credentials the secret too; for the authorization-code grant the refresh token
+    /// (an access token alone cannot be renewed: a `bearer` scheme listed after it takes it).
     pub fn is_held_by(&self, context: &Map<String, Value>) -> bool {
-        context
-            .get(self.credential_key())
-            .and_then(Value::as_str)
-            .is_some_and(|v| !v.is_empty())
+        let holds = |key: &str| {
+            context
+                .get(key)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+        };
+        match &self.spec {
+            AuthSpec::OAuth2ClientCredentials(flow) => {
+                holds(&flow.client_id) && holds(&flow.client_secret)
+            }
+            _ => holds(self.credential_key()),
+        }
     }
 
     /// The header the credential goes in, as written (`Authorization` for Basic and Bearer).
     pub fn header_name(&self) -> &str {
+        if let Some(flow) = &self.oauth {
+            return &flow.header_name;
+        }
         match &self.spec {
-            AuthSpec::Basic { .. } | AuthSpec::Bearer { .. } => "authorization",
             AuthSpec::Header { name, .. } => name,
+            _ => "authorization",
         }
     }
 
-    /// The header's value, reading each context key with `read`.
+    /// The header's value, reading each context key with `read`. An OAuth scheme reads its
+    /// access token under [`OAuthFlow::token_slot`].
     pub fn header_value<'a>(&self, read: impl Fn(&str) -> &'a str) -> String {
+        if let Some(flow) = &self.oauth {
+            return format!("{}{}", flow.header_prefix, read(flow.token_slot()));
+        }
         match &self.spec {
             AuthSpec::Basic { username, password } => {
                 let password = password.as_deref().map(&read).unwrap_or_default();
@@ -69,16 +108,25 @@ impl AuthScheme {
             AuthSpec::Header { value, prefix, .. } => {
                 format!("{}{}", prefix.as_deref().unwrap_or_default(), read(value))
             }
+            AuthSpec::OAuth2ClientCredentials(_) | AuthSpec::OAuth2AuthorizationCode(_) => {
+                String::new()
+            }
         }
     }
 
     /// The header's value with the credential hidden, for dry runs: `Bearer <redacted>`.
     pub fn redacted_value(&self) -> String {
+        if let Some(flow) = &self.oauth {
+            return format!("{}<redacted>", flow.header_prefix);
+        }
         match &self.spec {
             AuthSpec::Basic { .. } => "Basic <redacted>".to_owned(),
             AuthSpec::Bearer { .. } => "Bearer <redacted>".to_owned(),
             AuthSpec::Header { prefix, .. } => {
                 format!("{}<redacted>", prefix.as_deref().unwrap_or_default())
+            }
+            AuthSpec::OAuth2ClientCredentials(_) | AuthSpec::OAuth2AuthorizationCode(_) => {
+                "<redacted>".to_owned()
             }
         }
     }
@@ -91,10 +139,12 @@ impl AuthScheme {
         }
     }
 
-    /// The custom header's name, for a scheme that names one.
+    /// The header's name, for a scheme whose mapping names one (a custom header, or where an
+    /// OAuth token goes).
     pub(crate) fn custom_header(&self) -> Option<&str> {
-        match &self.spec {
-            AuthSpec::Header { name, .. } => Some(name),
+        match (&self.spec, &self.oauth) {
+            (AuthSpec::Header { name, .. }, _) => Some(name),
+            (_, Some(flow)) => Some(&flow.header_name),
             _ => None,
         }
     }
@@ -145,6 +195,43 @@ mod tests {
             prefix: None,
         });
         assert_eq!(scheme.header_value(|_| "abc123"), "abc123");
+        assert_eq!(scheme.redacted_value(), "<redacted>");
+    }
+
+    #[test]
+    fn oauth_schemes_need_every_credential_they_renew_with() {
+        let client_credentials: AuthSpec = serde_json::from_value(json!({
+            "type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token",
+            "client_id": "client_id", "client_secret": "client_secret"
+        }))
+        .unwrap();
+        let scheme = AuthScheme::compile(client_credentials);
+        assert!(
+            scheme.is_held_by(
+                json!({"client_id": "i", "client_secret": "s"})
+                    .as_object()
+                    .unwrap()
+            )
+        );
+        assert!(!scheme.is_held_by(json!({"client_id": "i"}).as_object().unwrap()));
+        assert_eq!(
+            scheme.header_value(|key| if key == "access_token" { "t" } else { "" }),
+            "Bearer t"
+        );
+        let code: AuthSpec = serde_json::from_value(json!({
+            "type": "oauth2_authorization_code", "authorize_url": "https://auth.example.com/a",
+            "token_url": "https://auth.example.com/token", "access_token": "access_token",
+            "refresh_token": "refresh_token", "token_header": {"name": "X-Token", "prefix": ""}
+        }))
+        .unwrap();
+        let scheme = AuthScheme::compile(code);
+        assert!(scheme.is_held_by(json!({"refresh_token": "r"}).as_object().unwrap()));
+        assert!(!scheme.is_held_by(json!({"access_token": "a"}).as_object().unwrap()));
+        assert_eq!(scheme.header_name(), "X-Token");
+        assert_eq!(
+            scheme.header_value(|key| if key == "access_token" { "a" } else { "" }),
+            "a"
+        );
         assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 }

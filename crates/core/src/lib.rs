@@ -39,6 +39,7 @@ mod source;
 mod wording;
 
 pub use auth::AuthScheme;
+pub use auth::oauth::{CLIENT_CREDENTIALS_TOKEN_SLOT, ClientAuthentication, OAuthFlow, OAuthGrant};
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use error::{

@@ -318,6 +318,14 @@ pub(crate) enum AuthSpec {
         #[serde(default)]
         prefix: Option<String>,
     },
+    /// OAuth 2.0 client-credentials grant: the account holds a client id and secret, the
+    /// executor fetches and renews access tokens.
+    #[serde(rename = "oauth2_client_credentials")]
+    OAuth2ClientCredentials(crate::auth::oauth::ClientCredentialsSpec),
+    /// OAuth 2.0 authorization-code grant with refresh: the account holds the tokens the
+    /// connect flow obtained; the executor renews them with the operator's app.
+    #[serde(rename = "oauth2_authorization_code")]
+    OAuth2AuthorizationCode(crate::auth::oauth::AuthorizationCodeSpec),
 }
 
 /// What an integrated account's context holds.

@@ -3,7 +3,7 @@
 
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::Value;
-use switchboard_core::IntegrationPlan;
+use switchboard_core::{AuthScheme, IntegrationPlan};
 
 use crate::account::Account;
 use crate::error::ExecError;
@@ -36,6 +36,10 @@ impl Credentials {
                     .collect(),
             });
         };
+        if scheme.oauth().is_some() {
+            // The header carries an access token obtained per call (see `oauth`).
+            return Ok(Credentials { header: None });
+        }
         let text = |key: &str| {
             account
                 .context
@@ -43,6 +47,23 @@ impl Credentials {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
         };
+        Credentials::build(scheme, account, text)
+    }
+
+    /// The header of an OAuth scheme carrying `token`.
+    pub(crate) fn with_token(
+        scheme: &AuthScheme,
+        account: &Account,
+        token: &str,
+    ) -> Result<Credentials, ExecError> {
+        Credentials::build(scheme, account, |_| token)
+    }
+
+    fn build<'a>(
+        scheme: &AuthScheme,
+        account: &Account,
+        text: impl Fn(&str) -> &'a str,
+    ) -> Result<Credentials, ExecError> {
         let written = scheme.header_name();
         let name = HeaderName::from_bytes(written.as_bytes()).map_err(|_| {
             account.error(format!(

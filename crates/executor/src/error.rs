@@ -132,6 +132,10 @@ pub enum ExecError {
         /// The exchanges made so far (every one of them answered).
         exchanges: Vec<Exchange>,
     },
+    /// The account's OAuth access token could not be had (its grant was refused, the token
+    /// endpoint failed); the call it was for was not sent.
+    #[error("{0}")]
+    OAuth(Box<crate::oauth::OAuthError>),
     /// A bug or an environment failure (the HTTP client could not be built, the run was driven
     /// out of order).
     #[error("internal error: {message}")]
@@ -350,6 +354,12 @@ impl ExecError {
         }
     }
 
+    /// Whether the account's OAuth grant was refused (`invalid_grant`): it must be authorised
+    /// again, and the token store was told so.
+    pub fn needs_reauth(&self) -> bool {
+        matches!(self, ExecError::OAuth(error) if error.kind == crate::oauth::OAuthErrorKind::NeedsReauth)
+    }
+
     /// The provider's `Retry-After`, when it answered with an error that carried one.
     pub fn retry_after(&self) -> Option<&str> {
         self.provider_error()?.retry_after.as_deref()
@@ -362,6 +372,7 @@ impl ExecError {
             ExecError::Provider(failure) => &failure.exchanges,
             ExecError::Transport(error) => &error.exchanges,
             ExecError::File(error) => &error.exchanges,
+            ExecError::OAuth(error) => &error.exchanges,
             ExecError::Upstream { exchanges, .. }
             | ExecError::Mapping { exchanges, .. }
             | ExecError::RateLimited { exchanges, .. }
@@ -380,6 +391,7 @@ impl ExecError {
             ExecError::Provider(failure) => &mut failure.exchanges,
             ExecError::Transport(error) => &mut error.exchanges,
             ExecError::File(error) => &mut error.exchanges,
+            ExecError::OAuth(error) => &mut error.exchanges,
             ExecError::Upstream { exchanges, .. }
             | ExecError::Mapping { exchanges, .. }
             | ExecError::RateLimited { exchanges, .. }

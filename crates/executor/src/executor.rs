@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use std::collections::BTreeMap;
+
 use switchboard_core::{
-    IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput,
+    AuthScheme, IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput,
+    UnifiedOutput,
 };
 use tracing::Instrument;
 
@@ -18,6 +21,7 @@ use crate::auth::Credentials;
 use crate::client::{Clients, Network, Purpose};
 use crate::error::ExecError;
 use crate::exchange::Exchange;
+use crate::oauth::{MemoryTokenStore, OAuthApp, TokenManager, TokenStore};
 use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 
 /// The default [`ExecutorOptions::deadline`]: 60 seconds.
@@ -66,6 +70,12 @@ pub struct ExecutorOptions {
     /// ([`crate::LocalRateLimiter`]); a shared one when several processes call the same
     /// accounts.
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// The operator's OAuth apps by integration name: the client id and secret that renew
+    /// tokens of the authorization-code grant (from the server's configuration only).
+    pub oauth_apps: BTreeMap<String, OAuthApp>,
+    /// Where OAuth tokens are kept and renewals are coordinated; shared by every instance that
+    /// shares it. In this process's memory when unset.
+    pub token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl Default for ExecutorOptions {
@@ -85,6 +95,8 @@ impl Default for ExecutorOptions {
             rate_limit_wait: None,
             max_response_bytes: None,
             rate_limiter: None,
+            oauth_apps: BTreeMap::new(),
+            token_store: None,
         }
     }
 }
@@ -110,6 +122,8 @@ impl fmt::Debug for ExecutorOptions {
             .field("rate_limit_wait", &self.rate_limit_wait)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("shared_rate_limiter", &self.rate_limiter.is_some())
+            .field("oauth_apps", &self.oauth_apps)
+            .field("token_store", &self.token_store.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -143,6 +157,7 @@ pub(crate) struct Inner {
     pub(crate) options: ExecutorOptions,
     pub(crate) clients: Clients,
     pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) tokens: TokenManager,
 }
 
 /// Everything about one account's calls to one integration, resolved once per run.
@@ -151,6 +166,8 @@ pub(crate) struct Target<'a> {
     pub(crate) account: &'a Account,
     pub(crate) base_url: String,
     pub(crate) credentials: Credentials,
+    /// The auth scheme the account's calls use (its OAuth flow, for a token per call).
+    pub(crate) scheme: Option<&'a AuthScheme>,
     pub(crate) settings: Settings,
     /// When the run must be over.
     pub(crate) deadline: Instant,
@@ -208,11 +225,17 @@ impl Executor {
             .rate_limiter
             .clone()
             .unwrap_or_else(|| Arc::new(LocalRateLimiter::default()));
+        let store = options
+            .token_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
+        let tokens = TokenManager::new(store, options.oauth_apps.clone());
         Ok(Executor {
             inner: Arc::new(Inner {
                 options,
                 clients,
                 limiter,
+                tokens,
             }),
         })
     }
@@ -313,6 +336,7 @@ impl Executor {
             account,
             base_url: base_url.as_str().trim_end_matches('/').to_owned(),
             credentials,
+            scheme: crate::oauth::scheme_for(integration, account),
             settings: self.settings(integration),
             deadline,
             files_fetched: AtomicUsize::new(0),

@@ -3,7 +3,9 @@
 //! policy, timeouts, rate limits, file limits — and from the account's context.
 //!
 //! - **auth**: the integration's first scheme whose credential the account holds (HTTP Basic,
-//!   Bearer, a custom header); no credential, no call.
+//!   Bearer, a custom header, OAuth 2.0); no credential, no call. OAuth access tokens are
+//!   fetched or refreshed before they expire and once on a provider 401, one renewal at a time
+//!   per account even across instances sharing a [`TokenStore`].
 //! - **retries** that never duplicate a create: idempotent methods are retried on connection
 //!   failures, timeouts and the policy's statuses; POST and PATCH only on a 429, on another of
 //!   the policy's statuses (503) when the provider sent `Retry-After`, and on failures before
@@ -65,6 +67,7 @@ mod error;
 mod exchange;
 mod executor;
 mod files;
+mod oauth;
 mod rate_limit;
 mod redact;
 mod retry;
@@ -79,4 +82,8 @@ pub use executor::{
     DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
 };
 pub use rate_limit::{Held, LocalRateLimiter, RateLimiter, Reservation};
+pub use oauth::{
+    AuthorizationCode, IssuedTokens, MemoryTokenStore, OAuthApp, OAuthError, OAuthErrorKind,
+    StoredTokens, TokenState, TokenStore, TokenStoreError,
+};
 pub use retry::rate_limit_reset_wait;

@@ -12,6 +12,7 @@ use switchboard_core::{HttpMethod, MultipartPart, ProviderRequest, RateLimitSpec
 use tokio::time::{Instant, timeout_at};
 
 use crate::address::{self, Refusal};
+use crate::auth::Credentials;
 use crate::client::Purpose;
 use crate::error::{ExecError, FileError, FileErrorKind, TransportError, TransportKind, describe};
 use crate::exchange::Exchange;
@@ -91,10 +92,11 @@ impl Executor {
     /// Sends `request` for the target, retrying as the policy allows, and returns the final
     /// answer's exchange. Nothing waits past the run's deadline: a retry whose wait would end
     /// after it is not made, and a call still running when it passes is abandoned.
-    pub(crate) async fn exchange(
+    pub(crate) async fn exchange_with(
         &self,
         target: &Target<'_>,
         request: &ProviderRequest,
+        credentials: &Credentials,
     ) -> Result<Exchange, ExecError> {
         let url = request
             .url(&target.base_url)
@@ -116,7 +118,7 @@ impl Executor {
         let call = Call {
             target,
             request,
-            headers: request_headers(target, request)?,
+            headers: request_headers(credentials, request)?,
             client: {
                 count_files(target, request, self.inner.options.max_files_per_run)?;
                 self.client(Purpose::Provider, target.settings.connect_timeout)?
@@ -501,13 +503,16 @@ fn file_error(request: &ProviderRequest, fault: &FileFault) -> Option<ExecError>
 }
 
 /// The mapping's headers plus the credential header (which a mapping cannot replace).
-fn request_headers(target: &Target<'_>, request: &ProviderRequest) -> Result<HeaderMap, ExecError> {
+fn request_headers(
+    credentials: &Credentials,
+    request: &ProviderRequest,
+) -> Result<HeaderMap, ExecError> {
     let invalid = |name: &str, what: &str| ExecError::Mapping {
         field: format!("steps.{}.request.headers.{name}", request.step),
         message: format!("the rendered header {what} is not valid in http"),
         exchanges: Vec::new(),
     };
-    let credential = target.credentials.header();
+    let credential = credentials.header();
     let mut headers = HeaderMap::new();
     for (name, value) in &request.headers {
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name, "name"))?;

@@ -95,8 +95,11 @@ pub struct ServeConfig {
     /// `Connection: close`.
     pub max_requests_per_connection: usize,
     /// How provider calls are made (timeouts, retries, the run deadline, which addresses provider
-    /// and file URLs may use, the proxy).
+    /// and file URLs may use, the proxy), and the operator's OAuth apps (`executor.oauth_apps`).
     pub executor: ExecutorOptions,
+    /// The public URL of this server's `GET /connect/callback`, as registered with the
+    /// operator's OAuth apps; the connect flow is off without it.
+    pub connect_callback_url: Option<String>,
 }
 
 impl Default for ServeConfig {
@@ -118,6 +121,7 @@ impl Default for ServeConfig {
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
             max_requests_per_connection: DEFAULT_MAX_REQUESTS_PER_CONNECTION,
             executor: ExecutorOptions::default(),
+            connect_callback_url: None,
         }
     }
 }

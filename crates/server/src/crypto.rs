@@ -163,6 +163,7 @@ impl SecretKey {
 }
 
 /// One key, ready to use, with its id.
+#[derive(Clone)]
 struct Keyed {
     id: [u8; KEY_ID_LEN],
     aead: XChaCha20Poly1305,
@@ -199,6 +200,7 @@ impl Keyed {
 }
 
 /// Seals account credentials under the current key; opens them under it or an extra key.
+#[derive(Clone)]
 pub struct Cipher {
     current: Keyed,
     extra: Vec<Keyed>,
@@ -326,7 +328,7 @@ pub(crate) fn seal_unbound(cipher: &Cipher, plaintext: &[u8]) -> Vec<u8> {
     [&[SEALED_V1][..], &nonce, &sealed].concat()
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| CryptoError::Random(e.to_string()))?;
     Ok(bytes)

@@ -7,8 +7,8 @@ use axum::http::{HeaderName, StatusCode, header};
 use serde_json::{Value, json};
 use switchboard_core::backticked;
 use switchboard_executor::{
-    Exchange, ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError,
-    TransportKind,
+    Exchange, ExecError, FileError, FileErrorKind, OAuthError, OAuthErrorKind,
+    ProviderErrorResponse, TransportError, TransportKind,
 };
 
 use crate::envelope::ApiError;
@@ -110,6 +110,27 @@ fn with_rate_limit_headers(mut api: ApiError, exchanges: &[Exchange]) -> ApiErro
     api
 }
 
+/// An account's OAuth token could not be had: a refused grant is the account's `401
+/// needs_reauth`; a failing token endpoint is the provider's (`502`); a missing OAuth app is the
+/// operator's configuration (`422`); a renewal held elsewhere or a store failure is `503`.
+fn oauth_envelope(failure: &OAuthError, error: &ExecError) -> (ApiError, bool) {
+    let (status, code) = match failure.kind {
+        OAuthErrorKind::NeedsReauth => (StatusCode::UNAUTHORIZED, "needs_reauth"),
+        OAuthErrorKind::TokenEndpoint { .. } => (StatusCode::BAD_GATEWAY, "oauth_token_error"),
+        OAuthErrorKind::NoApp => (StatusCode::UNPROCESSABLE_ENTITY, "oauth_app_not_configured"),
+        OAuthErrorKind::Busy => (StatusCode::SERVICE_UNAVAILABLE, "oauth_renewal_busy"),
+        OAuthErrorKind::Store => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+    };
+    let remote = matches!(
+        failure.kind,
+        OAuthErrorKind::NeedsReauth | OAuthErrorKind::TokenEndpoint { .. }
+    );
+    let api = ApiError::new(status, code, error.to_string())
+        .with("is_remote_error", Value::Bool(remote))
+        .with("truto_is_remote_error", Value::Bool(remote));
+    (api, !failure.exchanges.is_empty())
+}
+
 /// `truto_error_insight` with one key.
 fn insight(key: &str, description: &str, value: Value) -> Value {
     json!({ key: {"description": description, "value": value} })
@@ -159,6 +180,7 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
         ),
         ExecError::Transport(transport) => transport_envelope(transport),
         ExecError::File(file) => file_envelope(file),
+        ExecError::OAuth(failure) => oauth_envelope(failure, error),
         ExecError::NoCredentials { .. } | ExecError::Account { .. } => (
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -379,5 +401,37 @@ mod tests {
             StatusCode::UNPROCESSABLE_ENTITY
         );
         assert_eq!(status(&failure(None)), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn oauth_failures_answer_with_the_status_of_whose_fault_it_is() {
+        let failure = |kind| {
+            ExecError::OAuth(Box::new(OAuthError {
+                integration: "example".into(),
+                account: "acct-1".into(),
+                kind,
+                message: "http 400 `invalid_grant`".into(),
+                exchanges: Vec::new(),
+            }))
+        };
+        let answer = |kind| for_error(&failure(kind)).0.into_response().status();
+        assert_eq!(
+            answer(OAuthErrorKind::NeedsReauth),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::TokenEndpoint { status: Some(500) }),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::NoApp),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            answer(OAuthErrorKind::Busy),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert!(failure(OAuthErrorKind::NeedsReauth).needs_reauth());
+        assert!(!failure(OAuthErrorKind::Busy).needs_reauth());
     }
 }

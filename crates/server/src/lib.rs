@@ -31,6 +31,7 @@ mod auth;
 mod clock;
 mod concurrency;
 mod config;
+mod connect;
 mod crypto;
 mod describe;
 mod detach;
@@ -44,6 +45,7 @@ mod key_locks;
 mod limits;
 mod list;
 mod log_writer;
+mod oauth_tokens;
 mod panic;
 mod private_file;
 mod query;
@@ -73,6 +75,7 @@ pub use envelope::ApiError;
 pub use error::ServerError;
 pub use format::{ResponseFormat, ResponseOptions};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
+pub use oauth_tokens::SealedTokenStore;
 pub use query::{ACCOUNT_PARAM, run_input};
 pub use routes::router;
 pub use routes::unified::{REMOTE_STATUS_HEADER, WARNINGS_HEADER};
@@ -80,7 +83,8 @@ pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown
 pub use state::AppState;
 pub use store::{
     AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, PostgresRateLimiter,
-    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredResponse, StoredToken,
+    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredOAuthTokens, StoredResponse,
+    StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
 pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};

@@ -49,6 +49,12 @@ impl Server {
         if executor_options.rate_limiter.is_none() {
             executor_options.rate_limiter = shared_limiter;
         }
+        // OAuth tokens live sealed in the database, so instances sharing it renew an account's
+        // token one at a time and see each other's renewals.
+        executor_options.token_store = Some(Arc::new(crate::oauth_tokens::SealedTokenStore::new(
+            store.clone(),
+            cipher.clone(),
+        )));
         let executor =
             Executor::new(executor_options).map_err(|e| ServerError::Executor(e.to_string()))?;
         let state = AppState::new(registry, store, executor, cipher, &config);

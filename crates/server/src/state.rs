@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub(crate) concurrency: Concurrency,
     /// The OpenAPI and meta documents, generated once at start.
     pub(crate) documents: Documents,
+    /// Where providers send the connect flow back to (see [`ServeConfig::connect_callback_url`]).
+    pub(crate) connect_callback_url: Option<String>,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
                 request_timeout: config.request_timeout,
                 concurrency: Concurrency::new(config.max_concurrent_requests),
                 documents,
+                connect_callback_url: config.connect_callback_url.clone(),
             }),
         }
     }

@@ -2,6 +2,8 @@
 //!
 //! - [`golden`]: load golden cases from `tests/golden/...`, run them through a plan with recorded
 //!   provider responses, compare canonical JSON exactly, and rewrite expected files on bless.
+//! - [`fake_oauth`]: a fake OAuth 2.0 token endpoint and protected API (expiry, refresh, rotation,
+//!   `invalid_grant`), with counters.
 //! - [`fake_lever`]: an in-process HTTP server on `127.0.0.1:0` that behaves like Lever's Data API
 //!   as far as Switchboard's mappings use it, with scriptable faults and call counters.
 //!
@@ -17,5 +19,6 @@
 //! ```
 
 pub mod fake_lever;
+pub mod fake_oauth;
 pub mod golden;
 pub mod listener;

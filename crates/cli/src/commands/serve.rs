@@ -79,8 +79,52 @@ pub(crate) struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     request_deadline: u64,
+    /// A JSON file of the operator's OAuth apps by integration,
+    /// `{"<integration>": {"client_id": "…", "client_secret": "…"}}`: they renew authorization-code
+    /// tokens and run the connect flow. Keep it private, like the key file.
+    #[arg(long, value_name = "FILE", env = "SWITCHBOARD_OAUTH_APPS_FILE")]
+    oauth_apps_file: Option<PathBuf>,
+    /// The public URL of this server's `/connect/callback`, as registered with those apps;
+    /// the connect flow (`GET /connect/{integration}`) is off without it.
+    #[arg(long, value_name = "URL", env = "SWITCHBOARD_CONNECT_CALLBACK_URL")]
+    connect_callback_url: Option<String>,
     #[command(flatten)]
     http: HttpLimits,
+}
+
+/// One OAuth app as the apps file writes it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppEntry {
+    client_id: String,
+    client_secret: String,
+}
+
+/// Reads the OAuth apps file; its errors never show the secrets.
+fn oauth_apps(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, switchboard_executor::OAuthApp>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read the OAuth apps file {}: {e}", path.display()))?;
+    let apps: std::collections::BTreeMap<String, AppEntry> = serde_json::from_str(&text)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the OAuth apps file {} is not `{{\"<integration>\": {{\"client_id\", \"client_secret\"}}}}` (line {}, column {})",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+    Ok(apps
+        .into_iter()
+        .map(|(integration, app)| {
+            let app = switchboard_executor::OAuthApp {
+                client_id: app.client_id,
+                client_secret: app.client_secret,
+            };
+            (integration, app)
+        })
+        .collect())
 }
 
 /// How long clients may take and how many they may be.
@@ -152,6 +196,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.executor.allowed_provider_hosts = args.allowed_provider_hosts;
     config.executor.proxy = args.proxy;
     config.executor.deadline = Duration::from_secs(args.request_deadline);
+    if let Some(path) = &args.oauth_apps_file {
+        config.executor.oauth_apps = oauth_apps(path)?;
+    }
+    config.connect_callback_url = args.connect_callback_url;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

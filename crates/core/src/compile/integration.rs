@@ -71,6 +71,11 @@ pub(crate) fn compile(
                 None,
             );
         }
+        for (field, url) in scheme.oauth().map(|flow| flow.urls()).unwrap_or_default() {
+            if let Some(problem) = crate::auth::oauth::endpoint_problem(url) {
+                report.at(&format!("/auth/{i}/{field}"), problem, None);
+            }
+        }
         for key in scheme.context_keys() {
             if !file.context.secrets.iter().any(|secret| secret == key) {
                 report.at(

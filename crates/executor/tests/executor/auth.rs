@@ -27,13 +27,13 @@ async fn an_account_without_credentials_is_refused_before_any_call() {
         } => {
             assert_eq!(integration, "lever");
             assert_eq!(account, "acct-1");
-            assert_eq!(expected, &["api_key", "access_token"]);
+            assert_eq!(expected, &["api_key", "refresh_token", "access_token"]);
         }
         other => panic!("expected NoCredentials, got {other:?}"),
     }
     assert_eq!(
         error.to_string(),
-        "account `acct-1` has no credentials for `lever`: set one of `api_key`, `access_token`"
+        "account `acct-1` has no credentials for `lever`: set one of `api_key`, `refresh_token`, `access_token`"
     );
     assert!(error.exchanges().is_empty());
     assert!(lever.calls().is_empty());

@@ -11,6 +11,7 @@ mod json_api;
 mod lever_paths;
 mod limits;
 mod pages;
+mod oauth;
 mod proxy;
 mod rate_limit;
 mod retries;

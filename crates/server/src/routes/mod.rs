@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(accounts::delete),
         )
         .route("/log", get(log::list))
+        .route("/connect/{integration}", get(crate::connect::start))
         .route("/openapi.json", get(openapi::document))
         // Later layers wrap earlier ones: auth runs first, then idempotency (which runs every
         // POST detached).
@@ -60,6 +61,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        // The provider sends the user's browser here: no token, the sealed `state` is the proof.
+        .route("/connect/callback", get(crate::connect::callback))
         .merge(protected)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -243,7 +243,7 @@ async fn run(
         Err(error) => {
             details.exchanges = log_exchanges(error.exchanges());
             let (mut api, remember) = exec_envelope::for_error(&error);
-            if error.provider_error().is_some_and(|e| e.status == 401) {
+            if error.provider_error().is_some_and(|e| e.status == 401) || error.needs_reauth() {
                 mark_needs_reauth(store, &account_id).await;
                 api = api.with(
                     "account_status",

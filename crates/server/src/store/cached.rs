@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use super::cache::TtlCache;
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
-    StoredResponse, StoredToken,
+    StoredOAuthTokens, StoredResponse, StoredToken,
 };
 
 /// How long a looked-up token or account is answered from memory.
@@ -102,6 +102,35 @@ impl Store for CachedStore {
         let result = self.inner.delete_account(id).await;
         self.accounts.forget(id);
         result
+    }
+
+    async fn oauth_tokens_load(&self, account: &str) -> Result<StoredOAuthTokens, StoreError> {
+        self.inner.oauth_tokens_load(account).await
+    }
+
+    async fn oauth_tokens_claim(
+        &self,
+        account: &str,
+        version: u64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .oauth_tokens_claim(account, version, now, until)
+            .await
+    }
+
+    async fn oauth_tokens_save(
+        &self,
+        account: &str,
+        version: u64,
+        sealed: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.inner.oauth_tokens_save(account, version, sealed).await
+    }
+
+    async fn oauth_tokens_release(&self, account: &str, version: u64) -> Result<(), StoreError> {
+        self.inner.oauth_tokens_release(account, version).await
     }
 
     async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError> {

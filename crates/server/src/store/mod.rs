@@ -204,6 +204,16 @@ pub struct LogEntry {
     pub exchanges: Vec<LogExchange>,
 }
 
+/// An account's OAuth token record: its version (0 before anything was stored) and its tokens,
+/// sealed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredOAuthTokens {
+    /// Bumped by every stored renewal.
+    pub version: u64,
+    /// The tokens as one sealed JSON object, once any were stored.
+    pub sealed: Option<Vec<u8>>,
+}
+
 /// Which log entries to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogFilter {
@@ -246,6 +256,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Deletes an account; false when there was none.
     async fn delete_account(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// An account's OAuth token record (version 0, nothing sealed, when there is none).
+    async fn oauth_tokens_load(&self, account: &str) -> Result<StoredOAuthTokens, StoreError>;
+    /// Takes the renewal lease of an account's tokens until `until` (Unix seconds) when the
+    /// record is at `version` (absent counts as 0) and no lease is live at `now`, atomically;
+    /// false otherwise.
+    async fn oauth_tokens_claim(
+        &self,
+        account: &str,
+        version: u64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError>;
+    /// Stores sealed tokens when the record is at `version`, bumping it and ending the lease in
+    /// one atomic update; false when the record moved on.
+    async fn oauth_tokens_save(
+        &self,
+        account: &str,
+        version: u64,
+        sealed: &[u8],
+    ) -> Result<bool, StoreError>;
+    /// Ends a renewal lease without storing anything, when the record is still at `version`.
+    async fn oauth_tokens_release(&self, account: &str, version: u64) -> Result<(), StoreError>;
 
     /// Inserts an API token's hash.
     async fn insert_token(&self, token: &StoredToken) -> Result<(), StoreError>;

@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Row};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::rows::{self, db, json};
+use super::rows::{self, db, json, version_column};
 use super::shared_rate_limit::PostgresRateLimiter;
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
-    StoredResponse, StoredToken,
+    StoredOAuthTokens, StoredResponse, StoredToken,
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
@@ -26,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "rate_limits",
         include_str!("../../migrations/postgres/0002_rate_limits.sql"),
+    ),
+    (
+        3,
+        "oauth_tokens",
+        include_str!("../../migrations/postgres/0003_oauth_tokens.sql"),
     ),
 ];
 
@@ -233,6 +238,78 @@ impl Store for PostgresStore {
             .await
             .map_err(db("deleting an account"))?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_load(&self, account: &str) -> Result<StoredOAuthTokens, StoreError> {
+        let row = sqlx::query("SELECT version, sealed FROM oauth_tokens WHERE account_id = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading oauth tokens"))?;
+        let Some(row) = row else {
+            return Ok(StoredOAuthTokens::default());
+        };
+        let version: i64 = row.try_get("version").map_err(db("reading oauth tokens"))?;
+        Ok(StoredOAuthTokens {
+            version: u64::try_from(version).unwrap_or_default(),
+            sealed: row.try_get("sealed").map_err(db("reading oauth tokens"))?,
+        })
+    }
+
+    async fn oauth_tokens_claim(
+        &self,
+        account: &str,
+        version: u64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        // One statement, as on SQLite: a first claim inserts the row at version 0; a later one
+        // takes the lease only when the version still matches and no lease is live.
+        let done = sqlx::query(
+            "INSERT INTO oauth_tokens (account_id, version, sealed, lease_until) VALUES ($1, $2, NULL, $3) \
+             ON CONFLICT (account_id) DO UPDATE SET lease_until = excluded.lease_until \
+             WHERE oauth_tokens.version = excluded.version \
+             AND (oauth_tokens.lease_until IS NULL OR oauth_tokens.lease_until < $4)",
+        )
+        .bind(account)
+        .bind(version_column(version))
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db("claiming an oauth renewal"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_save(
+        &self,
+        account: &str,
+        version: u64,
+        sealed: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE oauth_tokens SET version = version + 1, sealed = $1, lease_until = NULL \
+             WHERE account_id = $2 AND version = $3",
+        )
+        .bind(sealed)
+        .bind(account)
+        .bind(version_column(version))
+        .execute(&self.pool)
+        .await
+        .map_err(db("storing oauth tokens"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_release(&self, account: &str, version: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE oauth_tokens SET lease_until = NULL WHERE account_id = $1 AND version = $2",
+        )
+        .bind(account)
+        .bind(version_column(version))
+        .execute(&self.pool)
+        .await
+        .map_err(db("releasing an oauth renewal"))?;
+        Ok(())
     }
 
     async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {

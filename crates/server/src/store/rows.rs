@@ -25,6 +25,11 @@ pub(super) fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> Store
     }
 }
 
+/// A token record's version as the databases store it (a signed 64-bit integer).
+pub(super) fn version_column(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
 /// The JSON text stored for a value.
 pub(super) fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())

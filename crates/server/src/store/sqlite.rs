@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::SqliteConnection;
+use sqlx::{Row, SqliteConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::private_file;
 
-use super::rows::{self, db, json};
+use super::rows::{self, db, json, version_column};
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
-    StoredResponse, StoredToken,
+    StoredOAuthTokens, StoredResponse, StoredToken,
 };
 
 /// The embedded migrations: version, name, SQL. Append only.
@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "account_status",
         include_str!("../../migrations/sqlite/0003_account_status.sql"),
+    ),
+    (
+        4,
+        "oauth_tokens",
+        include_str!("../../migrations/sqlite/0004_oauth_tokens.sql"),
     ),
 ];
 
@@ -303,6 +308,78 @@ impl Store for SqliteStore {
             .await
             .map_err(db("deleting an account"))?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_load(&self, account: &str) -> Result<StoredOAuthTokens, StoreError> {
+        let row = sqlx::query("SELECT version, sealed FROM oauth_tokens WHERE account_id = ?")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading oauth tokens"))?;
+        let Some(row) = row else {
+            return Ok(StoredOAuthTokens::default());
+        };
+        let version: i64 = row.try_get("version").map_err(db("reading oauth tokens"))?;
+        Ok(StoredOAuthTokens {
+            version: u64::try_from(version).unwrap_or_default(),
+            sealed: row.try_get("sealed").map_err(db("reading oauth tokens"))?,
+        })
+    }
+
+    async fn oauth_tokens_claim(
+        &self,
+        account: &str,
+        version: u64,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        // One statement: a first claim inserts the row at version 0; a later one takes the lease
+        // only when the version still matches and no lease is live.
+        let done = sqlx::query(
+            "INSERT INTO oauth_tokens (account_id, version, sealed, lease_until) VALUES (?, ?, NULL, ?) \
+             ON CONFLICT (account_id) DO UPDATE SET lease_until = excluded.lease_until \
+             WHERE oauth_tokens.version = excluded.version \
+             AND (oauth_tokens.lease_until IS NULL OR oauth_tokens.lease_until < ?)",
+        )
+        .bind(account)
+        .bind(version_column(version))
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db("claiming an oauth renewal"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_save(
+        &self,
+        account: &str,
+        version: u64,
+        sealed: &[u8],
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE oauth_tokens SET version = version + 1, sealed = ?, lease_until = NULL \
+             WHERE account_id = ? AND version = ?",
+        )
+        .bind(sealed)
+        .bind(account)
+        .bind(version_column(version))
+        .execute(&self.pool)
+        .await
+        .map_err(db("storing oauth tokens"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn oauth_tokens_release(&self, account: &str, version: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE oauth_tokens SET lease_until = NULL WHERE account_id = ? AND version = ?",
+        )
+        .bind(account)
+        .bind(version_column(version))
+        .execute(&self.pool)
+        .await
+        .map_err(db("releasing an oauth renewal"))?;
+        Ok(())
     }
 
     async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@ mod postgres;
 
 mod accounts;
 mod idempotency;
+mod oauth_tokens;
 mod rate_limits;
 mod request_log;
 mod tokens;
