@@ -174,6 +174,8 @@ pub(crate) struct StepPlan {
     pub(crate) body: BodyPlan,
     pub(crate) select: Option<Expr>,
     pub(crate) on_empty: Option<String>,
+    /// Which input fields the step's `when`, `for_each` and request read.
+    pub(crate) reads: crate::run::StepReads,
 }
 
 /// A compiled request body.

@@ -13,6 +13,7 @@ use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
     ResponsePlan, StepPlan,
 };
+use crate::run::StepReads;
 use crate::schema::UnifiedSchema;
 
 use super::integration::compile_errors;
@@ -393,7 +394,7 @@ fn compile_step(
             None,
         );
     }
-    Some(StepPlan {
+    let mut plan = StepPlan {
         id: step.id.clone(),
         when,
         for_each,
@@ -406,7 +407,10 @@ fn compile_step(
         body,
         select,
         on_empty: step.on_empty.clone(),
-    })
+        reads: StepReads::default(),
+    };
+    plan.reads = StepReads::of(&plan);
+    Some(plan)
 }
 
 /// A step's `rate_limit` must name a bucket the integration declares.

@@ -62,6 +62,45 @@ pub(crate) fn render(
     })
 }
 
+/// Each part of `step`'s request rendered on its own (path, query, headers, body), an error
+/// kept as its text: what a request depends on, compared by the drop analysis. The caller's
+/// `remote_data` is merged as for the real request; its `remote_query` is left out.
+pub(crate) fn parts(
+    step: &StepPlan,
+    root: &Root<'_>,
+    remote_data: &Value,
+) -> [Result<Value, String>; 4] {
+    let listed = |pairs: Vec<(String, String)>| {
+        Value::Array(
+            pairs
+                .into_iter()
+                .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
+                .collect(),
+        )
+    };
+    let body = match &step.body {
+        BodyPlan::Empty => Ok(Value::Null),
+        BodyPlan::Json(template) => template.render(root).map(|mut body| {
+            if step.passthrough && remote_data.is_object() {
+                deep_merge(&mut body, remote_data);
+            }
+            body
+        }),
+        BodyPlan::Multipart(parts) => {
+            multipart(parts, root).map(|parts| Value::String(format!("{parts:?}")))
+        }
+    };
+    [
+        step.path
+            .render_path(root)
+            .map(Value::String)
+            .map_err(|e| e.to_string()),
+        pairs(&step.query, root).map(listed),
+        pairs(&step.headers, root).map(listed),
+        body,
+    ]
+}
+
 fn pairs(
     templates: &[(String, Template)],
     root: &Root<'_>,

@@ -1,0 +1,313 @@
+//! Which of the caller's values reach a provider request. A value of the unified query or body
+//! that no request depends on was dropped, and the caller is told so: the engine finds this by
+//! itself, so a mapping author cannot forget to declare a drop.
+//!
+//! A value is *carried* when replacing it by `null` changes a request the run would send: its
+//! path, query, headers or body (the caller's `remote_data` merged in), which items a `for_each`
+//! walks, or whether a step runs. The analysis runs before anything is sent, so strict mode can
+//! refuse a drop: a step whose `when` reads an earlier step's answer is assumed to run, and the
+//! earlier answers read as `null`. Objects and arrays are probed whole first, and their members
+//! only when the whole is carried, so a dropped field is reported once, at its highest pointer.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::render;
+use crate::error::{InputLocation, Warning};
+use crate::expr::{Expr, Root, Scope, is_truthy};
+use crate::plan::{BodyPlan, MethodPlan, PartPlan, StepPlan};
+
+/// At most this many values are probed per call; a larger input is reported as not fully
+/// checked rather than costing unbounded work.
+const MAX_PROBES: usize = 256;
+
+/// The input fields a step reads, found at load.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct StepReads {
+    /// `(scope name, field)` pairs read (`("body", "emails")`).
+    fields: BTreeSet<(String, String)>,
+    /// Reads the whole query or body, or through JSONPath: any value may matter.
+    everything: bool,
+    /// The `when` reads an earlier step's answer, unknown before the run.
+    when_reads_steps: bool,
+}
+
+impl StepReads {
+    /// What `step` reads from the caller's input.
+    pub(crate) fn of(step: &StepPlan) -> StepReads {
+        let mut reads = StepReads::default();
+        let mut exprs: Vec<&Expr> = step.when.iter().chain(&step.for_each).collect();
+        let mut templates = vec![&step.path];
+        templates.extend(step.query.iter().map(|(_, t)| t));
+        templates.extend(step.headers.iter().map(|(_, t)| t));
+        match &step.body {
+            BodyPlan::Empty => {}
+            BodyPlan::Json(template) => templates.push(template),
+            BodyPlan::Multipart(parts) => {
+                for part in parts {
+                    match part {
+                        PartPlan::Text { value, .. } => templates.push(value),
+                        PartPlan::File {
+                            fetch,
+                            file_name,
+                            content_type,
+                            ..
+                        } => {
+                            templates.push(fetch);
+                            templates.extend(file_name.iter().chain(content_type));
+                        }
+                    }
+                }
+            }
+        }
+        let mut references = Vec::new();
+        for expr in exprs.drain(..) {
+            reads.everything |= matches!(expr, Expr::JsonPath(_));
+            references.extend(expr.references());
+        }
+        for template in templates {
+            reads.everything |= template.has_json_path();
+            references.extend(template.references());
+        }
+        for reference in references {
+            if !matches!(reference.root.as_str(), "query" | "body") {
+                continue;
+            }
+            match reference.key {
+                Some(key) => {
+                    reads.fields.insert((reference.root, key));
+                }
+                None => reads.everything = true,
+            }
+        }
+        reads.when_reads_steps = step
+            .when
+            .as_ref()
+            .is_some_and(|w| w.references().iter().any(|r| r.root == "steps"));
+        reads
+    }
+
+    fn reads(&self, location: InputLocation, field: &str) -> bool {
+        self.everything
+            || self
+                .fields
+                .contains(&(location.as_str().to_owned(), field.to_owned()))
+    }
+}
+
+/// One step in the key to a nested value.
+#[derive(Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// What a step would send, part by part; compared between the real input and a probed one.
+type Fingerprint = Vec<Result<Value, String>>;
+
+/// The values of the caller's query and body (but `remote_query` / `remote_data`, sent as they
+/// are) that reach no request, each as a warning; values under a pointer already warned about
+/// are not probed again.
+pub(crate) fn dropped(
+    plan: &MethodPlan,
+    scope: &Scope,
+    remote_data: &Value,
+    warned: &[Warning],
+) -> Vec<Warning> {
+    let mut analysis = Analysis {
+        plan,
+        scope,
+        remote_data,
+        baseline: vec![None; plan.steps.len()],
+        probes: 0,
+        found: Vec::new(),
+    };
+    for location in [InputLocation::Query, InputLocation::Body] {
+        let Some(Value::Object(fields)) = scope.value(location.as_str()) else {
+            continue;
+        };
+        let supports = match location {
+            InputLocation::Query => plan.query_fields(),
+            _ => plan.body_fields(),
+        };
+        for (name, value) in fields {
+            // A value equal to the field's default chose nothing the default would not have.
+            let is_default = supports
+                .iter()
+                .any(|f| f.name == *name && f.default.as_ref() == Some(value));
+            if name == "remote_query" || name == "remote_data" || is_default {
+                continue;
+            }
+            let mut path = vec![Segment::Key(name.clone())];
+            analysis.probe(location, &mut path, value, warned);
+        }
+    }
+    if analysis.probes > MAX_PROBES {
+        analysis.found.push(Warning {
+            location: InputLocation::Body,
+            pointer: String::new(),
+            message: format!(
+                "the input holds more than {MAX_PROBES} values: those past that were not checked for drops"
+            ),
+        });
+    }
+    analysis.found
+}
+
+struct Analysis<'a> {
+    plan: &'a MethodPlan,
+    scope: &'a Scope,
+    remote_data: &'a Value,
+    baseline: Vec<Option<Fingerprint>>,
+    probes: usize,
+    found: Vec<Warning>,
+}
+
+impl Analysis<'_> {
+    /// Probes the value at `path`, then its members when it is carried.
+    fn probe(
+        &mut self,
+        location: InputLocation,
+        path: &mut Vec<Segment>,
+        value: &Value,
+        warned: &[Warning],
+    ) {
+        if !is_truthy(value) && !matches!(value, Value::Bool(false) | Value::Number(_)) {
+            return;
+        }
+        let pointer = pointer_of(path);
+        if warned
+            .iter()
+            .any(|w| w.location == location && covers(&w.pointer, &pointer))
+        {
+            return;
+        }
+        self.probes += 1;
+        if self.probes > MAX_PROBES {
+            return;
+        }
+        if !self.is_carried(location, path) {
+            self.found.push(Warning {
+                location,
+                pointer,
+                message: format!(
+                    "was not sent: every request to {} would be the same without it",
+                    self.plan.integration_plan.label
+                ),
+            });
+            return;
+        }
+        match value {
+            Value::Object(members) => {
+                for (key, member) in members {
+                    path.push(Segment::Key(key.clone()));
+                    self.probe(location, path, member, warned);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    path.push(Segment::Index(index));
+                    self.probe(location, path, item, warned);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether nulling the value at `path` changes what a step reading its field would send.
+    fn is_carried(&mut self, location: InputLocation, path: &[Segment]) -> bool {
+        let Some(Segment::Key(field)) = path.first() else {
+            return true;
+        };
+        let mut input = self
+            .scope
+            .value(location.as_str())
+            .cloned()
+            .unwrap_or(Value::Null);
+        set_null(&mut input, path);
+        let mut probed = self.scope.clone();
+        probed.set(location.as_str(), input);
+        let plan = self.plan;
+        for (index, step) in plan.steps.iter().enumerate() {
+            if !step.reads.reads(location, field) {
+                continue;
+            }
+            let before = self.baseline[index]
+                .get_or_insert_with(|| fingerprint(step, self.scope, self.remote_data))
+                .clone();
+            if fingerprint(step, &probed, self.remote_data) != before {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// What `step` would send under `scope`: whether it runs, and each item's request parts.
+fn fingerprint(step: &StepPlan, scope: &Scope, remote_data: &Value) -> Fingerprint {
+    let root = Root::Scope(scope);
+    if let Some(when) = &step.when
+        && !step.reads.when_reads_steps
+    {
+        match when.eval(&root) {
+            Ok(value) if !is_truthy(&value) => return vec![Ok(Value::Bool(false))],
+            Ok(_) => {}
+            Err(message) => return vec![Err(message)],
+        }
+    }
+    let Some(for_each) = &step.for_each else {
+        return render::parts(step, &root, remote_data).into();
+    };
+    let items = match for_each.eval(&root) {
+        Ok(Value::Array(items)) => items,
+        Ok(Value::Null) => Vec::new(),
+        Ok(other) => vec![other],
+        Err(message) => return vec![Err(message)],
+    };
+    let mut parts = vec![Ok(Value::from(items.len()))];
+    for (index, item) in items.into_iter().enumerate() {
+        let mut child = scope.clone();
+        child.set("item", item);
+        child.set("index", Value::from(index));
+        parts.extend(render::parts(step, &Root::Scope(&child), remote_data));
+    }
+    parts
+}
+
+/// Replaces the value at `path` by `null`.
+fn set_null(value: &mut Value, path: &[Segment]) {
+    let mut target = value;
+    for segment in path {
+        let next = match (segment, target) {
+            (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
+            (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(found) => target = found,
+            None => return,
+        }
+    }
+    *target = Value::Null;
+}
+
+/// The JSON pointer of `path`.
+fn pointer_of(path: &[Segment]) -> String {
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Key(key) => format!("/{}", crate::source::escape(key)),
+            Segment::Index(index) => format!("/{index}"),
+        })
+        .collect()
+}
+
+/// Whether `outer` is `inner` or one of its ancestors.
+fn covers(outer: &str, inner: &str) -> bool {
+    inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
