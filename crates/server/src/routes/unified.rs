@@ -93,6 +93,7 @@ async fn run(
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::read(uri).map_err(early)?;
     let options = ResponseOptions::take(&mut query).map_err(early)?;
+    let strict = query::take_strict(&mut query).map_err(early)?;
     let account_id = match query.remove(ACCOUNT_PARAM) {
         Some(Value::String(id)) if !id.trim().is_empty() => id,
         _ => return Err(early(ApiError::missing_query(&[ACCOUNT_PARAM]))),
@@ -136,7 +137,8 @@ async fn run(
     }
     let account =
         account::open(&state.inner.cipher, &stored).map_err(|e| early(ApiError::internal(&e)))?;
-    let input = query::run_input(plan, query, body);
+    let mut input = query::run_input(plan, query, body);
+    input.strict = strict;
 
     match state.inner.executor.run(plan, input, &account).await {
         Ok(outcome) => {

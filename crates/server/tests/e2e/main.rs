@@ -17,3 +17,4 @@ mod operations;
 mod request_log;
 mod run_input;
 mod scopes;
+mod strict;
