@@ -5,8 +5,8 @@
 //! A value is *carried* when replacing it by `null` changes a request the run would send: its
 //! path, query, headers or body (the caller's `remote_data` merged in), which items a `for_each`
 //! walks, or whether a step runs. The analysis runs before anything is sent, so strict mode can
-//! refuse a drop: a step whose `when` reads an earlier step's answer is assumed to run, and the
-//! earlier answers read as `null`. Objects and arrays are probed whole first, and their members
+//! refuse a drop: a step whose `when` reads earlier steps' answers is assumed to run when those
+//! steps run, and the earlier answers read as `null`. Objects and arrays are probed whole first, and their members
 //! only when the whole is carried, so a dropped field is reported once, at its highest pointer.
 
 use std::collections::BTreeSet;
@@ -31,6 +31,8 @@ pub(crate) struct StepReads {
     everything: bool,
     /// The `when` reads an earlier step's answer, unknown before the run.
     when_reads_steps: bool,
+    /// The steps that `when` reads: the step is assumed to run when they all do.
+    when_steps: Vec<String>,
 }
 
 impl StepReads {
@@ -81,10 +83,11 @@ impl StepReads {
                 None => reads.everything = true,
             }
         }
-        reads.when_reads_steps = step
-            .when
-            .as_ref()
-            .is_some_and(|w| w.references().iter().any(|r| r.root == "steps"));
+        let when_reads = step.when.as_ref().map(Expr::references).unwrap_or_default();
+        for reference in when_reads.into_iter().filter(|r| r.root == "steps") {
+            reads.when_reads_steps = true;
+            reads.when_steps.extend(reference.key);
+        }
         reads
     }
 
@@ -115,11 +118,16 @@ pub(crate) fn dropped(
     remote_data: &Value,
     warned: &[Warning],
 ) -> Vec<Warning> {
+    let mut baseline: Vec<(Fingerprint, bool)> = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        let dependencies_run = dependencies_run(plan, step, &baseline);
+        baseline.push(fingerprint(step, scope, remote_data, dependencies_run));
+    }
     let mut analysis = Analysis {
         plan,
         scope,
         remote_data,
-        baseline: vec![None; plan.steps.len()],
+        baseline,
         probes: 0,
         found: Vec::new(),
     };
@@ -159,7 +167,8 @@ struct Analysis<'a> {
     plan: &'a MethodPlan,
     scope: &'a Scope,
     remote_data: &'a Value,
-    baseline: Vec<Option<Fingerprint>>,
+    /// What each step sends with the caller's input, and whether it runs.
+    baseline: Vec<(Fingerprint, bool)>,
     probes: usize,
     found: Vec<Warning>,
 }
@@ -230,42 +239,60 @@ impl Analysis<'_> {
         set_null(&mut input, path);
         let mut probed = self.scope.clone();
         probed.set(location.as_str(), input);
+        // Up to the first step that differs, every step runs as with the caller's input, so the
+        // baseline says whether a step's dependencies run.
         let plan = self.plan;
-        for (index, step) in plan.steps.iter().enumerate() {
-            if !step.reads.reads(location, field) {
-                continue;
+        plan.steps.iter().enumerate().any(|(index, step)| {
+            step.reads.reads(location, field) && {
+                let runs = dependencies_run(plan, step, &self.baseline[..index]);
+                fingerprint(step, &probed, self.remote_data, runs).0 != self.baseline[index].0
             }
-            let before = self.baseline[index]
-                .get_or_insert_with(|| fingerprint(step, self.scope, self.remote_data))
-                .clone();
-            if fingerprint(step, &probed, self.remote_data) != before {
-                return true;
-            }
-        }
-        false
+        })
     }
 }
 
-/// What `step` would send under `scope`: whether it runs, and each item's request parts.
-fn fingerprint(step: &StepPlan, scope: &Scope, remote_data: &Value) -> Fingerprint {
+/// Whether the steps `step`'s `when` reads all run, by what is known of the steps before it.
+fn dependencies_run(plan: &MethodPlan, step: &StepPlan, before: &[(Fingerprint, bool)]) -> bool {
+    step.reads.when_steps.iter().all(|id| {
+        plan.steps
+            .iter()
+            .zip(before)
+            .find(|(earlier, _)| earlier.id == *id)
+            .is_none_or(|(_, (_, runs))| *runs)
+    })
+}
+
+/// What `step` would send under `scope` (whether it runs, and each item's request parts), and
+/// whether it runs; `dependencies_run` says whether the earlier steps its `when` reads run.
+fn fingerprint(
+    step: &StepPlan,
+    scope: &Scope,
+    remote_data: &Value,
+    dependencies_run: bool,
+) -> (Fingerprint, bool) {
+    let skipped = || (vec![Ok(Value::Bool(false))], false);
     let root = Root::Scope(scope);
-    if let Some(when) = &step.when
-        && !step.reads.when_reads_steps
-    {
-        match when.eval(&root) {
-            Ok(value) if !is_truthy(&value) => return vec![Ok(Value::Bool(false))],
-            Ok(_) => {}
-            Err(message) => return vec![Err(message)],
+    match &step.when {
+        Some(_) if step.reads.when_reads_steps => {
+            if !dependencies_run {
+                return skipped();
+            }
         }
+        Some(when) => match when.eval(&root) {
+            Ok(value) if !is_truthy(&value) => return skipped(),
+            Ok(_) => {}
+            Err(message) => return (vec![Err(message)], false),
+        },
+        None => {}
     }
     let Some(for_each) = &step.for_each else {
-        return render::parts(step, &root, remote_data).into();
+        return (render::parts(step, &root, remote_data).into(), true);
     };
     let items = match for_each.eval(&root) {
         Ok(Value::Array(items)) => items,
         Ok(Value::Null) => Vec::new(),
         Ok(other) => vec![other],
-        Err(message) => return vec![Err(message)],
+        Err(message) => return (vec![Err(message)], false),
     };
     let mut parts = vec![Ok(Value::from(items.len()))];
     for (index, item) in items.into_iter().enumerate() {
@@ -274,7 +301,7 @@ fn fingerprint(step: &StepPlan, scope: &Scope, remote_data: &Value) -> Fingerpri
         child.set("index", Value::from(index));
         parts.extend(render::parts(step, &Root::Scope(&child), remote_data));
     }
-    parts
+    (parts, true)
 }
 
 /// Replaces the value at `path` by `null`.
