@@ -166,6 +166,11 @@ pub(crate) struct StepPlan {
     pub(crate) when: Option<Expr>,
     pub(crate) for_each: Option<Expr>,
     pub(crate) passthrough: bool,
+    /// Dotted path of a body array → the key `remote_data`'s items are matched on.
+    pub(crate) merge_by: BTreeMap<String, String>,
+    /// `(present, because)`: values the merged request must hold.
+    pub(crate) must_send: Vec<(Expr, String)>,
+    pub(crate) primary: bool,
     pub(crate) rate_limit: Option<String>,
     pub(crate) method: HttpMethod,
     pub(crate) path: Template,
@@ -176,6 +181,16 @@ pub(crate) struct StepPlan {
     pub(crate) on_empty: Option<String>,
     /// Which input fields the step's `when`, `for_each` and request read.
     pub(crate) reads: crate::run::StepReads,
+}
+
+impl StepPlan {
+    /// The JSON body template, when the step sends one.
+    pub(crate) fn json_body(&self) -> Option<&Template> {
+        match &self.body {
+            BodyPlan::Json(template) => Some(template),
+            _ => None,
+        }
+    }
 }
 
 /// A compiled request body.
@@ -278,6 +293,15 @@ impl MethodPlan {
                     r.because.clone(),
                 )
             })
+            .collect()
+    }
+
+    /// The ids of the steps whose answer is the provider's answer to the call (`primary`).
+    pub fn primary_steps(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|s| s.primary)
+            .map(|s| s.id.as_str())
             .collect()
     }
 

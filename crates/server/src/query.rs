@@ -29,7 +29,7 @@ pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
 
 /// The query parameter that makes a call strict: unknown, unsupported and dropped fields are a
 /// `400` instead of warnings.
-pub const STRICT_PARAM: &str = "switchboard_strict";
+pub(crate) const STRICT_PARAM: &str = "switchboard_strict";
 
 /// Takes `switchboard_strict` out of a parsed query: absent is false; anything but a boolean
 /// (`true`/`false`, `1`/`0`) is a 400 naming it.

@@ -399,6 +399,22 @@ fn compile_step(
         when,
         for_each,
         passthrough: step.passthrough,
+        merge_by: step.merge_by.clone(),
+        must_send: step
+            .must_send
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| {
+                let names = Names {
+                    roots: &["request"],
+                    ..copy(names)
+                };
+                let pointer = format!("{p}/must_send/{i}/present");
+                let e = checked_expr(&rule.present, &names, &pointer, report)?;
+                Some((e, rule.because.clone()))
+            })
+            .collect(),
+        primary: step.primary,
         rate_limit: step.rate_limit.clone(),
         method: step.request.method,
         path,

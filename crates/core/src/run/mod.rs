@@ -11,6 +11,7 @@
 
 mod carried;
 mod input;
+mod merge;
 mod paths;
 mod render;
 
@@ -88,6 +89,13 @@ impl MethodPlan {
         };
         paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
+        let lost = merge::check_at_start(self, &run.scope, &run.remote_data);
+        if !lost.is_empty() {
+            return Err(run.with_warnings(RunError::Input {
+                problems: lost,
+                warnings: Vec::new(),
+            }));
+        }
         run.check_drops(validated.strict)?;
         let next = run.advance().map_err(|e| run.with_warnings(e))?;
         Ok((run, next))

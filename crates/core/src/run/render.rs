@@ -35,7 +35,7 @@ pub(crate) fn render(
         BodyPlan::Json(template) => {
             let mut body = template.render(&root).map_err(fail("body"))?;
             if step.passthrough && remote.1.is_object() {
-                deep_merge(&mut body, remote.1);
+                super::merge::merge(&mut body, remote.1, &step.merge_by);
             }
             RequestBody::Json(body)
         }
@@ -82,7 +82,7 @@ pub(crate) fn parts(
         BodyPlan::Empty => Ok(Value::Null),
         BodyPlan::Json(template) => template.render(root).map(|mut body| {
             if step.passthrough && remote_data.is_object() {
-                deep_merge(&mut body, remote_data);
+                super::merge::merge(&mut body, remote_data, &step.merge_by);
             }
             body
         }),
@@ -166,23 +166,6 @@ fn multipart(parts: &[PartPlan], root: &Root<'_>) -> Result<Vec<MultipartPart>, 
         .collect()
 }
 
-/// Merges `patch` into `target`: objects key by key, recursively; anything else replaces.
-pub(crate) fn deep_merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (key, value) in p {
-                match t.get_mut(key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        t.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (target, patch) => *target = patch.clone(),
-    }
-}
-
 /// Lower-cased header names → values, as an object expressions can read.
 pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
     let mut map = Map::new();
@@ -191,23 +174,4 @@ pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
             .or_insert_with(|| Value::String(v.clone()));
     }
     Value::Object(map)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn deep_merge_keeps_siblings_and_replaces_leaves() {
-        let mut body = json!({"a": {"x": 1, "y": 2}, "list": [1], "keep": true});
-        deep_merge(
-            &mut body,
-            &json!({"a": {"y": 3, "z": 4}, "list": [2], "new": "n"}),
-        );
-        assert_eq!(
-            body,
-            json!({"a": {"x": 1, "y": 3, "z": 4}, "list": [2], "keep": true, "new": "n"})
-        );
-    }
 }

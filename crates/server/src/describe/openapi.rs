@@ -221,7 +221,7 @@ fn unified_parameters() -> Vec<Value> {
         json!({"name": "integrated_account_id", "in": "query", "required": true,
                "description": "The integrated account to act for", "schema": {"type": "string"}}),
         json!({"name": "truto_response_format", "in": "query", "required": false,
-               "description": "unified (default): mapped record with remote_data; raw: the provider's last body as received; normalized: mapped fields only, no nulls; stream: the provider's last body, chunked",
+               "description": "unified (default): mapped record with remote_data; raw: the provider's answer to the call's primary step (the create itself) as received, with its status; normalized: mapped fields only, no nulls; stream: the same as raw, chunked",
                "schema": {"type": "string", "enum": ResponseFormat::NAMES, "default": "unified"}}),
         json!({"name": "switchboard_strict", "in": "query", "required": false,
                "description": "Strict mode: a field that is not unified, not supported by the integration, or that no provider request would carry is a 400 (`unsupported`) before anything is sent, instead of a warning in `X-Switchboard-Warnings`",
