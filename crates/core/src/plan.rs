@@ -97,6 +97,22 @@ impl IntegrationPlan {
         }
     }
 
+    /// The context keys the `environment`'s base URL is built from (`subdomain`), sorted.
+    pub fn base_url_context_keys(&self, environment: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .base_urls
+            .get(environment)
+            .map(Template::references)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.root == "context")
+            .filter_map(|r| r.key)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Whether `key` is a credential.
     pub fn is_secret(&self, key: &str) -> bool {
         self.secret_keys.iter().any(|k| k == key)
