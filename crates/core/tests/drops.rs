@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    InputLocation, MethodPlan, Next, ProblemKind, Registry, RunError, RunInput, SourceFile,
-    Warning,
+    InputLocation, MethodPlan, Next, ProblemKind, Registry, RunError, RunInput, SourceFile, Warning,
 };
 
 const INTEGRATION: &str = "version: 1
@@ -75,7 +74,10 @@ fn plan() -> Arc<MethodPlan> {
 
 fn input(body: Value, strict: bool) -> RunInput {
     RunInput {
-        query: json!({"job_id": "j-1"}).as_object().cloned().unwrap_or_default(),
+        query: json!({"job_id": "j-1"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
         body,
         context: Map::new(),
         strict,

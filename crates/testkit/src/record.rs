@@ -88,7 +88,11 @@ fn prepare(
             .as_array()
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default(),
-        None => query.get("job_id").and_then(Value::as_str).into_iter().collect(),
+        None => query
+            .get("job_id")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
     };
     for posting in postings {
         lever.add_posting(posting);
@@ -129,8 +133,8 @@ fn read_config(dir: &Path) -> Result<Value, GoldenError> {
     if !path.is_file() {
         return Ok(Value::Null);
     }
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| GoldenError(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| GoldenError(format!("{}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| GoldenError(format!("{}: {e}", path.display())))
 }
 

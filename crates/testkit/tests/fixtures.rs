@@ -76,10 +76,17 @@ fn lever_answers_agree_with_the_requests_they_answer() {
                 .map(|p| &p["value"])
                 .collect();
             let sent: Vec<Value> = personal(body, "phone").into_iter().collect();
-            assert_eq!(phones, sent.iter().collect::<Vec<_>>(), "{}: phones", case.name);
+            assert_eq!(
+                phones,
+                sent.iter().collect::<Vec<_>>(),
+                "{}: phones",
+                case.name
+            );
             let email = personal(body, "email").expect("apply sends an email");
             assert!(
-                opportunity["emails"].as_array().is_some_and(|e| e.contains(&email)),
+                opportunity["emails"]
+                    .as_array()
+                    .is_some_and(|e| e.contains(&email)),
                 "{}: email",
                 case.name
             );
@@ -89,7 +96,11 @@ fn lever_answers_agree_with_the_requests_they_answer() {
                 .flatten()
                 .map(|u| &u["value"])
                 .collect();
-            let held: Vec<&Value> = opportunity["links"].as_array().into_iter().flatten().collect();
+            let held: Vec<&Value> = opportunity["links"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .collect();
             assert_eq!(held, links, "{}: links", case.name);
             checked += 1;
         }
@@ -134,9 +145,16 @@ async fn record_mode_writes_answers_from_the_fake_lever() {
     };
     record_case(&registry, &case).await.expect("recorded");
     let calls = calls(&dir);
-    let steps: Vec<&str> = calls.iter().filter_map(|(r, _)| r["step"].as_str()).collect();
+    let steps: Vec<&str> = calls
+        .iter()
+        .filter_map(|(r, _)| r["step"].as_str())
+        .collect();
     assert_eq!(steps, ["upload", "apply", "find", "tag"]);
-    assert!(calls.iter().all(|(_, answer)| answer["status"] == 200 || answer["status"] == 201));
+    assert!(
+        calls
+            .iter()
+            .all(|(_, answer)| answer["status"] == 200 || answer["status"] == 201)
+    );
     let output = read(&dir.join("output.json"));
     assert_eq!(output["record"]["phones"][0]["number"], "+44 20 7946 0000");
     let _ = std::fs::remove_dir_all(&scratch);

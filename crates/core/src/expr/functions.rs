@@ -622,7 +622,10 @@ mod tests {
             placed,
             json!([{"name": 0, "value": "a"}, {"value": null}, {"name": "2", "value": "c"}])
         );
-        assert_eq!(eval("place_at(d.items, &name, `0`)", json!({"items": []})), json!([]));
+        assert_eq!(
+            eval("place_at(d.items, &name, `0`)", json!({"items": []})),
+            json!([])
+        );
         let mut scope = Scope::default();
         scope.set("d", json!({"items": [{"name": "10001"}]}));
         let compiled = Expr::compile("place_at(d.items, &name, `null`)").unwrap();

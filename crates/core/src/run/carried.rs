@@ -273,11 +273,8 @@ fn fingerprint(
     let skipped = || (vec![Ok(Value::Bool(false))], false);
     let root = Root::Scope(scope);
     match &step.when {
-        Some(_) if step.reads.when_reads_steps => {
-            if !dependencies_run {
-                return skipped();
-            }
-        }
+        Some(_) if step.reads.when_reads_steps && !dependencies_run => return skipped(),
+        Some(_) if step.reads.when_reads_steps => {}
         Some(when) => match when.eval(&root) {
             Ok(value) if !is_truthy(&value) => return skipped(),
             Ok(_) => {}

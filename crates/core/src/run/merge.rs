@@ -69,12 +69,16 @@ pub(crate) fn check_at_start(
     scope: &Scope,
     remote_data: &Value,
 ) -> Vec<InputProblem> {
-    if !remote_data.as_object().is_some_and(|m| !m.is_empty()) {
+    if remote_data.as_object().is_none_or(|m| m.is_empty()) {
         return Vec::new();
     }
     let root = Root::Scope(scope);
     let mut problems = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.passthrough && !s.must_send.is_empty()) {
+    for step in plan
+        .steps
+        .iter()
+        .filter(|s| s.passthrough && !s.must_send.is_empty())
+    {
         if step.for_each.is_some() || !runs_at_start(step, scope) {
             continue;
         }

@@ -261,18 +261,23 @@ fn declare_common_errors(item: &mut Value) {
         if method == "parameters" {
             continue;
         }
-        let params = operation["parameters"].as_array().cloned().unwrap_or_default();
+        let params = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut codes = vec![
             ("500", "An unexpected server error"),
             ("503", "The server is overloaded or not ready"),
-            ("504", "The request took longer than the server's request timeout"),
+            (
+                "504",
+                "The request took longer than the server's request timeout",
+            ),
         ];
         if operation.get("security") != Some(&json!([])) {
             codes.push(("401", "Missing or unknown API token"));
             codes.push(("403", "The token's scope does not allow this route"));
         }
-        if params.iter().any(|p| p["in"] == "query") || operation.get("requestBody").is_some()
-        {
+        if params.iter().any(|p| p["in"] == "query") || operation.get("requestBody").is_some() {
             codes.push(("400", "An invalid query parameter or body"));
         }
         let names_account = params.iter().any(|p| p["name"] == "integrated_account_id");
@@ -282,7 +287,10 @@ fn declare_common_errors(item: &mut Value) {
         if operation.get("requestBody").is_some() {
             codes.push(("413", "Request body over the size limit"));
         }
-        let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
             continue;
         };
         for (code, description) in codes {
@@ -347,8 +355,7 @@ fn error_responses() -> Map<String, Value> {
 
 /// A public `http(s)` URL without credentials, query or fragment, as the server accepts a
 /// `base_url`.
-const BASE_URL_PATTERN: &str =
-    "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$";
+const BASE_URL_PATTERN: &str = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$";
 
 /// A new account: for each integration, its environments, and a context holding its known
 /// keys only — credentials as non-empty strings, one of its auth schemes' among them, and the

@@ -61,7 +61,11 @@ async fn raw_answers_the_primary_steps_body_and_status_as_they_came() {
         .to_str()
         .expect("ascii")
         .to_owned();
-    assert_eq!(response.status().as_str(), remote_status, "the provider's status");
+    assert_eq!(
+        response.status().as_str(),
+        remote_status,
+        "the provider's status"
+    );
     assert!(response.headers().contains_key("content-length"));
     let body: Value = response.json().await.expect("json");
     // The applicant path ends with addTags (the candidate has tags), but the answer is Lever's

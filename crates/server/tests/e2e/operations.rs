@@ -314,7 +314,13 @@ async fn openapi_declares_every_error_status_each_operation_answers() {
 #[tokio::test]
 async fn log_parameters_outside_their_declared_range_are_a_400() {
     let server = TestServer::start().await;
-    for query in ["limit=0", "limit=101", "limit=-3", "next_cursor=", "next_cursor=%C2%A06"] {
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=-3",
+        "next_cursor=",
+        "next_cursor=%C2%A06",
+    ] {
         let (status, body) = send_json(server.get(&format!("/log?{query}"))).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["code"], "invalid_query", "{query}");
