@@ -308,3 +308,21 @@ async fn base_url_context_values_must_fit_in_a_url() {
     let (status, body) = post(json!({"integration": "workable", "context": context})).await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// Issue 11, item 10 (found by schemathesis): an account body that is not a JSON object is a
+/// 400, never read as a struct from an array.
+#[tokio::test]
+async fn an_account_body_must_be_an_object() {
+    let server = TestServer::start().await;
+    let path = format!("/integrated-account/{}", server.account);
+    let (status, body) = send_json(server.patch(&path).json(&json!([null, null]))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_account");
+    let (status, _) = send_json(
+        server
+            .post("/integrated-account")
+            .json(&json!(["lever", null, null, {"api_key": "k"}])),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
