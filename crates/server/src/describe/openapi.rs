@@ -120,7 +120,7 @@ fn unified_operation(
     responses.insert(
         status.to_owned(),
         json!({
-            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
+            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's answer to the primary step (the create itself), with its status",
             "headers": {"X-Switchboard-Warnings": {
                 "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
                 "schema": {"type": "string"}}},
