@@ -149,11 +149,14 @@ fn strict_calls_refuse_a_dropped_value_before_any_request() {
 fn the_check_is_bounded_on_a_large_input() {
     let tags: Vec<Value> = (0..100).map(|i| json!({"name": format!("t{i}")})).collect();
     let emails: Vec<Value> = (0..50)
-        .map(|i| json!({"email": format!("a{i}@example.com")}))
+        .map(|i| json!({"email": format!("a{i}@example.com"), "type": "work"}))
         .collect();
     let mut body = full_body();
     body["tags"] = Value::Array(tags);
     body["emails"] = Value::Array(emails);
+    body["phones"] = (0..50)
+        .map(|i| json!({"number": format!("555-{i:04}")}))
+        .collect();
     let (run, _) = plan().start(input(body, false)).expect("valid");
     let last = run.warnings().last().expect("a warning");
     assert_eq!(last.pointer, "");

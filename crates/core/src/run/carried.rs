@@ -9,7 +9,7 @@
 //! steps run, and the earlier answers read as `null`. Objects and arrays are probed whole first, and their members
 //! only when the whole is carried, so a dropped field is reported once, at its highest pointer.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
@@ -17,6 +17,10 @@ use super::render;
 use crate::error::{InputLocation, Warning};
 use crate::expr::{Expr, Root, Scope, is_truthy};
 use crate::plan::{BodyPlan, MethodPlan, PartPlan, StepPlan};
+
+/// Strings shorter than this are probed even when a request holds an equal one: a short value
+/// (`12`, `yes`) may be there by coincidence.
+const MIN_SENT_LEN: usize = 6;
 
 /// At most this many values are probed per call; a larger input is reported as not fully
 /// checked rather than costing unbounded work.
@@ -123,10 +127,17 @@ pub(crate) fn dropped(
         let dependencies_run = dependencies_run(plan, step, &baseline);
         baseline.push(fingerprint(step, scope, remote_data, dependencies_run));
     }
+    let mut sent = HashSet::new();
+    for (fingerprint, _) in &baseline {
+        for part in fingerprint.iter().flatten() {
+            collect_strings(part, &mut sent);
+        }
+    }
     let mut analysis = Analysis {
         plan,
         scope,
         remote_data,
+        sent,
         baseline,
         probes: 0,
         found: Vec::new(),
@@ -167,6 +178,8 @@ struct Analysis<'a> {
     plan: &'a MethodPlan,
     scope: &'a Scope,
     remote_data: &'a Value,
+    /// Every string of at least [`MIN_SENT_LEN`] bytes the requests hold, as sent.
+    sent: HashSet<String>,
     /// What each step sends with the caller's input, and whether it runs.
     baseline: Vec<(Fingerprint, bool)>,
     probes: usize,
@@ -192,11 +205,15 @@ impl Analysis<'_> {
         {
             return;
         }
-        self.probes += 1;
-        if self.probes > MAX_PROBES {
-            return;
+        // A value a request holds as it is was carried: no probe needed.
+        let seen = is_sent(value, &self.sent);
+        if !seen {
+            self.probes += 1;
+            if self.probes > MAX_PROBES {
+                return;
+            }
         }
-        if !self.is_carried(location, path) {
+        if !seen && !self.is_carried(location, path) {
             self.found.push(Warning {
                 location,
                 pointer,
@@ -299,6 +316,28 @@ fn fingerprint(
         parts.extend(render::parts(step, &Root::Scope(&child), remote_data));
     }
     (parts, true)
+}
+
+/// Adds every string of at least [`MIN_SENT_LEN`] bytes in `value` to `out`.
+fn collect_strings(value: &Value, out: &mut HashSet<String>) {
+    match value {
+        Value::String(s) if s.len() >= MIN_SENT_LEN => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(members) => members.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Whether `value` is a string a request holds as it is, or holds one among its members.
+fn is_sent(value: &Value, sent: &HashSet<String>) -> bool {
+    match value {
+        Value::String(s) => s.len() >= MIN_SENT_LEN && sent.contains(s),
+        Value::Array(items) => items.iter().any(|v| is_sent(v, sent)),
+        Value::Object(members) => members.values().any(|v| is_sent(v, sent)),
+        _ => false,
+    }
 }
 
 /// Replaces the value at `path` by `null`.
