@@ -81,9 +81,9 @@ pub use exchange::Exchange;
 pub use executor::{
     DEFAULT_DEADLINE, DEFAULT_MAX_FILES_PER_RUN, Executor, ExecutorOptions, Outcome,
 };
-pub use rate_limit::{Held, LocalRateLimiter, RateLimiter, Reservation};
 pub use oauth::{
     AuthorizationCode, IssuedTokens, MemoryTokenStore, OAuthApp, OAuthError, OAuthErrorKind,
     StoredTokens, TokenState, TokenStore, TokenStoreError,
 };
+pub use rate_limit::{Held, LocalRateLimiter, RateLimiter, Reservation};
 pub use retry::rate_limit_reset_wait;

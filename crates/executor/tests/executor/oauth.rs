@@ -113,6 +113,9 @@ fn request(method: HttpMethod, path: &str) -> ProviderRequest {
         headers: Vec::new(),
         body: RequestBody::Empty,
         rate_limit: None,
+        page_url: None,
+        delay_ms: 0,
+        read_only: false,
     }
 }
 
