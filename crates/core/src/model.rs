@@ -153,6 +153,21 @@ pub(crate) struct StepSpec {
     /// Merge the caller's `remote_data` into this step's JSON body and `remote_query` into its query.
     #[serde(default)]
     pub(crate) passthrough: bool,
+    /// How `remote_data` merges into arrays of this step's JSON body: the dotted path of an
+    /// array (`personalInformation`, `candidate.emails`) → the key its items are matched on. An
+    /// item of `remote_data` replaces (deep-merged) the body's item with the same key value, or
+    /// is appended. Arrays not listed are replaced by `remote_data`'s, as any other value.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub(crate) merge_by: BTreeMap<String, String>,
+    /// Values the provider requires in this step's request: when merging `remote_data` loses
+    /// one the mapping had built, the call is a 400 before anything is sent.
+    #[serde(default)]
+    pub(crate) must_send: Vec<MustSendSpec>,
+    /// This step's answer is the provider's answer to the call (the create itself):
+    /// `truto_response_format=raw` returns it. Without one, the last call's answer.
+    #[serde(default)]
+    pub(crate) primary: bool,
     /// A rate-limit bucket of the integration this call also counts against.
     #[serde(default)]
     pub(crate) rate_limit: Option<String>,
@@ -172,6 +187,16 @@ pub(crate) struct StepSpec {
     /// When `select` found nothing: read again, a bounded number of times, after a wait.
     #[serde(default)]
     pub(crate) reread: Option<crate::compile::pagination::RereadSpec>,
+}
+
+/// A value a step's request must hold after `remote_data` is merged in.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MustSendSpec {
+    /// An expression over `request` (`{body, query}`) that must give a value.
+    pub(crate) present: String,
+    /// Why the provider needs it.
+    pub(crate) because: String,
 }
 
 /// A request template.

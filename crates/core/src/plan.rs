@@ -102,6 +102,22 @@ impl IntegrationPlan {
         }
     }
 
+    /// The context keys the `environment`'s base URL is built from (`subdomain`), sorted.
+    pub fn base_url_context_keys(&self, environment: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .base_urls
+            .get(environment)
+            .map(Template::references)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.root == "context")
+            .filter_map(|r| r.key)
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
     /// Whether `key` is a credential.
     pub fn is_secret(&self, key: &str) -> bool {
         self.secret_keys.iter().any(|k| k == key)
@@ -171,6 +187,11 @@ pub(crate) struct StepPlan {
     pub(crate) when: Option<Expr>,
     pub(crate) for_each: Option<Expr>,
     pub(crate) passthrough: bool,
+    /// Dotted path of a body array → the key `remote_data`'s items are matched on.
+    pub(crate) merge_by: BTreeMap<String, String>,
+    /// `(present, because)`: values the merged request must hold.
+    pub(crate) must_send: Vec<(Expr, String)>,
+    pub(crate) primary: bool,
     pub(crate) rate_limit: Option<String>,
     pub(crate) method: HttpMethod,
     pub(crate) path: Template,
@@ -181,9 +202,19 @@ pub(crate) struct StepPlan {
     pub(crate) on_empty: Option<String>,
     pub(crate) pages: Option<crate::compile::pagination::PagePlan>,
     pub(crate) reread: Option<crate::compile::pagination::RereadPlan>,
+    /// Which input fields the step's `when`, `for_each` and request read.
+    pub(crate) reads: crate::run::StepReads,
 }
 
 impl StepPlan {
+    /// The JSON body template, when the step sends one.
+    pub(crate) fn json_body(&self) -> Option<&Template> {
+        match &self.body {
+            BodyPlan::Json(template) => Some(template),
+            _ => None,
+        }
+    }
+
     /// Whether any part of the request reads the record `id`.
     pub(crate) fn reads_id(&self) -> bool {
         let templates = std::iter::once(&self.path)
@@ -304,6 +335,15 @@ impl MethodPlan {
                     r.because.clone(),
                 )
             })
+            .collect()
+    }
+
+    /// The ids of the steps whose answer is the provider's answer to the call (`primary`).
+    pub fn primary_steps(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|s| s.primary)
+            .map(|s| s.id.as_str())
             .collect()
     }
 

@@ -481,6 +481,15 @@ fn validate(
             ));
         }
     }
+    for key in base_url_keys(integration) {
+        if let Some(value) = context.get(&key)
+            && !is_url_part(value)
+        {
+            problems.push(format!(
+                "context key `{key}` is part of the base URL: it must be a string of letters, digits, `-`, `.`, `_` or `~` (at most 63, starting with a letter or digit)"
+            ));
+        }
+    }
     if integration.auth_for(context).is_none() && !integration.auth.is_empty() {
         problems.push(format!(
             "the context holds no credentials for `{}`: set one of {}",
@@ -516,6 +525,30 @@ fn validate(
     } else {
         Err(AccountError::Invalid(problems))
     }
+}
+
+/// The context keys any environment's base URL is built from.
+pub(crate) fn base_url_keys(integration: &IntegrationPlan) -> Vec<String> {
+    let mut keys: Vec<String> = integration
+        .environments()
+        .flat_map(|env| integration.base_url_context_keys(env))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The pattern of a context value a base URL is built from, as the OpenAPI document states it.
+pub(crate) const URL_PART_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._~-]{0,62}$";
+
+/// Whether `value` matches [`URL_PART_PATTERN`]: it can sit in a host or a path as it is.
+fn is_url_part(value: &Value) -> bool {
+    value.as_str().is_some_and(|s| {
+        (1..=63).contains(&s.len())
+            && s.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_alphanumeric() || (i > 0 && matches!(b, b'.' | b'_' | b'~' | b'-'))
+            })
+    })
 }
 
 /// Why a base URL cannot be stored, if it cannot: http or https with a host, and nothing that

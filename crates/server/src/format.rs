@@ -1,9 +1,10 @@
 //! Response formats and field filters, read from the `truto_*` query parameters:
 //!
 //! - `truto_response_format=unified` (default): the mapped record, `remote_data` included.
-//! - `raw`: the provider's last response body, byte for byte, with its content type.
+//! - `raw`: the provider's answer to the step the mapping marks `primary` (the create itself;
+//!   else the last call), byte for byte, with its status and content type.
 //! - `normalized`: the mapped fields only: no `remote_data`, no nulls.
-//! - `stream`: the provider's last body with its content type, sent chunked. A create has to
+//! - `stream`: the same body as `raw`, sent chunked. A create has to
 //!   read every provider answer to map it, so `stream` replays the bytes of the last exchange
 //!   rather than relaying the provider's connection.
 //! - `truto_ignore_remote_data=true` drops `remote_data`.
@@ -30,11 +31,11 @@ pub enum ResponseFormat {
     /// The mapped record with `remote_data`.
     #[default]
     Unified,
-    /// The provider's last body as received.
+    /// The primary step's answer as received.
     Raw,
     /// The mapped fields only, nulls dropped.
     Normalized,
-    /// The provider's last body, chunked.
+    /// The primary step's answer, chunked.
     Stream,
 }
 

@@ -27,6 +27,25 @@ pub(crate) fn read(uri: &Uri) -> Result<Map<String, Value>, ApiError> {
     })
 }
 
+/// The query parameter that makes a call strict: unknown, unsupported and dropped fields are a
+/// `400` instead of warnings.
+pub(crate) const STRICT_PARAM: &str = "switchboard_strict";
+
+/// Takes `switchboard_strict` out of a parsed query: absent is false; anything but a boolean
+/// (`true`/`false`, `1`/`0`) is a 400 naming it.
+pub(crate) fn take_strict(query: &mut Map<String, Value>) -> Result<bool, ApiError> {
+    let Some(value) = query.remove(STRICT_PARAM) else {
+        return Ok(false);
+    };
+    boolean(&value).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("`{STRICT_PARAM}` must be `true` or `false`"),
+        )
+        .with("details", json!({"parameter": STRICT_PARAM}))
+    })
+}
+
 /// The run input the unified route hands to a plan, from the caller's unified query (the
 /// response options and the account id already taken out) and body: query values are
 /// [`coerce`]d to the types the method's query schema declares. `switchboard render` builds its

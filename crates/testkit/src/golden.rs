@@ -145,25 +145,30 @@ pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), Gol
                 case.integration, case.resource, case.method
             ))
         })?;
-    let input = read_json(&case.dir.join("input.json"))?;
+    let run_input = read_input(&case.dir)?;
+    let produced = produce(plan, run_input, &case.dir)?;
+    if bless {
+        return write_expected(case, &produced);
+    }
+    compare(case, &produced)
+}
+
+/// A case's `input.json` as the run input.
+pub(crate) fn read_input(dir: &Path) -> Result<RunInput, GoldenError> {
+    let input = read_json(&dir.join("input.json"))?;
     let field = |key: &str| input.get(key).cloned().unwrap_or(Value::Null);
     let as_map = |v: Value| match v {
         Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
-    let run_input = RunInput {
+    Ok(RunInput {
         query: as_map(field("query")),
         body: field("body"),
         context: as_map(field("context")),
         strict: field("strict").as_bool().unwrap_or(false),
         id: field("id").as_str().map(str::to_owned),
         cursor: input.get("cursor").cloned(),
-    };
-    let produced = produce(plan, run_input, &case.dir)?;
-    if bless {
-        return write_expected(case, &produced);
-    }
-    compare(case, &produced)
+    })
 }
 
 fn produce(

@@ -4,6 +4,7 @@
 //!   provider responses, compare canonical JSON exactly, and rewrite expected files on bless.
 //! - [`fake_oauth`]: a fake OAuth 2.0 token endpoint and protected API (expiry, refresh, rotation,
 //!   `invalid_grant`), with counters.
+//! - [`record`]: record mode, a golden case's provider answers produced by the fake Lever.
 //! - [`fake_lever`]: an in-process HTTP server on `127.0.0.1:0` that behaves like Lever's Data API
 //!   as far as Switchboard's mappings use it, with scriptable faults and call counters.
 //!
@@ -22,3 +23,4 @@ pub mod fake_lever;
 pub mod fake_oauth;
 pub mod golden;
 pub mod listener;
+pub mod record;

@@ -13,6 +13,7 @@ use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
     ResponsePlan, StepPlan,
 };
+use crate::run::StepReads;
 use crate::schema::UnifiedSchema;
 
 use super::integration::compile_errors;
@@ -460,11 +461,27 @@ fn compile_step(
             report,
         )
     });
-    Some(StepPlan {
+    let mut plan = StepPlan {
         id: step.id.clone(),
         when,
         for_each,
         passthrough: step.passthrough,
+        merge_by: step.merge_by.clone(),
+        must_send: step
+            .must_send
+            .iter()
+            .enumerate()
+            .filter_map(|(i, rule)| {
+                let names = Names {
+                    roots: &["request"],
+                    ..copy(names)
+                };
+                let pointer = format!("{p}/must_send/{i}/present");
+                let e = checked_expr(&rule.present, &names, &pointer, report)?;
+                Some((e, rule.because.clone()))
+            })
+            .collect(),
+        primary: step.primary,
         rate_limit: step.rate_limit.clone(),
         method: step.request.method,
         path,
@@ -475,7 +492,10 @@ fn compile_step(
         on_empty: step.on_empty.clone(),
         pages,
         reread,
-    })
+        reads: StepReads::default(),
+    };
+    plan.reads = StepReads::of(&plan);
+    Some(plan)
 }
 
 /// A step's `rate_limit` must name a bucket the integration declares.

@@ -18,6 +18,7 @@
 //! | `enumerate(array)` | `[{index, item}]`: each item with its zero-based position |
 //! | `to_entries(object)` | `[{key, value}]`, one per member, by key |
 //! | `merge_by(base, extra, key)` | `base` objects replaced by `extra` objects with the same `key` value, the rest of `extra` appended |
+//! | `place_at(array, &position, filler)` | each item at the zero-based `position` its expression gives (a number or a numeric string, at most 10,000), positions no item takes holding `filler`; a later item at a taken position wins |
 //!
 //! Every function does work linear in its input (`from_entries`: n·log n): `group_by` and
 //! `merge_by` find a key's group or item through a hash map of the keys seen so far, and
@@ -153,6 +154,48 @@ pub(crate) fn register(runtime: &mut Runtime) {
         Signature::new(vec![array_or_null(), array_or_null(), T::String], None),
         merge_by,
     );
+    add(
+        runtime,
+        "place_at",
+        Signature::new(vec![array_or_null(), T::Expref, any()], None),
+        place_at,
+    );
+}
+
+/// The largest position `place_at` fills up to: positional forms are short, and a position
+/// read from input must not size an allocation.
+const MAX_POSITION: usize = 10_000;
+
+fn place_at(args: &[Rcvar], ctx: &mut Context<'_>) -> FnResult {
+    let Some(items) = args[0].as_array() else {
+        return Ok(null());
+    };
+    let Some(ast) = args[1].as_expref() else {
+        return Err(invalid(ctx, "an expression reference".to_owned()));
+    };
+    let mut placed: Vec<(usize, Rcvar)> = Vec::with_capacity(items.len());
+    for item in items {
+        let found = jmespath::interpret(item, ast, ctx)?;
+        let position = match &*found {
+            Variable::Number(n) => n.as_f64(),
+            Variable::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|p| p.fract() == 0.0 && (0.0..=MAX_POSITION as f64).contains(p));
+        let Some(position) = position else {
+            return Err(invalid(
+                ctx,
+                format!("a position from 0 to {MAX_POSITION}, not {found:?}"),
+            ));
+        };
+        placed.push((position as usize, item.clone()));
+    }
+    let length = placed.iter().map(|(p, _)| p + 1).max().unwrap_or(0);
+    let mut out = vec![args[2].clone(); length];
+    for (position, item) in placed {
+        out[position] = item;
+    }
+    Ok(Rcvar::new(Variable::Array(out)))
 }
 
 fn null() -> Rcvar {
@@ -633,6 +676,26 @@ mod tests {
             json!([{"k": 1.0, "v": "c"}, {"v": "no key"}, {"k": 1, "v": "b"}, "text",
                    {"k": null, "v": "e"}, {"v": "f"}])
         );
+    }
+
+    #[test]
+    fn place_at_fills_gaps_and_bounds_positions() {
+        let placed = eval(
+            "place_at(d.items, &name, `{\"value\": null}`)",
+            json!({"items": [{"name": "2", "value": "c"}, {"name": 0, "value": "a"}]}),
+        );
+        assert_eq!(
+            placed,
+            json!([{"name": 0, "value": "a"}, {"value": null}, {"name": "2", "value": "c"}])
+        );
+        assert_eq!(
+            eval("place_at(d.items, &name, `0`)", json!({"items": []})),
+            json!([])
+        );
+        let mut scope = Scope::default();
+        scope.set("d", json!({"items": [{"name": "10001"}]}));
+        let compiled = Expr::compile("place_at(d.items, &name, `null`)").unwrap();
+        assert!(compiled.eval(&Root::Scope(&scope)).is_err());
     }
 
     #[test]

@@ -143,6 +143,14 @@ impl Scope {
         }
     }
 
+    /// The plain value bound to `name` (none for a namespace).
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        match self.vars.get(name)? {
+            Binding::Value(cached) => Some(&cached.json),
+            Binding::Namespace(_) => None,
+        }
+    }
+
     /// The value bound to `name` (a namespace is assembled).
     #[cfg(test)]
     pub(crate) fn get(&self, name: &str) -> Option<Value> {

@@ -59,6 +59,13 @@ impl Template {
         found
     }
 
+    /// Whether an expression of the template is JSONPath, whose reads are not tracked.
+    pub(crate) fn has_json_path(&self) -> bool {
+        let mut found = false;
+        self.walk_exprs(&mut |e| found |= matches!(e, Expr::JsonPath(_)));
+        found
+    }
+
     fn walk_exprs(&self, f: &mut impl FnMut(&Expr)) {
         match self {
             Template::Literal(_) => {}

@@ -34,6 +34,8 @@ pub(crate) struct Validated {
     pub(crate) remote_query: Value,
     pub(crate) remote_data: Value,
     pub(crate) warnings: Vec<Warning>,
+    /// Whether the call is strict: a dropped value is then an error, not a warning.
+    pub(crate) strict: bool,
 }
 
 /// Everything validation found: problems refuse the input, warnings travel with the run.
@@ -96,6 +98,7 @@ pub(crate) fn validate(plan: &MethodPlan, input: RunInput) -> Result<(Validated,
         remote_query: query.get("remote_query").cloned().unwrap_or(Value::Null),
         remote_data: body.get("remote_data").cloned().unwrap_or(Value::Null),
         warnings: Vec::new(),
+        strict: input.strict,
     };
     let mut scope = input_scope(plan, query, body, &input.context);
     scope.set("id", input.id.map_or(Value::Null, Value::String));

@@ -9,7 +9,9 @@
 //! }
 //! ```
 
+mod carried;
 mod input;
+mod merge;
 mod pages;
 mod paths;
 mod render;
@@ -19,11 +21,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::{ProviderError, RunError, Warning};
+use crate::error::{InputProblem, ProblemKind, ProviderError, RunError, Warning};
 use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
 use crate::http::{ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
 
+pub(crate) use carried::StepReads;
 pub use input::RunInput;
 
 /// What the driver does next.
@@ -110,6 +113,14 @@ impl MethodPlan {
         };
         paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
+        let lost = merge::check_at_start(self, &run.scope, &run.remote_data);
+        if !lost.is_empty() {
+            return Err(run.with_warnings(RunError::Input {
+                problems: lost,
+                warnings: Vec::new(),
+            }));
+        }
+        run.check_drops(validated.strict)?;
         let next = run.advance().map_err(|e| run.with_warnings(e))?;
         Ok((run, next))
     }
@@ -130,6 +141,27 @@ impl Run {
     pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
         self.step_forward(response)
             .map_err(|e| self.with_warnings(e))
+    }
+
+    /// Warns about (or, when strict, refuses) every input value no request would carry.
+    fn check_drops(&mut self, strict: bool) -> Result<(), RunError> {
+        let dropped = carried::dropped(&self.plan, &self.scope, &self.remote_data, &self.warnings);
+        if !strict || dropped.is_empty() {
+            self.warnings.extend(dropped);
+            return Ok(());
+        }
+        Err(RunError::Input {
+            problems: dropped
+                .into_iter()
+                .map(|w| InputProblem {
+                    location: w.location,
+                    pointer: w.pointer,
+                    kind: ProblemKind::Unsupported,
+                    message: w.message,
+                })
+                .collect(),
+            warnings: self.warnings.clone(),
+        })
     }
 
     /// An input error found while running (a path value from the input) carries the warnings

@@ -35,7 +35,7 @@ pub(crate) fn render(
         BodyPlan::Json(template) => {
             let mut body = template.render(&root).map_err(fail("body"))?;
             if step.passthrough && remote.1.is_object() {
-                deep_merge(&mut body, remote.1);
+                super::merge::merge(&mut body, remote.1, &step.merge_by);
             }
             RequestBody::Json(body)
         }
@@ -63,6 +63,45 @@ pub(crate) fn render(
         delay_ms: 0,
         read_only: false,
     })
+}
+
+/// Each part of `step`'s request rendered on its own (path, query, headers, body), an error
+/// kept as its text: what a request depends on, compared by the drop analysis. The caller's
+/// `remote_data` is merged as for the real request; its `remote_query` is left out.
+pub(crate) fn parts(
+    step: &StepPlan,
+    root: &Root<'_>,
+    remote_data: &Value,
+) -> [Result<Value, String>; 4] {
+    let listed = |pairs: Vec<(String, String)>| {
+        Value::Array(
+            pairs
+                .into_iter()
+                .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
+                .collect(),
+        )
+    };
+    let body = match &step.body {
+        BodyPlan::Empty => Ok(Value::Null),
+        BodyPlan::Json(template) => template.render(root).map(|mut body| {
+            if step.passthrough && remote_data.is_object() {
+                super::merge::merge(&mut body, remote_data, &step.merge_by);
+            }
+            body
+        }),
+        BodyPlan::Multipart(parts) => {
+            multipart(parts, root).map(|parts| Value::String(format!("{parts:?}")))
+        }
+    };
+    [
+        step.path
+            .render_path(root)
+            .map(Value::String)
+            .map_err(|e| e.to_string()),
+        pairs(&step.query, root).map(listed),
+        pairs(&step.headers, root).map(listed),
+        body,
+    ]
 }
 
 fn pairs(
@@ -130,23 +169,6 @@ fn multipart(parts: &[PartPlan], root: &Root<'_>) -> Result<Vec<MultipartPart>, 
         .collect()
 }
 
-/// Merges `patch` into `target`: objects key by key, recursively; anything else replaces.
-pub(crate) fn deep_merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (key, value) in p {
-                match t.get_mut(key) {
-                    Some(existing) => deep_merge(existing, value),
-                    None => {
-                        t.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (target, patch) => *target = patch.clone(),
-    }
-}
-
 /// Lower-cased header names → values, as an object expressions can read.
 pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
     let mut map = Map::new();
@@ -155,23 +177,4 @@ pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
             .or_insert_with(|| Value::String(v.clone()));
     }
     Value::Object(map)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn deep_merge_keeps_siblings_and_replaces_leaves() {
-        let mut body = json!({"a": {"x": 1, "y": 2}, "list": [1], "keep": true});
-        deep_merge(
-            &mut body,
-            &json!({"a": {"y": 3, "z": 4}, "list": [2], "new": "n"}),
-        );
-        assert_eq!(
-            body,
-            json!({"a": {"x": 1, "y": 3, "z": 4}, "list": [2], "keep": true, "new": "n"})
-        );
-    }
 }

@@ -33,6 +33,7 @@ fn rewrite_refs(value: &mut Value, prefix: &str) {
 pub fn openapi(registry: &Registry) -> Value {
     let mut schemas = schema_components(registry);
     schemas.extend(server_components());
+    schemas.insert("NewIntegratedAccount".to_owned(), new_account(registry));
     let mut paths = Map::new();
     for ((resource, method), integrations) in &operations(registry) {
         let Some(schema) = registry.schema(resource) else {
@@ -52,6 +53,9 @@ pub fn openapi(registry: &Registry) -> Value {
         paths.extend(meta_paths(resource, method, &names));
     }
     paths.extend(server_paths());
+    for item in paths.values_mut() {
+        declare_common_errors(item);
+    }
 
     json!({
         "openapi": "3.1.0",
@@ -177,7 +181,7 @@ fn unified_operation(
         responses.insert(
         status.to_owned(),
         json!({
-            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's last body",
+            "description": "The unified record, itself (no wrapper); `raw` and `stream` formats answer the provider's answer to the primary step (the create itself), with its status",
             "headers": {"X-Switchboard-Warnings": {
                 "description": "Fields that were not carried, and why: a JSON array of {location, pointer, message}",
                 "schema": {"type": "string"}}},
@@ -265,7 +269,7 @@ fn meta_paths(resource: &str, method: &str, names: &[&str]) -> Map<String, Value
         prefix.replace('.', "_")
     ));
     by_account["parameters"] = json!([{"name": "integrated_account_id", "in": "query", "required": true,
-        "schema": {"type": "string"}}]);
+        "schema": {"type": "string", "minLength": 1, "pattern": "\\S"}}]);
     let mut paths = Map::new();
     paths.insert(
         format!("/unified/{resource}/{{integration}}/meta/{method}"),
@@ -281,10 +285,13 @@ fn meta_paths(resource: &str, method: &str, names: &[&str]) -> Map<String, Value
 fn unified_parameters() -> Vec<Value> {
     vec![
         json!({"name": "integrated_account_id", "in": "query", "required": true,
-               "description": "The integrated account to act for", "schema": {"type": "string"}}),
+               "description": "The integrated account to act for", "schema": {"type": "string", "minLength": 1, "pattern": "\\S"}}),
         json!({"name": "truto_response_format", "in": "query", "required": false,
-               "description": "unified (default): mapped record with remote_data; raw: the provider's last body as received; normalized: mapped fields only, no nulls; stream: the provider's last body, chunked",
+               "description": "unified (default): mapped record with remote_data; raw: the provider's answer to the call's primary step (the create itself) as received, with its status; normalized: mapped fields only, no nulls; stream: the same as raw, chunked",
                "schema": {"type": "string", "enum": ResponseFormat::NAMES, "default": "unified"}}),
+        json!({"name": "switchboard_strict", "in": "query", "required": false,
+               "description": "Strict mode: a field that is not unified, not supported by the integration, or that no provider request would carry is a 400 (`unsupported`) before anything is sent, instead of a warning in `X-Switchboard-Warnings`",
+               "schema": {"type": "boolean", "default": false}}),
         json!({"name": "truto_ignore_remote_data", "in": "query", "required": false,
                "description": "Leave `remote_data` out of the answer", "schema": {"type": "boolean"}}),
         json!({"name": "truto_exclude_fields[]", "in": "query", "required": false, "style": "form", "explode": true,
@@ -297,6 +304,63 @@ fn unified_parameters() -> Vec<Value> {
                "description": "Replays the first response for 24 h; the same key with another request is a 422",
                "schema": {"type": "string", "maxLength": 255}}),
     ]
+}
+
+/// Adds to each operation of a path item the error statuses every route of its kind can
+/// answer, with the error envelope: `401`/`403` behind a token, `400` with query parameters or
+/// a body (`invalid_query`, `invalid_json`), `404` with path parameters or an account id,
+/// `413` with a body, and
+/// `500`/`503` (overloaded)/`504` (request timeout) everywhere.
+fn declare_common_errors(item: &mut Value) {
+    let path_params = item.get("parameters").is_some_and(|p| {
+        p.as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["in"] == "path"))
+    });
+    let Some(operations) = item.as_object_mut() else {
+        return;
+    };
+    for (method, operation) in operations.iter_mut() {
+        if method == "parameters" {
+            continue;
+        }
+        let params = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut codes = vec![
+            ("500", "An unexpected server error"),
+            ("503", "The server is overloaded or not ready"),
+            (
+                "504",
+                "The request took longer than the server's request timeout",
+            ),
+        ];
+        if operation.get("security") != Some(&json!([])) {
+            codes.push(("401", "Missing or unknown API token"));
+            codes.push(("403", "The token's scope does not allow this route"));
+        }
+        if params.iter().any(|p| p["in"] == "query") || operation.get("requestBody").is_some() {
+            codes.push(("400", "An invalid query parameter or body"));
+        }
+        let names_account = params.iter().any(|p| p["name"] == "integrated_account_id");
+        if path_params || names_account || params.iter().any(|p| p["in"] == "path") {
+            codes.push(("404", "Nothing with this identifier"));
+        }
+        if operation.get("requestBody").is_some() {
+            codes.push(("413", "Request body over the size limit"));
+        }
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for (code, description) in codes {
+            responses.entry(code).or_insert_with(|| {
+                json!({"description": description, "content": {"application/json": {"schema": component("Error")}}})
+            });
+        }
+    }
 }
 
 fn error_responses() -> Map<String, Value> {
@@ -351,6 +415,66 @@ fn error_responses() -> Map<String, Value> {
         .collect()
 }
 
+/// A public `http(s)` URL without credentials, query or fragment, as the server accepts a
+/// `base_url`.
+const BASE_URL_PATTERN: &str = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$";
+
+/// A new account: for each integration, its environments, and a context holding its known
+/// keys only — credentials as non-empty strings, one of its auth schemes' among them, and the
+/// values its base URL is built from (unless `base_url` is given).
+fn new_account(registry: &Registry) -> Value {
+    let variants: Vec<Value> = registry
+        .integrations()
+        .map(|plan| {
+            let mut environments: Vec<Value> = plan.environments().map(Value::from).collect();
+            environments.push(Value::Null);
+            let credentials: Vec<Value> = plan
+                .auth
+                .iter()
+                .map(|scheme| json!({"required": [scheme.credential_key()]}))
+                .collect();
+            let url_keys = crate::account::base_url_keys(plan);
+            let mut keys = Map::new();
+            for field in plan.context_fields.keys() {
+                keys.insert(field.clone(), json!({}));
+            }
+            for key in &url_keys {
+                keys.insert(
+                    key.clone(),
+                    json!({"type": "string", "pattern": crate::account::URL_PART_PATTERN}),
+                );
+            }
+            for secret in &plan.secret_keys {
+                keys.insert(secret.clone(), json!({"type": "string", "minLength": 1}));
+            }
+            let mut context = json!({"type": "object", "additionalProperties": false,
+                                     "properties": keys});
+            if !credentials.is_empty() {
+                context["anyOf"] = Value::Array(credentials);
+            }
+            json!({
+                "properties": {
+                    "integration": {"const": plan.name},
+                    "environment": {"enum": environments},
+                    "context": context,
+                },
+                "anyOf": [
+                    {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
+                    {"properties": {"context": {"required": url_keys}}},
+                ],
+            })
+        })
+        .collect();
+    json!({"type": "object", "additionalProperties": false, "required": ["integration", "context"],
+        "properties": {
+            "integration": {"type": "string"},
+            "environment": {"type": ["string", "null"]},
+            "base_url": {"type": ["string", "null"], "pattern": BASE_URL_PATTERN,
+                         "description": "An http(s) URL with no query, fragment or user:password@; provider calls to loopback and private addresses are refused unless the server allows them"},
+            "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest)"}},
+        "oneOf": variants})
+}
+
 fn server_components() -> Map<String, Value> {
     let account_view = json!({"type": "object", "properties": {
         "id": {"type": "string"}, "integration": {"type": "string"},
@@ -361,12 +485,9 @@ fn server_components() -> Map<String, Value> {
         "status": {"type": "string", "enum": ["active", "needs_reauth"],
                    "description": "`needs_reauth` after the provider refused the credentials (a 401): unified calls answer 401 without calling it until new credentials are set"}},
         "required": ["id", "integration", "context", "secret_keys", "created_at", "updated_at", "status"]});
-    let new_account = json!({"type": "object", "additionalProperties": false, "required": ["integration"], "properties": {
-        "integration": {"type": "string"}, "environment": {"type": "string"}, "base_url": {"type": "string", "format": "uri"},
-        "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest)"}}});
     let patch = json!({"type": "object", "additionalProperties": false, "properties": {
         "environment": {"type": ["string", "null"]}, "base_url": {"type": ["string", "null"]},
-        "context": {"type": "object", "description": "Merged key by key; null removes a key"}}});
+        "context": {"type": ["object", "null"], "description": "Merged key by key; null removes a key (a null context changes nothing)"}}});
     let error = json!({"type": "object", "required": ["statusCode", "error", "code", "message"], "properties": {
         "statusCode": {"type": "integer"}, "error": {"type": "string"}, "code": {"type": "string"},
         "message": {"type": "string"}, "details": {"type": "object"},
@@ -383,7 +504,6 @@ fn server_components() -> Map<String, Value> {
         "exchanges": {"type": "array", "items": {"type": "object"}}}});
     [
         ("IntegratedAccount", account_view),
-        ("NewIntegratedAccount", new_account),
         ("IntegratedAccountPatch", patch),
         ("Error", error),
         ("MethodMeta", meta),
@@ -429,7 +549,7 @@ fn server_paths() -> Map<String, Value> {
             json!({"get": {"operationId": "list_log", "tags": ["operations"],
             "parameters": [
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                {"name": "next_cursor", "in": "query", "schema": {"type": "string"}},
+                {"name": "next_cursor", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
                 {"name": "integrated_account_id", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": {"description": "Newest first", "content": json_of(json!({"type": "object", "properties": {
                 "result": {"type": "array", "items": component("LogEntry")}, "next_cursor": {"type": ["string", "null"]}}}))}}}}),

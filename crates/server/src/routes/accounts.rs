@@ -49,6 +49,13 @@ fn body<T: DeserializeOwned>(
         }
     })?;
     let value = parse_json(&bytes)?;
+    // serde would also read a struct from an array (`[null, null]`): only an object is a body.
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_account",
+            "invalid integrated account: the body must be a JSON object",
+        ));
+    }
     serde_json::from_value(value).map_err(|e| {
         ApiError::bad_request(
             "invalid_account",

@@ -2,7 +2,7 @@
 //! credentials: time, request id, method, path, integration, account, status, duration, and
 //! each provider exchange's step, method, URL and status.
 //!
-//! Query: `limit` (1–100, default 50), `integrated_account_id`, `next_cursor` (from the previous
+//! Query: `limit` (1–100, default 50; outside is a 400), `integrated_account_id`, `next_cursor` (from the previous
 //! page).
 
 use axum::Json;
@@ -17,25 +17,42 @@ use crate::store::LogFilter;
 
 /// The default page size.
 const DEFAULT_LIMIT: u32 = 50;
+/// The largest page size.
+const MAX_LIMIT: u32 = 100;
 
 /// `GET /log`: `{result: [...], next_cursor}`.
 pub(crate) async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<Value>, ApiError> {
     let query = query::read(&uri)?;
+    // Whole numbers of at most 18 digits, as the OpenAPI document declares them.
     let number = |name: &str| -> Result<Option<i64>, ApiError> {
+        let invalid = || {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("`{name}` must be a whole number of at most 18 digits"),
+            )
+        };
         match query.get(name) {
             None => Ok(None),
-            Some(Value::String(text)) => text.parse::<i64>().map(Some).map_err(|_| {
-                ApiError::bad_request("invalid_query", format!("`{name}` must be an integer"))
-            }),
-            Some(_) => Err(ApiError::bad_request(
-                "invalid_query",
-                format!("`{name}` must be an integer"),
-            )),
+            Some(Value::String(text))
+                if (1..=18).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                text.parse::<i64>().map(Some).map_err(|_| invalid())
+            }
+            Some(_) => Err(invalid()),
         }
     };
-    let limit = number("limit")?.map_or(DEFAULT_LIMIT, |n| {
-        u32::try_from(n.clamp(1, 100)).unwrap_or(DEFAULT_LIMIT)
-    });
+    let limit = match number("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("`limit` must be from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
     let filter = LogFilter {
         limit,
         before: number("next_cursor")?,

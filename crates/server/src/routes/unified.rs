@@ -153,6 +153,7 @@ async fn run(
         body.map_err(|rejection| early(body_rejection(&rejection, state.inner.body_limit)))?;
     let mut query = query::read(uri).map_err(early)?;
     let options = ResponseOptions::take(&mut query).map_err(early)?;
+    let strict = query::take_strict(&mut query).map_err(early)?;
     let list_options = if method == LIST_METHOD {
         Some(ListOptions::take(&mut query).map_err(early)?)
     } else {
@@ -208,6 +209,7 @@ async fn run(
     };
     let mut input = query::run_input(plan, query, body);
     input.id = call.id;
+    input.strict = strict;
     if let Some(text) = list_options.as_ref().and_then(|l| l.cursor.as_deref()) {
         input.cursor = Some(
             cursor_scope
@@ -236,9 +238,14 @@ async fn run(
                 let records = std::mem::take(&mut outcome.output.record);
                 outcome.output.record =
                     list::envelope(records, next_cursor, &options, list_options);
-                return Ok(success(status, &options.for_envelope(), outcome));
+                return Ok(success(
+                    status,
+                    &options.for_envelope(),
+                    outcome,
+                    &plan.primary_steps(),
+                ));
             }
-            Ok(success(status, &options, outcome))
+            Ok(success(status, &options, outcome, &plan.primary_steps()))
         }
         Err(error) => {
             details.exchanges = log_exchanges(error.exchanges());
@@ -314,10 +321,15 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
-fn success(status: StatusCode, options: &ResponseOptions, outcome: Outcome) -> Response {
+fn success(
+    status: StatusCode,
+    options: &ResponseOptions,
+    outcome: Outcome,
+    primary_steps: &[&str],
+) -> Response {
     let Outcome { output, exchanges } = outcome;
-    let last = exchanges.last();
-    let mut response = match (options.format, last) {
+    let answer = primary_answer(&exchanges, primary_steps);
+    let mut response = match (options.format, answer) {
         (ResponseFormat::Raw, Some(exchange)) => raw(status, exchange, false),
         (ResponseFormat::Stream, Some(exchange)) => raw(status, exchange, true),
         _ => {
@@ -338,7 +350,17 @@ fn success(status: StatusCode, options: &ResponseOptions, outcome: Outcome) -> R
     response
 }
 
-/// The provider's last body as it came, with its content type; chunked when `stream`.
+/// The exchange `raw` and `stream` answer with: the last call of a step the mapping marks
+/// `primary` (the create itself), else the last call.
+fn primary_answer<'a>(exchanges: &'a [Exchange], primary_steps: &[&str]) -> Option<&'a Exchange> {
+    exchanges
+        .iter()
+        .rev()
+        .find(|e| primary_steps.contains(&e.step.as_str()))
+        .or_else(|| exchanges.last())
+}
+
+/// The provider's body as it came, with its content type and status; chunked when `stream`.
 fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
     let content_type = exchange
         .content_type
@@ -350,7 +372,11 @@ fn raw(status: StatusCode, exchange: &Exchange, stream: bool) -> Response {
         Body::from(exchange.body.clone())
     };
     let mut response = Response::new(body);
-    *response.status_mut() = status;
+    // As the provider sent it: its (success) status, not the unified one.
+    *response.status_mut() = StatusCode::from_u16(exchange.status)
+        .ok()
+        .filter(StatusCode::is_success)
+        .unwrap_or(status);
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, value);

@@ -288,3 +288,41 @@ async fn a_provider_401_holds_the_account_until_its_credentials_are_updated() {
     .await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// Issue 11, item 10: a context value a base URL is built from must be usable in a URL as it
+/// is, as the OpenAPI document's account schema says — whether or not `base_url` is given.
+#[tokio::test]
+async fn base_url_context_values_must_fit_in_a_url() {
+    let server = TestServer::start().await;
+    let post = |body: Value| send_json(server.post("/integrated-account").json(&body));
+    for subdomain in [json!({}), json!(5), json!("a/b"), json!(".x"), json!("")] {
+        let context = json!({"access_token": "t", "subdomain": subdomain});
+        let (status, body) = post(json!({"integration": "workable", "context": context})).await;
+        assert_eq!(status, 400, "{subdomain}: {body}");
+        let (status, _) = post(json!({"integration": "workable", "context": context,
+                                      "base_url": "https://api.example.com/spi/v3"}))
+        .await;
+        assert_eq!(status, 400, "{subdomain} with a base_url");
+    }
+    let context = json!({"access_token": "t", "subdomain": "acme-1"});
+    let (status, body) = post(json!({"integration": "workable", "context": context})).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Issue 11, item 10 (found by schemathesis): an account body that is not a JSON object is a
+/// 400, never read as a struct from an array.
+#[tokio::test]
+async fn an_account_body_must_be_an_object() {
+    let server = TestServer::start().await;
+    let path = format!("/integrated-account/{}", server.account);
+    let (status, body) = send_json(server.patch(&path).json(&json!([null, null]))).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_account");
+    let (status, _) = send_json(
+        server
+            .post("/integrated-account")
+            .json(&json!(["lever", null, null, {"api_key": "k"}])),
+    )
+    .await;
+    assert_eq!(status, 400);
+}

@@ -48,33 +48,41 @@ async fn normalized_drops_remote_data_and_nulls() {
 }
 
 #[tokio::test]
-async fn raw_answers_the_providers_last_body_as_it_came() {
+async fn raw_answers_the_primary_steps_body_and_status_as_they_came() {
     let server = TestServer::start().await;
     let response = create_applicant(&server, "truto_response_format=raw", "r@example.com").await;
-    assert_eq!(response.status(), 201);
     assert!(
         response.headers()["content-type"]
             .to_str()
             .expect("ascii")
             .starts_with("application/json")
     );
-    assert_eq!(response.headers()["x-switchboard-remote-status"], "200");
+    let remote_status = response.headers()["x-switchboard-remote-status"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(
+        response.status().as_str(),
+        remote_status,
+        "the provider's status"
+    );
     assert!(response.headers().contains_key("content-length"));
     let body: Value = response.json().await.expect("json");
-    // The last call of the applicant path with tags is Lever's addTags: `{"data": opportunity}`.
-    assert!(body["data"]["id"].is_string(), "{body}");
+    // The applicant path ends with addTags (the candidate has tags), but the answer is Lever's
+    // to the apply call itself, the step the mapping marks primary.
+    assert!(body["data"]["applicationId"].is_string(), "{body}");
     assert!(body.get("first_name").is_none(), "not mapped: {body}");
 }
 
 #[tokio::test]
-async fn stream_sends_the_providers_last_body_chunked() {
+async fn stream_sends_the_primary_steps_body_chunked() {
     let server = TestServer::start().await;
     let response = create_applicant(&server, "truto_response_format=stream", "s@example.com").await;
-    assert_eq!(response.status(), 201);
+    assert!(response.status().is_success());
     assert!(!response.headers().contains_key("content-length"));
     assert_eq!(response.headers()["transfer-encoding"], "chunked");
     let body: Value = response.json().await.expect("json");
-    assert!(body["data"]["id"].is_string(), "{body}");
+    assert!(body["data"]["applicationId"].is_string(), "{body}");
 }
 
 #[tokio::test]

@@ -19,3 +19,4 @@ mod reads;
 mod request_log;
 mod run_input;
 mod scopes;
+mod strict;

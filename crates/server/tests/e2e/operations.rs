@@ -261,3 +261,70 @@ async fn an_invalid_mapping_refuses_to_start_with_diagnostics() {
     assert!(error.contains("candidates.yaml:"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 11, item 10: every operation declares the error statuses it can answer, with the error
+/// envelope, and its parameter constraints are the ones the server enforces.
+#[tokio::test]
+async fn openapi_declares_every_error_status_each_operation_answers() {
+    let server = TestServer::start().await;
+    let (_, doc) = send_json(server.get("/openapi.json")).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            if method == "parameters" {
+                continue;
+            }
+            let responses = &operation["responses"];
+            let mut expected = vec!["500", "503"];
+            if operation.get("security") != Some(&json!([])) {
+                expected.extend(["401", "403"]);
+            }
+            if path.contains('{') || path.contains("/meta/") || path.starts_with("/unified/") {
+                expected.push("404");
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["400", "413"]);
+            }
+            for status in expected {
+                assert_eq!(
+                    responses[status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error",
+                    "{method} {path} declares {status}"
+                );
+            }
+        }
+    }
+    let create = &doc["paths"]["/unified/ats/candidates"]["post"];
+    let account_id = create["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "integrated_account_id")
+        .expect("declared");
+    assert_eq!(account_id["schema"]["minLength"], 1);
+    let strict = create["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "switchboard_strict")
+        .expect("declared");
+    assert_eq!(strict["schema"]["type"], "boolean");
+}
+
+#[tokio::test]
+async fn log_parameters_outside_their_declared_range_are_a_400() {
+    let server = TestServer::start().await;
+    for query in [
+        "limit=0",
+        "limit=101",
+        "limit=-3",
+        "next_cursor=",
+        "next_cursor=%C2%A06",
+    ] {
+        let (status, body) = send_json(server.get(&format!("/log?{query}"))).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["code"], "invalid_query", "{query}");
+    }
+    let (status, _) = send_json(server.get("/log?limit=100&next_cursor=12")).await;
+    assert_eq!(status, 200);
+}
