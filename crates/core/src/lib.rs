@@ -26,12 +26,16 @@
 mod auth;
 mod compile;
 mod diagnostic;
+mod drive;
 mod error;
 mod expr;
 mod http;
 mod loader;
+mod lookup;
 mod model;
 mod plan;
+mod policy;
+mod prepare;
 mod query_string;
 mod run;
 mod schema;
@@ -41,18 +45,25 @@ mod wording;
 pub use auth::AuthScheme;
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use drive::DriveError;
 pub use error::{
     InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
 };
 pub use http::is_http_url;
 pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
-pub use model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
-pub use plan::{DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan};
+pub use lookup::LookupError;
+pub use plan::{
+    ConditionalRequirement, DEFAULT_ENVIRONMENT, FieldSupport, IntegrationPlan, MethodPlan,
+};
+pub use policy::{FileLimits, RateLimit, ResponseLimits, RetryPolicy, Support, Timeouts};
+pub use prepare::{
+    AccountError, Connection, Endpoint, Header, HeaderPart, PrepareError, PreparedRequest,
+};
 pub use query_string::{
     MAX_QUERY_DEPTH, MAX_QUERY_KEY_BYTES, MAX_QUERY_PARAMETERS, QueryStringError,
     QueryStringProblem, parse_query_string,
 };
-pub use run::{Next, Run, RunInput, UnifiedOutput};
+pub use run::{CompletedStep, Next, Run, RunInput, UnifiedOutput};
 pub use schema::UnifiedSchema;
 pub use source::SourceFile;
 pub use wording::backticked;

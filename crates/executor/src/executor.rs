@@ -8,15 +8,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use switchboard_core::{
-    IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput, UnifiedOutput,
+    Endpoint, IntegrationPlan, MethodPlan, Next, ProviderRequest, RetryPolicy, RunInput,
+    UnifiedOutput,
 };
 use tracing::Instrument;
 
 use crate::account::Account;
 use crate::address::AddressGuard;
-use crate::auth::Credentials;
 use crate::client::{Clients, Network, Purpose};
-use crate::error::ExecError;
+use crate::error::{ExecError, ExecErrorKind};
 use crate::exchange::Exchange;
 use crate::rate_limit::RateLimiter;
 
@@ -54,7 +54,7 @@ pub struct ExecutorOptions {
     /// Replaces every integration's connect timeout (`timeouts.connect_secs`).
     pub connect_timeout: Option<Duration>,
     /// Replaces every integration's retry policy.
-    pub retry: Option<RetrySpec>,
+    pub retry: Option<RetryPolicy>,
     /// Replaces every integration's file size limit (`files.max_bytes`).
     pub max_file_bytes: Option<u64>,
     /// How long a call may wait for its rate limit before failing; the request timeout when
@@ -143,8 +143,8 @@ pub(crate) struct Inner {
 pub(crate) struct Target<'a> {
     pub(crate) integration: &'a IntegrationPlan,
     pub(crate) account: &'a Account,
-    pub(crate) base_url: String,
-    pub(crate) credentials: Credentials,
+    /// The base URL and the credential header, resolved by core.
+    pub(crate) endpoint: Endpoint,
     pub(crate) settings: Settings,
     /// When the run must be over.
     pub(crate) deadline: Instant,
@@ -156,7 +156,7 @@ pub(crate) struct Target<'a> {
 pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) connect_timeout: Duration,
-    pub(crate) retry: RetrySpec,
+    pub(crate) retry: RetryPolicy,
     pub(crate) max_file_bytes: u64,
     pub(crate) rate_limit_wait: Duration,
     pub(crate) max_response_bytes: u64,
@@ -166,15 +166,13 @@ impl Executor {
     /// Builds an executor (and its HTTP clients). Fails when the proxy URL is not usable.
     pub fn new(options: ExecutorOptions) -> Result<Executor, ExecError> {
         let proxy = match &options.proxy {
-            Some(url) => Some(
-                reqwest::Proxy::all(url).map_err(|error| ExecError::Internal {
-                    message: format!(
-                        "the proxy `{}` is not usable: {}",
-                        crate::redact::url_text(url),
-                        crate::error::describe(error)
-                    ),
-                })?,
-            ),
+            Some(url) => Some(reqwest::Proxy::all(url).map_err(|error| {
+                ExecError::internal(format!(
+                    "the proxy `{}` is not usable: {}",
+                    crate::redact::url_text(url),
+                    crate::error::describe(error)
+                ))
+            })?),
             None => None,
         };
         let clients = Clients::new(Network {
@@ -189,14 +187,12 @@ impl Executor {
         // Build the usual clients now, so a broken TLS set-up fails here rather than on a call.
         let connect = options.connect_timeout.unwrap_or(Duration::from_secs(10));
         for purpose in [Purpose::Provider, Purpose::Files] {
-            clients
-                .get(purpose, connect)
-                .map_err(|error| ExecError::Internal {
-                    message: format!(
-                        "cannot build the http client: {}",
-                        crate::error::describe(error)
-                    ),
-                })?;
+            clients.get(purpose, connect).map_err(|error| {
+                ExecError::internal(format!(
+                    "cannot build the http client: {}",
+                    crate::error::describe(error)
+                ))
+            })?;
         }
         Ok(Executor {
             inner: Arc::new(Inner {
@@ -260,7 +256,7 @@ impl Executor {
             };
             let exchange = match self.exchange(&target, &request).await {
                 Ok(exchange) => exchange,
-                Err(error) => return Err(error.with_exchanges(exchanges)),
+                Err(error) => return Err(error.after(exchanges)),
             };
             let (resumed, resumed_run, exchange) = off_the_workers(move || {
                 let resumed = run.resume(exchange.to_response());
@@ -296,13 +292,16 @@ impl Executor {
         account: &'a Account,
         deadline: Instant,
     ) -> Result<Target<'a>, ExecError> {
-        let base_url = account.resolve_base_url(integration)?;
-        let credentials = Credentials::for_account(integration, account)?;
+        let endpoint = integration
+            .endpoint(&account.connection())
+            .map_err(|error| ExecErrorKind::Account {
+                account: account.id.clone(),
+                error,
+            })?;
         Ok(Target {
             integration,
             account,
-            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
-            credentials,
+            endpoint,
             settings: self.settings(integration),
             deadline,
             files_fetched: AtomicUsize::new(0),
@@ -341,9 +340,7 @@ async fn off_the_workers<T: Send + 'static>(
 ) -> Result<T, ExecError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ExecError::Internal {
-            message: format!("the mapping work stopped: {error}"),
-        })
+        .map_err(|error| ExecError::internal(format!("the mapping work stopped: {error}")))
 }
 
 impl fmt::Debug for Executor {

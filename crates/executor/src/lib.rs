@@ -57,7 +57,6 @@
 
 mod account;
 mod address;
-mod auth;
 mod client;
 mod error;
 mod exchange;
@@ -70,7 +69,7 @@ mod send;
 
 pub use account::Account;
 pub use error::{
-    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
+    ExecError, ExecErrorKind, FileError, FileErrorKind, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
 pub use executor::{

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use switchboard_core::RateLimitSpec;
+use switchboard_core::RateLimit;
 
 /// Buckets kept before idle (full) ones are dropped.
 const PRUNE_ABOVE: usize = 4096;
@@ -32,14 +32,14 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn refill(&mut self, spec: &RateLimitSpec, now: Instant) {
+    fn refill(&mut self, spec: &RateLimit, now: Instant) {
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
         self.tokens = (self.tokens + elapsed * spec.per_second).min(capacity(spec));
         self.updated = now;
     }
 
     /// How long until one more token is there.
-    fn wait_for_one(&self, spec: &RateLimitSpec) -> Duration {
+    fn wait_for_one(&self, spec: &RateLimit) -> Duration {
         if self.tokens >= 1.0 {
             Duration::ZERO
         } else {
@@ -48,7 +48,7 @@ impl Bucket {
     }
 }
 
-fn capacity(spec: &RateLimitSpec) -> f64 {
+fn capacity(spec: &RateLimit) -> f64 {
     f64::from(spec.burst.max(1))
 }
 
@@ -59,7 +59,7 @@ impl RateLimiter {
     pub(crate) async fn acquire(
         &self,
         account: &str,
-        limits: &[(&str, &RateLimitSpec)],
+        limits: &[(&str, &RateLimit)],
         deadline: Duration,
     ) -> Result<Duration, Held> {
         let wait = self.reserve(account, limits, deadline, Instant::now())?;
@@ -73,7 +73,7 @@ impl RateLimiter {
     fn reserve(
         &self,
         account: &str,
-        limits: &[(&str, &RateLimitSpec)],
+        limits: &[(&str, &RateLimit)],
         deadline: Duration,
         now: Instant,
     ) -> Result<Duration, Held> {
@@ -118,7 +118,7 @@ impl RateLimiter {
 /// time among the limits in use; a dropped bucket comes back full, which is what it was).
 fn prune(
     buckets: &mut HashMap<(String, String), Bucket>,
-    limits: &[&(&str, &RateLimitSpec)],
+    limits: &[&(&str, &RateLimit)],
     now: Instant,
 ) {
     let slowest = limits
@@ -135,8 +135,8 @@ fn prune(
 mod tests {
     use super::*;
 
-    fn spec(per_second: f64, burst: u32) -> RateLimitSpec {
-        RateLimitSpec { per_second, burst }
+    fn spec(per_second: f64, burst: u32) -> RateLimit {
+        RateLimit::new(per_second, burst)
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ProviderError, RunError, Warning};
 use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
-use crate::http::{ProviderRequest, ProviderResponse};
+use crate::http::{HttpMethod, ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
 
 pub use input::RunInput;
@@ -52,6 +52,51 @@ pub struct Run {
     cursor: usize,
     pending: Option<Pending>,
     warnings: Vec<Warning>,
+    completed: Vec<CompletedStep>,
+}
+
+/// A provider call the run accepted: its step, status and answer. After an error, these are
+/// the calls that had succeeded (the failed call is not among them).
+#[derive(Clone)]
+pub struct CompletedStep {
+    step: String,
+    method: HttpMethod,
+    status: u16,
+    response: Arc<Cached>,
+}
+
+impl CompletedStep {
+    /// The step's id (a `for_each` step has one entry per call).
+    pub fn step(&self) -> &str {
+        &self.step
+    }
+
+    /// The call's HTTP method: a `POST` or `PATCH` answered with a 2xx may have created or
+    /// changed something at the provider.
+    pub fn method(&self) -> HttpMethod {
+        self.method
+    }
+
+    /// The provider's status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The provider's answer, as handed to [`Run::resume`].
+    pub fn response(&self) -> &Value {
+        self.response.json()
+    }
+}
+
+impl std::fmt::Debug for CompletedStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompletedStep")
+            .field("step", &self.step)
+            .field("method", &self.method)
+            .field("status", &self.status)
+            .field("response", self.response())
+            .finish()
+    }
 }
 
 /// The step waiting for its response.
@@ -83,6 +128,7 @@ impl MethodPlan {
             cursor: 0,
             pending: None,
             warnings: validated.warnings,
+            completed: Vec::new(),
         };
         paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
@@ -95,6 +141,12 @@ impl Run {
     /// Warnings found so far.
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
+    }
+
+    /// The provider calls accepted so far, in order: after an error, what had already happened
+    /// at the provider.
+    pub fn completed_steps(&self) -> &[CompletedStep] {
+        &self.completed
     }
 
     /// The plan this run executes.
@@ -268,7 +320,7 @@ impl Run {
     /// `{status, headers, response, selected?, item?}` for one call, each member bound on its
     /// own so the response body is neither copied nor converted twice.
     fn step_result(
-        &self,
+        &mut self,
         step: &StepPlan,
         response: ProviderResponse,
         item: Option<&(Value, usize)>,
@@ -309,6 +361,12 @@ impl Run {
         if let Some((value, _)) = item {
             members.push(("item".to_owned(), Binding::value(value.clone())));
         }
+        self.completed.push(CompletedStep {
+            step: step.id.clone(),
+            method: step.method,
+            status: response.status,
+            response: body,
+        });
         Ok(Binding::namespace(members))
     }
 

@@ -122,7 +122,7 @@ async fn run(
     }
     let plan = registry
         .method(&stored.integration, &name, method)
-        .ok_or_else(|| {
+        .map_err(|_| {
             early(ApiError::not_found(
                 "method_not_mapped",
                 format!(
