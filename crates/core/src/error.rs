@@ -6,6 +6,7 @@ use serde_json::Value;
 /// Where in the unified input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum InputLocation {
     /// A query parameter.
     Query,
@@ -18,6 +19,7 @@ pub enum InputLocation {
 /// What kind of input problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProblemKind {
     /// A required value is absent.
     Missing,
@@ -29,6 +31,7 @@ pub enum ProblemKind {
 
 /// One problem with the unified input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct InputProblem {
     /// Query, body or context.
     pub location: InputLocation,
@@ -42,6 +45,7 @@ pub struct InputProblem {
 
 /// A field the caller sent that the integration cannot carry, or a value it dropped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Warning {
     /// Query or body.
     pub location: InputLocation,
@@ -74,6 +78,7 @@ pub struct ProviderError {
 /// Why a run stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunError {
     /// The unified input is invalid; nothing was sent.
     #[error("invalid input: {}", summarize_problems(problems))]

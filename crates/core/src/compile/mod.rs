@@ -152,7 +152,7 @@ impl Registry {
         }
     }
 
-    /// The plan for one method (`"lever", "ats/candidates", "create"`); when it is not mapped,
+    /// The plan for one method (`"acme", "ats/candidates", "create"`); when it is not mapped,
     /// the error lists what is (integrations, their resources, a resource's methods).
     pub fn method(
         &self,

@@ -36,6 +36,7 @@ pub enum Next {
 
 /// The unified result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct UnifiedOutput {
     /// The unified record, `remote_data` included.
     pub record: Value,
