@@ -25,19 +25,19 @@ use switchboard_core::{
 };
 
 /// The account and the job a candidate is created for.
-pub struct Target<'a> {
+pub(crate) struct Target<'a> {
     /// The Lever API root (`https://api.lever.co/v1`).
-    pub base_url: &'a str,
+    pub(crate) base_url: &'a str,
     /// The account's Lever API key.
-    pub api_key: &'a str,
+    pub(crate) api_key: &'a str,
     /// The Lever user the account acts as.
-    pub perform_as: &'a str,
+    pub(crate) perform_as: &'a str,
     /// The posting the candidate is a lead for.
-    pub job_id: &'a str,
+    pub(crate) job_id: &'a str,
 }
 
 /// Runs Lever's `ats/candidates` create (lead path) for `target`.
-pub fn create_candidate(target: &Target<'_>) -> Result<UnifiedOutput, Box<dyn Error>> {
+pub(crate) fn create_candidate(target: &Target<'_>) -> Result<UnifiedOutput, Box<dyn Error>> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     // Once, at start-up: compile every mapping.
     let registry = Registry::load_dirs(&repo.join("mappings"), &repo.join("schemas"))?;

@@ -55,6 +55,7 @@ pub mod tooling {
     /// the file name they are written to under `schemas/`: `mapping.schema.json` for
     /// `<integration>/<model>/<resource>.yaml` and `integration.schema.json` for
     /// `integration.yaml`.
+    #[cfg(feature = "format-check")]
     pub fn format_schemas() -> Vec<(&'static str, serde_json::Value)> {
         vec![
             (

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "format-check")]
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -11,9 +12,13 @@ use crate::policy::{FileLimits, ResponseLimits, RetryPolicy, Timeouts};
 
 /// `mappings/<integration>/<model>/<resource>.yaml`: how one unified resource maps onto one
 /// integration.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Switchboard resource mapping")]
+#[cfg_attr(
+    feature = "format-check",
+    schemars(title = "Switchboard resource mapping")
+)]
 pub(crate) struct MappingFile {
     /// The format version; `1`.
     pub(crate) version: u32,
@@ -25,7 +30,8 @@ pub(crate) struct MappingFile {
 }
 
 /// One unified method on one integration.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MethodSpec {
     /// A link to the provider's documentation for what this method calls.
@@ -57,7 +63,8 @@ pub(crate) struct MethodSpec {
 }
 
 /// A field's support: a bare word, or an object with details.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum FieldSpec {
     /// `supported`, `required` or `unsupported`.
@@ -67,7 +74,8 @@ pub(crate) enum FieldSpec {
 }
 
 /// Whether an integration can carry a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Support {
     /// Carried when given.
@@ -79,7 +87,8 @@ pub(crate) enum Support {
 }
 
 /// Support with details.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FieldDetail {
     /// Whether the field is carried.
@@ -93,7 +102,8 @@ pub(crate) struct FieldDetail {
 }
 
 /// A requirement that holds only when `when` is true.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequireSpec {
     /// What is required, as `query.<name>`, `body.<name>` or `context.<name>`.
@@ -109,7 +119,8 @@ pub(crate) struct RequireSpec {
 }
 
 /// A supplied field the provider cannot carry under a condition.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WarnSpec {
     /// The field, as `query.<name>` or `body.<name>`.
@@ -121,7 +132,8 @@ pub(crate) struct WarnSpec {
 }
 
 /// A given value this integration cannot accept.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RejectSpec {
     /// The field, as `query.<name>`, `body.<name>` or `context.<name>`.
@@ -138,7 +150,8 @@ pub(crate) struct RejectSpec {
 }
 
 /// One provider call.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepSpec {
     /// The step's name; later expressions read its result as `steps.<id>`.
@@ -167,7 +180,8 @@ pub(crate) struct StepSpec {
 }
 
 /// A request template.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestSpec {
     /// The HTTP method.
@@ -176,11 +190,11 @@ pub(crate) struct RequestSpec {
     pub(crate) path: String,
     /// Query parameters (templates); null values are left out, arrays repeat the key.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) query: Map<String, Value>,
     /// Headers (templates); null values are left out.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) headers: Map<String, Value>,
     /// A JSON body (a template).
     #[serde(default)]
@@ -191,7 +205,8 @@ pub(crate) struct RequestSpec {
 }
 
 /// One multipart part.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum PartSpec {
     /// A text part (a template).
@@ -201,7 +216,8 @@ pub(crate) enum PartSpec {
 }
 
 /// A file part.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilePartSpec {
     /// The URL to fetch (a template).
@@ -215,18 +231,20 @@ pub(crate) struct FilePartSpec {
 }
 
 /// How the unified response is built.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResponseSpec {
     /// The provider record to map (an expression over the run: `steps.…`).
     pub(crate) from: String,
     /// Unified field → template over the record. `remote_data` is the record itself unless given.
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) fields: Map<String, Value>,
 }
 
 /// How to read a provider error.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ErrorSpec {
     /// When a response is an error (over `status`, `headers`, `response`); default: status ≥ 400.
@@ -245,9 +263,10 @@ pub(crate) struct ErrorSpec {
 }
 
 /// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Switchboard integration")]
+#[cfg_attr(feature = "format-check", schemars(title = "Switchboard integration"))]
 pub(crate) struct IntegrationFile {
     /// The format version; `1`.
     pub(crate) version: u32,
@@ -283,7 +302,8 @@ pub(crate) struct IntegrationFile {
 }
 
 /// An authentication scheme; each names the context key that holds its credential.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum AuthSpec {
     /// HTTP Basic: the credential is the user name; the password is empty unless named.
@@ -309,7 +329,8 @@ pub(crate) enum AuthSpec {
 }
 
 /// What an integrated account's context holds.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextSpec {
     /// Keys that are credentials: encrypted at rest, never returned, never readable by mappings.
@@ -321,7 +342,8 @@ pub(crate) struct ContextSpec {
 }
 
 /// A token bucket.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RateLimitSpec {
     /// Sustained requests per second.
@@ -331,7 +353,8 @@ pub(crate) struct RateLimitSpec {
 }
 
 /// Retry policy.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RetrySpec {
     /// Attempts in all, the first included.
@@ -372,7 +395,8 @@ impl Default for RetrySpec {
 }
 
 /// Timeouts.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct TimeoutSpec {
     /// Whole-request timeout, in seconds.
@@ -392,7 +416,8 @@ impl Default for TimeoutSpec {
 }
 
 /// Limits on fetched files.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct FilesSpec {
     /// The largest file fetched for an upload, in bytes.
@@ -408,7 +433,8 @@ impl Default for FilesSpec {
 }
 
 /// Limits on provider answers.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct ResponsesSpec {
     /// The largest provider answer read, in bytes (default 8 MiB); a larger one fails the call
@@ -425,9 +451,10 @@ impl Default for ResponsesSpec {
 }
 
 /// An HTTP method a step may use.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "UPPERCASE")]
-#[schemars(rename = "HttpMethod")]
+#[cfg_attr(feature = "format-check", schemars(rename = "HttpMethod"))]
 pub(crate) enum HttpMethodSpec {
     /// `GET`
     Get,

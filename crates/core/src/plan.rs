@@ -315,6 +315,26 @@ impl MethodPlan {
     }
 }
 
+impl std::fmt::Debug for IntegrationPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationPlan")
+            .field("name", &self.name)
+            .field("environments", &self.environments().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MethodPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MethodPlan")
+            .field("integration", &self.integration)
+            .field("resource", &self.resource)
+            .field("method", &self.method)
+            .field("steps", &self.step_ids())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

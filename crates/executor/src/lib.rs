@@ -2,8 +2,13 @@
 //! account. Everything provider-specific comes from the plan — base URLs, auth schemes, retry
 //! policy, timeouts, rate limits, file limits — and from the account's context.
 //!
-//! - **auth**: the integration's first scheme whose credential the account holds (HTTP Basic,
-//!   Bearer, a custom header); no credential, no call.
+//! - **the request as core prepares it**: the account's endpoint (base URL and credential
+//!   header, from the integration's first auth scheme whose credential the account holds) is
+//!   resolved once per run by `IntegrationPlan::endpoint`, and every request is sent exactly as
+//!   `Endpoint::prepare` produces it — the same step an embedder with its own client uses. No
+//!   credential, no call.
+//! - **errors** are one [`ExecError`]: what went wrong ([`ExecErrorKind`], core's `RunError`
+//!   carried as is) and every exchange made before the run stopped.
 //! - **retries** that never duplicate a create: idempotent methods are retried on connection
 //!   failures, timeouts and the policy's statuses; POST and PATCH only on a 429, on another of
 //!   the policy's statuses (503) when the provider sent `Retry-After`, and on failures before
