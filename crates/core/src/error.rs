@@ -110,7 +110,8 @@ pub enum RunError {
         /// Why.
         message: String,
     },
-    /// The driver called the run out of order (a response with no request pending).
+    /// The driver called the run out of order: a response with no request pending, or one
+    /// after the run ended (an error ends a run).
     #[error("run misuse: {0}")]
     Misuse(String),
 }

@@ -155,7 +155,9 @@ impl Run {
         &self.plan
     }
 
-    /// Hands back the provider's answer to the last request.
+    /// Hands back the provider's final answer (after any retries) to the last request, whatever
+    /// its status: the run decides whether it is an error. After an error the run is over, and a
+    /// further call is [`RunError::Misuse`].
     pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
         self.step_forward(response)
             .map_err(|e| self.with_warnings(e))
