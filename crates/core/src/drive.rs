@@ -48,6 +48,10 @@ impl MethodPlan {
     /// which returns the provider's answer (after any retries it chooses to make: see the
     /// driver contract). One call per request, in order; nothing is sent when the input is
     /// invalid.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is built at most once per run, on the failure path, and matched on"
+    )]
     pub fn run_with<E>(
         self: &Arc<Self>,
         input: RunInput,

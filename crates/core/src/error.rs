@@ -116,6 +116,38 @@ pub enum RunError {
     Misuse(String),
 }
 
+impl InputProblem {
+    /// A problem at `pointer` in `location`.
+    pub fn new(
+        location: InputLocation,
+        pointer: impl Into<String>,
+        kind: ProblemKind,
+        message: impl Into<String>,
+    ) -> InputProblem {
+        InputProblem {
+            location,
+            pointer: pointer.into(),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl Warning {
+    /// A warning about the value at `pointer` in `location`.
+    pub fn new(
+        location: InputLocation,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Warning {
+        Warning {
+            location,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl InputLocation {
     /// `query`, `body` or `context`.
     pub fn as_str(self) -> &'static str {
