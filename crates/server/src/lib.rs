@@ -83,8 +83,8 @@ pub use server::{Server, load_cipher, load_registry, open_store, serve, shutdown
 pub use state::AppState;
 pub use store::{
     AccountStatus, IdempotencyBegin, LogEntry, LogExchange, LogFilter, PostgresRateLimiter,
-    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredOAuthTokens, StoredResponse,
-    StoredToken,
+    PostgresStore, SqliteStore, Store, StoreError, StoredAccount, StoredOAuthTokens,
+    StoredResponse, StoredToken,
 };
 pub use telemetry::{REQUEST_ID, init_tracing};
 pub use token::{CreatedToken, TokenError, TokenScope, create_token, delete_token, list_tokens};

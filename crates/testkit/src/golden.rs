@@ -139,12 +139,7 @@ struct Produced {
 pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), GoldenError> {
     let plan = registry
         .method(&case.integration, &case.resource, &case.method)
-        .ok_or_else(|| {
-            GoldenError(format!(
-                "no mapping for `{}` `{}` `{}`",
-                case.integration, case.resource, case.method
-            ))
-        })?;
+        .map_err(|error| GoldenError(error.to_string()))?;
     let input = read_json(&case.dir.join("input.json"))?;
     let field = |key: &str| input.get(key).cloned().unwrap_or(Value::Null);
     let as_map = |v: Value| match v {

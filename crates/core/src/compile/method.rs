@@ -8,11 +8,12 @@ use serde_json::Value;
 use crate::diagnostic::{Reporter, did_you_mean};
 use crate::error::InputLocation;
 use crate::expr::{Cached, Expr, FieldPath, Template};
-use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
+use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec};
 use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
     ResponsePlan, StepPlan,
 };
+use crate::policy::Support;
 use crate::schema::UnifiedSchema;
 
 use super::integration::compile_errors;
@@ -327,8 +328,10 @@ fn field_support(
         .map(|name| {
             let (support, default, note) = match specs.get(*name) {
                 None => (Support::Unsupported, None, None),
-                Some(FieldSpec::Short(s)) => (*s, None, None),
-                Some(FieldSpec::Detailed(d)) => (d.support, d.default.clone(), d.note.clone()),
+                Some(FieldSpec::Short(s)) => ((*s).into(), None, None),
+                Some(FieldSpec::Detailed(d)) => {
+                    (d.support.into(), d.default.clone(), d.note.clone())
+                }
             };
             FieldSupport {
                 name: (*name).to_owned(),
@@ -466,7 +469,7 @@ fn compile_step(
         for_each,
         passthrough: step.passthrough,
         rate_limit: step.rate_limit.clone(),
-        method: step.request.method,
+        method: step.request.method.into(),
         path,
         query,
         headers,

@@ -4,12 +4,14 @@ use serde_json::{Map, Value};
 
 use crate::error::{InputLocation, InputProblem, ProblemKind, Warning};
 use crate::expr::{Binding, Expr, Root, Scope, is_truthy};
-use crate::model::Support;
 use crate::plan::{FieldRule, FieldSupport, MethodPlan};
+use crate::policy::Support;
 use crate::schema::{InputSchema, MethodSchema};
 
-/// The unified input of one call.
-#[derive(Debug, Clone, Default)]
+/// The unified input of one call. Deserialises from `{"query": {…}, "body": {…}, "context":
+/// {…}}`, every member optional (`strict` too).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RunInput {
     /// Unified query parameters (already without the server's own `truto_*` and account
     /// parameters); `remote_query` is an object of provider query parameters.

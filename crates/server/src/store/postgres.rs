@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{PgConnection, Row};
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Row};
 
 use super::rows::{self, db, json, version_column};
 use super::shared_rate_limit::PostgresRateLimiter;

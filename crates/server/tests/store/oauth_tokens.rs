@@ -32,12 +32,27 @@ async fn one_renewal_holds_the_lease_and_stores_only_on_its_version() {
             StoredOAuthTokens::default(),
             "{name}: nothing stored yet reads as version 0"
         );
-        assert!(store.oauth_tokens_claim("a", 0, 100, 130).await.expect(name), "{name}");
         assert!(
-            !store.oauth_tokens_claim("a", 0, 110, 140).await.expect(name),
+            store
+                .oauth_tokens_claim("a", 0, 100, 130)
+                .await
+                .expect(name),
+            "{name}"
+        );
+        assert!(
+            !store
+                .oauth_tokens_claim("a", 0, 110, 140)
+                .await
+                .expect(name),
             "{name}: a live lease is not taken twice"
         );
-        assert!(store.oauth_tokens_save("a", 0, b"sealed-1").await.expect(name), "{name}");
+        assert!(
+            store
+                .oauth_tokens_save("a", 0, b"sealed-1")
+                .await
+                .expect(name),
+            "{name}"
+        );
         assert!(
             !store.oauth_tokens_save("a", 0, b"stale").await.expect(name),
             "{name}: a renewal on an old version does not overwrite a newer one"
@@ -51,17 +66,32 @@ async fn one_renewal_holds_the_lease_and_stores_only_on_its_version() {
             "{name}"
         );
         assert!(
-            !store.oauth_tokens_claim("a", 0, 200, 230).await.expect(name),
+            !store
+                .oauth_tokens_claim("a", 0, 200, 230)
+                .await
+                .expect(name),
             "{name}: a claim on an old version fails"
         );
-        assert!(store.oauth_tokens_claim("a", 1, 200, 230).await.expect(name), "{name}");
+        assert!(
+            store
+                .oauth_tokens_claim("a", 1, 200, 230)
+                .await
+                .expect(name),
+            "{name}"
+        );
         store.oauth_tokens_release("a", 1).await.expect(name);
         assert!(
-            store.oauth_tokens_claim("a", 1, 201, 231).await.expect(name),
+            store
+                .oauth_tokens_claim("a", 1, 201, 231)
+                .await
+                .expect(name),
             "{name}: a released lease can be taken again"
         );
         assert!(
-            store.oauth_tokens_claim("a", 1, 240, 270).await.expect(name),
+            store
+                .oauth_tokens_claim("a", 1, 240, 270)
+                .await
+                .expect(name),
             "{name}: an expired lease can be taken again"
         );
         assert!(store.delete_account("a").await.expect(name), "{name}");
