@@ -25,7 +25,7 @@ pub struct RunInput {
     /// The record id a `get` names (the `{id}` of `GET /unified/{model}/{resource}/{id}`);
     /// mappings read it as `id`.
     pub id: Option<String>,
-    /// Where a list resumes: the `next_cursor` of an earlier page's [`UnifiedOutput`]
+    /// Where a list resumes: the `next_cursor` of an earlier page's [`UnifiedOutput`](crate::UnifiedOutput)
     /// (`crate::UnifiedOutput`), as it was issued.
     pub cursor: Option<Value>,
 }
