@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value, json};
-use switchboard_core::{MethodPlan, Next, ProviderResponse, Registry, RunInput, SourceFile};
+use switchboard_core::tooling::SourceFile;
+use switchboard_core::{MethodPlan, Next, ProviderResponse, Registry, RunInput};
 
 /// The most requests the driver answers in one run (a `for_each` over a long input array sends
 /// one per item; beyond this the run is left unfinished).

@@ -1,7 +1,9 @@
 //! Authentication schemes, compiled from `integration.yaml`'s `auth` list: which context keys
 //! hold a scheme's credential, and the header that carries it. Every crate asks an
-//! [`AuthScheme`] rather than matching on the file's shapes. OAuth 2.0 schemes are described in
-//! [`oauth`].
+//! [`AuthScheme`] rather than matching on the file's shapes; each kind of scheme is one variant
+//! of a private enum with one function building its header, so a new kind is a local change.
+//! OAuth 2.0 schemes are described in [`oauth`]: their header carries an access token the
+//! driver obtains and puts into the context under [`OAuthFlow::token_slot`].
 
 pub(crate) mod oauth;
 
@@ -10,56 +12,108 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use crate::model::AuthSpec;
-use oauth::OAuthFlow;
+use crate::prepare::{AccountError, Header};
+use oauth::{OAuthFlow, OAuthGrant};
 
 /// One way an integration authenticates: a credential read from the account's context, sent in
 /// one header.
+///
+/// A driver that obtains credentials itself (an OAuth access token it refreshed) puts them in
+/// the context it hands to [`IntegrationPlan::endpoint`](crate::IntegrationPlan::endpoint),
+/// under the key the scheme names: the scheme only ever reads the context it is given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthScheme {
-    spec: AuthSpec,
-    oauth: Option<OAuthFlow>,
+    kind: Kind,
+}
+
+/// The kinds of scheme, as compiled.
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    /// HTTP Basic: user name and optional password, each read from a context key.
+    Basic {
+        username: String,
+        password: Option<String>,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer { token: String },
+    /// A custom header whose value is the credential, after an optional prefix.
+    Header {
+        name: String,
+        value: String,
+        prefix: Option<String>,
+    },
+    /// An OAuth 2.0 access token, in the flow's header after its prefix.
+    OAuth(OAuthFlow),
 }
 
 impl AuthScheme {
     pub(crate) fn compile(spec: AuthSpec) -> AuthScheme {
-        let oauth = match &spec {
-            AuthSpec::OAuth2ClientCredentials(flow) => Some(OAuthFlow::client_credentials(flow)),
-            AuthSpec::OAuth2AuthorizationCode(flow) => Some(OAuthFlow::authorization_code(flow)),
-            AuthSpec::Basic { .. } | AuthSpec::Bearer { .. } | AuthSpec::Header { .. } => None,
+        let kind = match spec {
+            AuthSpec::Basic { username, password } => Kind::Basic { username, password },
+            AuthSpec::Bearer { token } => Kind::Bearer { token },
+            AuthSpec::Header {
+                name,
+                value,
+                prefix,
+            } => Kind::Header {
+                name,
+                value,
+                prefix,
+            },
+            AuthSpec::OAuth2ClientCredentials(flow) => {
+                Kind::OAuth(OAuthFlow::client_credentials(&flow))
+            }
+            AuthSpec::OAuth2AuthorizationCode(flow) => {
+                Kind::OAuth(OAuthFlow::authorization_code(&flow))
+            }
         };
-        AuthScheme { spec, oauth }
+        AuthScheme { kind }
     }
 
-    /// The OAuth 2.0 flow, for a scheme whose header carries a token the executor obtains
+    /// The OAuth 2.0 flow, for a scheme whose header carries a token the driver obtains
     /// (rather than a credential read from the context as it is).
     pub fn oauth(&self) -> Option<&OAuthFlow> {
-        self.oauth.as_ref()
+        match &self.kind {
+            Kind::OAuth(flow) => Some(flow),
+            _ => None,
+        }
     }
 
     /// The context key holding the scheme's main credential (the one an account must hold for
     /// the scheme to apply).
     pub fn credential_key(&self) -> &str {
-        match &self.spec {
-            AuthSpec::Basic { username, .. } => username,
-            AuthSpec::Bearer { token } => token,
-            AuthSpec::Header { value, .. } => value,
-            AuthSpec::OAuth2ClientCredentials(flow) => &flow.client_id,
-            AuthSpec::OAuth2AuthorizationCode(flow) => &flow.refresh_token,
+        match &self.kind {
+            Kind::Basic { username, .. } => username,
+            Kind::Bearer { token } => token,
+            Kind::Header { value, .. } => value,
+            Kind::OAuth(flow) => match &flow.grant {
+                OAuthGrant::ClientCredentials { client_id_key, .. } => client_id_key,
+                OAuthGrant::AuthorizationCode {
+                    refresh_token_key, ..
+                } => refresh_token_key,
+            },
         }
     }
 
     /// Every context key the scheme reads (Basic: the user name, and the password if named).
     pub fn context_keys(&self) -> Vec<&str> {
-        match &self.spec {
-            AuthSpec::Basic { username, password } => std::iter::once(username.as_str())
+        match &self.kind {
+            Kind::Basic { username, password } => std::iter::once(username.as_str())
                 .chain(password.as_deref())
                 .collect(),
-            AuthSpec::Bearer { token } => vec![token],
-            AuthSpec::Header { value, .. } => vec![value],
-            AuthSpec::OAuth2ClientCredentials(flow) => vec![&flow.client_id, &flow.client_secret],
-            AuthSpec::OAuth2AuthorizationCode(flow) => {
-                vec![&flow.access_token, &flow.refresh_token]
-            }
+            Kind::Bearer { token } => vec![token],
+            Kind::Header { value, .. } => vec![value],
+            Kind::OAuth(flow) => match &flow.grant {
+                OAuthGrant::ClientCredentials {
+                    client_id_key,
+                    client_secret_key,
+                } => vec![client_id_key, client_secret_key],
+                OAuthGrant::AuthorizationCode {
+                    access_token_key,
+                    refresh_token_key,
+                    ..
+                } => vec![access_token_key, refresh_token_key],
+            },
         }
     }
 
@@ -73,68 +127,77 @@ impl AuthScheme {
                 .and_then(Value::as_str)
                 .is_some_and(|v| !v.is_empty())
         };
-        match &self.spec {
-            AuthSpec::OAuth2ClientCredentials(flow) => {
-                holds(&flow.client_id) && holds(&flow.client_secret)
-            }
+        match &self.kind {
+            Kind::OAuth(OAuthFlow {
+                grant:
+                    OAuthGrant::ClientCredentials {
+                        client_id_key,
+                        client_secret_key,
+                    },
+                ..
+            }) => holds(client_id_key) && holds(client_secret_key),
             _ => holds(self.credential_key()),
         }
     }
 
-    /// The header the credential goes in, as written (`Authorization` for Basic and Bearer).
+    /// The header the credential goes in, lower case for Basic and Bearer (`authorization`),
+    /// as written for a custom header.
     pub fn header_name(&self) -> &str {
-        if let Some(flow) = &self.oauth {
-            return &flow.header_name;
-        }
-        match &self.spec {
-            AuthSpec::Header { name, .. } => name,
-            _ => "authorization",
+        match &self.kind {
+            Kind::Basic { .. } | Kind::Bearer { .. } => "authorization",
+            Kind::Header { name, .. } => name,
+            Kind::OAuth(flow) => &flow.header_name,
         }
     }
 
-    /// The header's value, reading each context key with `read`. An OAuth scheme reads its
-    /// access token under [`OAuthFlow::token_slot`].
-    pub fn header_value<'a>(&self, read: impl Fn(&str) -> &'a str) -> String {
-        if let Some(flow) = &self.oauth {
-            return format!("{}{}", flow.header_prefix, read(flow.token_slot()));
-        }
-        match &self.spec {
-            AuthSpec::Basic { username, password } => {
-                let password = password.as_deref().map(&read).unwrap_or_default();
-                let encoded = STANDARD.encode(format!("{}:{password}", read(username)));
-                format!("Basic {encoded}")
+    /// The credential header for `context`, marked sensitive. An OAuth scheme reads the access
+    /// token under [`OAuthFlow::token_slot`], where the driver put the token it obtained. Fails
+    /// when that token is missing, or when the value cannot be sent in a header (a line break
+    /// in the credential).
+    pub fn header(&self, context: &Map<String, Value>) -> Result<Header, AccountError> {
+        let read = |key: &str| context.get(key).and_then(Value::as_str).unwrap_or_default();
+        let value = match &self.kind {
+            Kind::Basic { username, password } => {
+                basic_value(read(username), password.as_deref().map(read))
             }
-            AuthSpec::Bearer { token } => format!("Bearer {}", read(token)),
-            AuthSpec::Header { value, prefix, .. } => {
+            Kind::Bearer { token } => bearer_value(read(token)),
+            Kind::Header { value, prefix, .. } => {
                 format!("{}{}", prefix.as_deref().unwrap_or_default(), read(value))
             }
-            AuthSpec::OAuth2ClientCredentials(_) | AuthSpec::OAuth2AuthorizationCode(_) => {
-                String::new()
+            Kind::OAuth(flow) => {
+                let token = read(flow.token_slot());
+                if token.is_empty() {
+                    return Err(AccountError::NoAccessToken {
+                        key: flow.token_slot().to_owned(),
+                    });
+                }
+                format!("{}{token}", flow.header_prefix)
             }
+        };
+        if !crate::prepare::is_header_value(&value) {
+            return Err(AccountError::UnusableCredential {
+                key: self.credential_key().to_owned(),
+            });
         }
+        Ok(Header::sensitive(self.header_name(), value))
     }
 
     /// The header's value with the credential hidden, for dry runs: `Bearer <redacted>`.
     pub fn redacted_value(&self) -> String {
-        if let Some(flow) = &self.oauth {
-            return format!("{}<redacted>", flow.header_prefix);
-        }
-        match &self.spec {
-            AuthSpec::Basic { .. } => "Basic <redacted>".to_owned(),
-            AuthSpec::Bearer { .. } => "Bearer <redacted>".to_owned(),
-            AuthSpec::Header { prefix, .. } => {
+        match &self.kind {
+            Kind::Basic { .. } => "Basic <redacted>".to_owned(),
+            Kind::Bearer { .. } => "Bearer <redacted>".to_owned(),
+            Kind::Header { prefix, .. } => {
                 format!("{}<redacted>", prefix.as_deref().unwrap_or_default())
             }
-            AuthSpec::OAuth2ClientCredentials(_) | AuthSpec::OAuth2AuthorizationCode(_) => {
-                "<redacted>".to_owned()
-            }
+            Kind::OAuth(flow) => format!("{}<redacted>", flow.header_prefix),
         }
     }
 
     /// The text a custom header sends before the credential, for a scheme that sets one.
     pub(crate) fn header_prefix(&self) -> Option<&str> {
-        match &self.spec {
-            AuthSpec::Header { prefix, .. } => prefix.as_deref(),
+        match &self.kind {
+            Kind::Header { prefix, .. } => prefix.as_deref(),
             _ => None,
         }
     }
@@ -142,12 +205,23 @@ impl AuthScheme {
     /// The header's name, for a scheme whose mapping names one (a custom header, or where an
     /// OAuth token goes).
     pub(crate) fn custom_header(&self) -> Option<&str> {
-        match (&self.spec, &self.oauth) {
-            (AuthSpec::Header { name, .. }, _) => Some(name),
-            (_, Some(flow)) => Some(&flow.header_name),
+        match &self.kind {
+            Kind::Header { name, .. } => Some(name),
+            Kind::OAuth(flow) => Some(&flow.header_name),
             _ => None,
         }
     }
+}
+
+/// `Basic base64(user:password)`; the password is empty when the scheme names none.
+fn basic_value(username: &str, password: Option<&str>) -> String {
+    let encoded = STANDARD.encode(format!("{username}:{}", password.unwrap_or_default()));
+    format!("Basic {encoded}")
+}
+
+/// `Bearer <token>`.
+fn bearer_value(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 #[cfg(test)]
@@ -156,22 +230,61 @@ mod tests {
 
     use super::*;
 
-    fn basic() -> AuthScheme {
-        AuthScheme::compile(AuthSpec::Basic {
-            username: "api_key".to_owned(),
-            password: None,
-        })
+    fn context(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap_or_default()
     }
 
     #[test]
     fn basic_reads_its_keys_and_encodes_them() {
-        let scheme = basic();
+        let scheme = AuthScheme::compile(AuthSpec::Basic {
+            username: "api_key".to_owned(),
+            password: None,
+        });
         assert_eq!(scheme.credential_key(), "api_key");
         assert_eq!(scheme.context_keys(), ["api_key"]);
-        assert_eq!(scheme.header_name(), "authorization");
-        assert_eq!(scheme.header_value(|_| "k"), "Basic azo=");
-        assert!(scheme.is_held_by(json!({"api_key": "k"}).as_object().unwrap()));
-        assert!(!scheme.is_held_by(json!({"api_key": ""}).as_object().unwrap()));
+        let header = scheme.header(&context(json!({"api_key": "k"}))).unwrap();
+        assert_eq!(
+            (header.name(), header.value()),
+            ("authorization", "Basic azo=")
+        );
+        assert!(header.is_sensitive());
+        assert!(scheme.is_held_by(&context(json!({"api_key": "k"}))));
+        assert!(!scheme.is_held_by(&context(json!({"api_key": ""}))));
+    }
+
+    #[test]
+    fn bearer_and_custom_headers_carry_the_credential_as_is() {
+        let bearer = AuthScheme::compile(AuthSpec::Bearer {
+            token: "access_token".to_owned(),
+        });
+        let header = bearer
+            .header(&context(json!({"access_token": "t0k"})))
+            .unwrap();
+        assert_eq!(header.value(), "Bearer t0k");
+        let custom = AuthScheme::compile(AuthSpec::Header {
+            name: "X-Api-Key".to_owned(),
+            value: "key".to_owned(),
+            prefix: None,
+        });
+        let header = custom.header(&context(json!({"key": "k1"}))).unwrap();
+        assert_eq!((header.name(), header.value()), ("X-Api-Key", "k1"));
+    }
+
+    #[test]
+    fn a_credential_that_cannot_go_in_a_header_is_refused_without_showing_it() {
+        let bearer = AuthScheme::compile(AuthSpec::Bearer {
+            token: "access_token".to_owned(),
+        });
+        let error = bearer
+            .header(&context(json!({"access_token": "a\r\nX-Evil: 1"})))
+            .unwrap_err();
+        assert_eq!(
+            error,
+            AccountError::UnusableCredential {
+                key: "access_token".to_owned()
+            }
+        );
+        assert!(!error.to_string().contains("Evil"));
     }
 
     #[test]
@@ -183,7 +296,10 @@ mod tests {
         });
         assert_eq!(scheme.header_name(), "Authorization");
         assert_eq!(scheme.context_keys(), ["api_key"]);
-        assert_eq!(scheme.header_value(|_| "abc123"), "Token token=abc123");
+        let header = scheme
+            .header(&context(json!({"api_key": "abc123"})))
+            .unwrap();
+        assert_eq!(header.value(), "Token token=abc123");
         assert_eq!(scheme.redacted_value(), "Token token=<redacted>");
     }
 
@@ -194,7 +310,10 @@ mod tests {
             value: "api_key".to_owned(),
             prefix: None,
         });
-        assert_eq!(scheme.header_value(|_| "abc123"), "abc123");
+        let header = scheme
+            .header(&context(json!({"api_key": "abc123"})))
+            .unwrap();
+        assert_eq!(header.value(), "abc123");
         assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 
@@ -214,9 +333,15 @@ mod tests {
             )
         );
         assert!(!scheme.is_held_by(json!({"client_id": "i"}).as_object().unwrap()));
+        let header = scheme
+            .header(&context(json!({"access_token": "t"})))
+            .unwrap();
+        assert_eq!(header.value(), "Bearer t");
         assert_eq!(
-            scheme.header_value(|key| if key == "access_token" { "t" } else { "" }),
-            "Bearer t"
+            scheme.header(&context(json!({"client_id": "i"}))),
+            Err(AccountError::NoAccessToken {
+                key: "access_token".to_owned()
+            })
         );
         let code: AuthSpec = serde_json::from_value(json!({
             "type": "oauth2_authorization_code", "authorize_url": "https://auth.example.com/a",
@@ -228,10 +353,10 @@ mod tests {
         assert!(scheme.is_held_by(json!({"refresh_token": "r"}).as_object().unwrap()));
         assert!(!scheme.is_held_by(json!({"access_token": "a"}).as_object().unwrap()));
         assert_eq!(scheme.header_name(), "X-Token");
-        assert_eq!(
-            scheme.header_value(|key| if key == "access_token" { "a" } else { "" }),
-            "a"
-        );
+        let header = scheme
+            .header(&context(json!({"access_token": "a"})))
+            .unwrap();
+        assert_eq!((header.name(), header.value()), ("X-Token", "a"));
         assert_eq!(scheme.redacted_value(), "<redacted>");
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 /// Where in the unified input a problem was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum InputLocation {
     /// A query parameter.
     Query,
@@ -20,6 +21,7 @@ pub enum InputLocation {
 /// What kind of input problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProblemKind {
     /// A required value is absent.
     Missing,
@@ -31,6 +33,7 @@ pub enum ProblemKind {
 
 /// One problem with the unified input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct InputProblem {
     /// Query, body or context.
     pub location: InputLocation,
@@ -44,6 +47,7 @@ pub struct InputProblem {
 
 /// A field the caller sent that the integration cannot carry, or a value it dropped.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Warning {
     /// Query or body.
     pub location: InputLocation,
@@ -76,6 +80,7 @@ pub struct ProviderError {
 /// Why a run stopped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunError {
     /// The unified input is invalid; nothing was sent.
     #[error("invalid input: {}", summarize_problems(problems))]
@@ -107,9 +112,42 @@ pub enum RunError {
         /// Why.
         message: String,
     },
-    /// The driver called the run out of order (a response with no request pending).
+    /// The driver called the run out of order: a response with no request pending, or one
+    /// after the run ended (an error ends a run).
     #[error("run misuse: {0}")]
     Misuse(String),
+}
+
+impl InputProblem {
+    /// A problem at `pointer` in `location`.
+    pub fn new(
+        location: InputLocation,
+        pointer: impl Into<String>,
+        kind: ProblemKind,
+        message: impl Into<String>,
+    ) -> InputProblem {
+        InputProblem {
+            location,
+            pointer: pointer.into(),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl Warning {
+    /// A warning about the value at `pointer` in `location`.
+    pub fn new(
+        location: InputLocation,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Warning {
+        Warning {
+            location,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl InputLocation {

@@ -1,18 +1,34 @@
 //! The one place YAML is read: text → JSON value (duplicate keys rejected) → checked against the
 //! format's JSON Schema (every problem reported) → the typed file.
 
+#[cfg(feature = "format-check")]
 use std::sync::LazyLock;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Reporter, diagnostic};
-use crate::source::{PositionIndex, SourceFile, escape};
+#[cfg(feature = "format-check")]
+use crate::source::escape;
+use crate::source::{PositionIndex, SourceFile};
+
+/// A file format the loader reads: with the `format-check` feature, one whose JSON Schema is
+/// generated from its type, so every format problem is reported at once with its place;
+/// without it, serde's first error is.
+#[cfg(feature = "format-check")]
+pub(crate) trait Format: schemars::JsonSchema {}
+#[cfg(feature = "format-check")]
+impl<T: schemars::JsonSchema> Format for T {}
+/// A file format the loader reads (without `format-check`: serde's first error is reported).
+#[cfg(not(feature = "format-check"))]
+pub(crate) trait Format {}
+#[cfg(not(feature = "format-check"))]
+impl<T> Format for T {}
 
 /// Parses a YAML file into `T`, reporting every format problem with its line.
 ///
 /// Returns the typed file and the file's position index (for later, semantic diagnostics).
-pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
+pub(crate) fn load_yaml<T: DeserializeOwned + Format>(
     file: &SourceFile,
     found: &mut Vec<Diagnostic>,
 ) -> Option<(T, PositionIndex)> {
@@ -64,10 +80,13 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
             return None;
         }
     };
-    let before = found.len();
-    check_format::<T>(&json, &mut Reporter::new(file, &index, found));
-    if found.len() > before {
-        return None;
+    #[cfg(feature = "format-check")]
+    {
+        let before = found.len();
+        check_format::<T>(&json, &mut Reporter::new(file, &index, found));
+        if found.len() > before {
+            return None;
+        }
     }
     match serde_json::from_value(json) {
         Ok(typed) => Some((typed, index)),
@@ -79,10 +98,12 @@ pub(crate) fn load_yaml<T: DeserializeOwned + schemars::JsonSchema>(
 }
 
 /// The JSON Schema of a file format, generated from its Rust types.
+#[cfg(feature = "format-check")]
 pub(crate) fn format_schema<T: schemars::JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or(Value::Null)
 }
 
+#[cfg(feature = "format-check")]
 fn check_format<T: schemars::JsonSchema>(json: &Value, report: &mut Reporter<'_>) {
     static VALIDATORS: LazyLock<
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<jsonschema::Validator>>>,
@@ -116,6 +137,7 @@ fn check_format<T: schemars::JsonSchema>(json: &Value, report: &mut Reporter<'_>
 
 /// Reports one format error; for "none of the alternatives" errors, the closest alternative's
 /// own errors say more than the summary.
+#[cfg(feature = "format-check")]
 fn report_error(error: &jsonschema::ValidationError<'_>, report: &mut Reporter<'_>) {
     use jsonschema::error::ValidationErrorKind as Kind;
     let pointer = error.instance_path().to_string();

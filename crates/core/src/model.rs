@@ -3,17 +3,22 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "format-check")]
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::http::HttpMethod;
+use crate::policy::{FileLimits, ResponseLimits, RetryPolicy, Timeouts};
 
 /// `mappings/<integration>/<model>/<resource>.yaml`: how one unified resource maps onto one
 /// integration.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Switchboard resource mapping")]
+#[cfg_attr(
+    feature = "format-check",
+    schemars(title = "Switchboard resource mapping")
+)]
 pub(crate) struct MappingFile {
     /// The format version; `1`.
     pub(crate) version: u32,
@@ -25,7 +30,8 @@ pub(crate) struct MappingFile {
 }
 
 /// One unified method on one integration.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MethodSpec {
     /// A link to the provider's documentation for what this method calls.
@@ -57,7 +63,8 @@ pub(crate) struct MethodSpec {
 }
 
 /// A field's support: a bare word, or an object with details.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum FieldSpec {
     /// `supported`, `required` or `unsupported`.
@@ -67,9 +74,10 @@ pub(crate) enum FieldSpec {
 }
 
 /// Whether an integration can carry a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum Support {
+pub(crate) enum Support {
     /// Carried when given.
     Supported,
     /// Carried, and must be given.
@@ -79,7 +87,8 @@ pub enum Support {
 }
 
 /// Support with details.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FieldDetail {
     /// Whether the field is carried.
@@ -93,7 +102,8 @@ pub(crate) struct FieldDetail {
 }
 
 /// A requirement that holds only when `when` is true.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequireSpec {
     /// What is required, as `query.<name>`, `body.<name>` or `context.<name>`.
@@ -109,7 +119,8 @@ pub(crate) struct RequireSpec {
 }
 
 /// A supplied field the provider cannot carry under a condition.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WarnSpec {
     /// The field, as `query.<name>` or `body.<name>`.
@@ -121,7 +132,8 @@ pub(crate) struct WarnSpec {
 }
 
 /// A given value this integration cannot accept.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RejectSpec {
     /// The field, as `query.<name>`, `body.<name>` or `context.<name>`.
@@ -138,7 +150,8 @@ pub(crate) struct RejectSpec {
 }
 
 /// One provider call.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepSpec {
     /// The step's name; later expressions read its result as `steps.<id>`.
@@ -200,20 +213,21 @@ pub(crate) struct MustSendSpec {
 }
 
 /// A request template.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestSpec {
     /// The HTTP method.
-    pub(crate) method: HttpMethod,
+    pub(crate) method: HttpMethodSpec,
     /// The path below the base URL; `{{ … }}` parts are percent-encoded.
     pub(crate) path: String,
     /// Query parameters (templates); null values are left out, arrays repeat the key.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) query: Map<String, Value>,
     /// Headers (templates); null values are left out.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) headers: Map<String, Value>,
     /// A JSON body (a template).
     #[serde(default)]
@@ -224,7 +238,8 @@ pub(crate) struct RequestSpec {
 }
 
 /// One multipart part.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum PartSpec {
     /// A text part (a template).
@@ -234,7 +249,8 @@ pub(crate) enum PartSpec {
 }
 
 /// A file part.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FilePartSpec {
     /// The URL to fetch (a template).
@@ -248,18 +264,20 @@ pub(crate) struct FilePartSpec {
 }
 
 /// How the unified response is built.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResponseSpec {
     /// The provider record to map (an expression over the run: `steps.…`).
     pub(crate) from: String,
     /// Unified field → template over the record. `remote_data` is the record itself unless given.
-    #[schemars(with = "BTreeMap<String, Value>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) fields: Map<String, Value>,
 }
 
 /// How to read a provider error.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ErrorSpec {
     /// When a response is an error (over `status`, `headers`, `response`); default: status ≥ 400.
@@ -278,9 +296,10 @@ pub(crate) struct ErrorSpec {
 }
 
 /// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "Switchboard integration")]
+#[cfg_attr(feature = "format-check", schemars(title = "Switchboard integration"))]
 pub(crate) struct IntegrationFile {
     /// The format version; `1`.
     pub(crate) version: u32,
@@ -316,7 +335,8 @@ pub(crate) struct IntegrationFile {
 }
 
 /// An authentication scheme; each names the context key that holds its credential.
-#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum AuthSpec {
     /// HTTP Basic: the credential is the user name; the password is empty unless named.
@@ -354,7 +374,8 @@ pub(crate) enum AuthSpec {
 }
 
 /// What an integrated account's context holds.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContextSpec {
     /// Keys that are credentials: encrypted at rest, never returned, never readable by mappings.
@@ -366,103 +387,141 @@ pub(crate) struct ContextSpec {
 }
 
 /// A token bucket.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
-pub struct RateLimitSpec {
+pub(crate) struct RateLimitSpec {
     /// Sustained requests per second.
-    pub per_second: f64,
+    pub(crate) per_second: f64,
     /// Bucket size (the largest burst).
-    pub burst: u32,
+    pub(crate) burst: u32,
 }
 
 /// Retry policy.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-pub struct RetrySpec {
+pub(crate) struct RetrySpec {
     /// Attempts in all, the first included.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// The first backoff, doubled each retry.
-    pub initial_backoff_ms: u64,
+    pub(crate) initial_backoff_ms: u64,
     /// The largest backoff.
-    pub max_backoff_ms: u64,
+    pub(crate) max_backoff_ms: u64,
     /// The longest `Retry-After` honoured; longer waits fail instead.
-    pub max_retry_after_secs: u64,
+    pub(crate) max_retry_after_secs: u64,
     /// Statuses retried for idempotent methods (GET, PUT, DELETE).
-    pub idempotent_statuses: Vec<u16>,
+    pub(crate) idempotent_statuses: Vec<u16>,
     /// Statuses retried for POST and PATCH: only those that mean the request was not processed.
     /// A 429 is retried as listed; any other status only when the answer carries `Retry-After`
     /// (a bare 503 may come from a load balancer after the provider processed the request, and
     /// sending it again would create a duplicate).
-    pub non_idempotent_statuses: Vec<u16>,
+    pub(crate) non_idempotent_statuses: Vec<u16>,
     /// A header holding the epoch second (or, for a value past any sane second, the epoch
     /// millisecond; for a value before 2001, the seconds left) at which the rate-limit window
     /// resets, read when a 429 has no `Retry-After` (e.g. `x-rate-limit-reset`). The wait until then is capped by `max_retry_after_secs` like
     /// a `Retry-After`'s; a value that is not a whole number is ignored and the backoff applies.
-    pub reset_header: Option<String>,
+    pub(crate) reset_header: Option<String>,
 }
 
 impl Default for RetrySpec {
     fn default() -> Self {
+        let policy = RetryPolicy::default();
         RetrySpec {
-            max_attempts: 3,
-            initial_backoff_ms: 250,
-            max_backoff_ms: 8_000,
-            max_retry_after_secs: 60,
-            idempotent_statuses: vec![429, 502, 503, 504],
-            non_idempotent_statuses: vec![429, 503],
-            reset_header: None,
+            max_attempts: policy.max_attempts,
+            initial_backoff_ms: policy.initial_backoff_ms,
+            max_backoff_ms: policy.max_backoff_ms,
+            max_retry_after_secs: policy.max_retry_after_secs,
+            idempotent_statuses: policy.idempotent_statuses,
+            non_idempotent_statuses: policy.non_idempotent_statuses,
+            reset_header: policy.reset_header,
         }
     }
 }
 
 /// Timeouts.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-pub struct TimeoutSpec {
+pub(crate) struct TimeoutSpec {
     /// Whole-request timeout, in seconds.
-    pub request_secs: u64,
+    pub(crate) request_secs: u64,
     /// Connect timeout, in seconds.
-    pub connect_secs: u64,
+    pub(crate) connect_secs: u64,
 }
 
 impl Default for TimeoutSpec {
     fn default() -> Self {
+        let timeouts = Timeouts::default();
         TimeoutSpec {
-            request_secs: 30,
-            connect_secs: 10,
+            request_secs: timeouts.request_secs,
+            connect_secs: timeouts.connect_secs,
         }
     }
 }
 
 /// Limits on fetched files.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-pub struct FilesSpec {
+pub(crate) struct FilesSpec {
     /// The largest file fetched for an upload, in bytes.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
 }
 
 impl Default for FilesSpec {
     fn default() -> Self {
         FilesSpec {
-            max_bytes: 10 * 1024 * 1024,
+            max_bytes: FileLimits::default().max_bytes,
         }
     }
 }
 
 /// Limits on provider answers.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields, default)]
-pub struct ResponsesSpec {
+pub(crate) struct ResponsesSpec {
     /// The largest provider answer read, in bytes (default 8 MiB); a larger one fails the call
     /// without being read further.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
 }
 
 impl Default for ResponsesSpec {
     fn default() -> Self {
         ResponsesSpec {
-            max_bytes: 8 * 1024 * 1024,
+            max_bytes: ResponseLimits::default().max_bytes,
+        }
+    }
+}
+
+/// An HTTP method a step may use.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
+#[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "format-check", schemars(rename = "HttpMethod"))]
+pub(crate) enum HttpMethodSpec {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+}
+
+impl From<HttpMethodSpec> for crate::http::HttpMethod {
+    fn from(spec: HttpMethodSpec) -> Self {
+        use crate::http::HttpMethod;
+        match spec {
+            HttpMethodSpec::Get => HttpMethod::Get,
+            HttpMethodSpec::Post => HttpMethod::Post,
+            HttpMethodSpec::Put => HttpMethod::Put,
+            HttpMethodSpec::Patch => HttpMethod::Patch,
+            HttpMethodSpec::Delete => HttpMethod::Delete,
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::auth::AuthScheme;
 use crate::error::InputLocation;
 use crate::expr::{Cached, Expr, PathError, Root, Scope, SegmentProblem, Template};
 use crate::http::HttpMethod;
-use crate::model::{FilesSpec, RateLimitSpec, ResponsesSpec, RetrySpec, Support, TimeoutSpec};
+use crate::policy::{FileLimits, RateLimit, ResponseLimits, RetryPolicy, Support, Timeouts};
+use crate::prepare::AccountError;
 use crate::schema::UnifiedSchema;
 
 /// The environment every integration has a base URL for, and the one an account gets when it
@@ -38,15 +39,15 @@ pub struct IntegrationPlan {
     /// Context keys mappings read, with their descriptions.
     pub context_fields: BTreeMap<String, String>,
     /// Token buckets by name; `default` applies to every call.
-    pub rate_limits: BTreeMap<String, RateLimitSpec>,
+    pub rate_limits: BTreeMap<String, RateLimit>,
     /// Retry policy.
-    pub retry: RetrySpec,
+    pub retry: RetryPolicy,
     /// Timeouts.
-    pub timeouts: TimeoutSpec,
+    pub timeouts: Timeouts,
     /// Limits on fetched files.
-    pub files: FilesSpec,
+    pub files: FileLimits,
     /// Limits on provider answers.
-    pub responses: ResponsesSpec,
+    pub responses: ResponseLimits,
     pub(crate) errors: ErrorPlan,
 }
 
@@ -62,14 +63,18 @@ impl IntegrationPlan {
         &self,
         environment: &str,
         context: &Map<String, Value>,
-    ) -> Result<String, String> {
-        let template = self.base_urls.get(environment).ok_or_else(|| {
-            let known: Vec<&str> = self.environments().collect();
-            format!(
-                "unknown environment `{environment}` (known: {})",
-                known.join(", ")
-            )
-        })?;
+    ) -> Result<String, AccountError> {
+        let template =
+            self.base_urls
+                .get(environment)
+                .ok_or_else(|| AccountError::UnknownEnvironment {
+                    environment: environment.to_owned(),
+                    known: self.environments().map(str::to_owned).collect(),
+                })?;
+        let failed = |reason: String| AccountError::BaseUrl {
+            environment: environment.to_owned(),
+            reason,
+        };
         let mut scope = Scope::default();
         scope.set("context", Value::Object(self.public_context(context)));
         // Context values are percent-encoded like path parameters, so a value cannot add a path,
@@ -80,12 +85,10 @@ impl IntegrationPlan {
                 PathError::Segment {
                     problem: SegmentProblem::DotSegment(_),
                     ..
-                } => format!(
-                    "the `{environment}` base URL cannot be built from the account's context ({e})"
-                ),
-                _ => format!(
-                    "the `{environment}` base URL needs context values the account does not have ({e})"
-                ),
+                } => failed(format!("cannot be built from the account's context ({e})")),
+                _ => failed(format!(
+                    "needs context values the account does not have ({e})"
+                )),
             })?;
         match url::Url::parse(&url) {
             Ok(parsed)
@@ -96,9 +99,9 @@ impl IntegrationPlan {
             {
                 Ok(url)
             }
-            _ => Err(format!(
-                "the `{environment}` base URL built from the account's context is not a valid URL: `{url}`"
-            )),
+            _ => Err(failed(format!(
+                "built from the account's context is not a valid URL: `{url}`"
+            ))),
         }
     }
 
@@ -159,6 +162,22 @@ pub struct FieldSupport {
     /// A note (`lead path only`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A field the mapping requires under a condition, as [`MethodPlan::conditional_requirements`]
+/// lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ConditionalRequirement<'a> {
+    /// Where the field is: query, body or context.
+    pub location: InputLocation,
+    /// The field's name (`perform_as`).
+    pub field: &'a str,
+    /// The condition, as the mapping's expression text (`query.application_source == 'lead'`);
+    /// `None` when the field is always required by this rule.
+    pub condition: Option<&'a str>,
+    /// Why, as the mapping says it.
+    pub reason: &'a str,
 }
 
 /// A requirement that holds under a condition.
@@ -321,21 +340,26 @@ impl MethodPlan {
         names
     }
 
-    /// Conditional requirements, as `(field, condition, reason)` for documentation.
-    pub fn conditional_requirements(&self) -> Vec<(String, String, String)> {
-        self.requires
-            .iter()
-            .map(|r| {
-                (
-                    format!("{}.{}", r.location.as_str(), r.name),
-                    r.when
-                        .as_ref()
-                        .map(|(_, text)| text.clone())
-                        .unwrap_or_default(),
-                    r.because.clone(),
-                )
-            })
-            .collect()
+    /// The mapping's conditional requirements (`requires`), for documentation: a field that
+    /// must be given when a condition holds, and why.
+    pub fn conditional_requirements(&self) -> impl Iterator<Item = ConditionalRequirement<'_>> {
+        self.requires.iter().map(|r| ConditionalRequirement {
+            location: r.location,
+            field: &r.name,
+            condition: r.when.as_ref().map(|(_, text)| text.as_str()),
+            reason: &r.because,
+        })
+    }
+
+    /// The conditional requirements on one field (`body`, `emails`): a field whose support is
+    /// `supported` may still be required under a condition.
+    pub fn requirements_on<'a>(
+        &'a self,
+        location: InputLocation,
+        field: &'a str,
+    ) -> impl Iterator<Item = ConditionalRequirement<'a>> {
+        self.conditional_requirements()
+            .filter(move |r| r.location == location && r.field == field)
     }
 
     /// The ids of the steps whose answer is the provider's answer to the call (`primary`).
@@ -370,6 +394,26 @@ impl MethodPlan {
     }
 }
 
+impl std::fmt::Debug for IntegrationPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationPlan")
+            .field("name", &self.name)
+            .field("environments", &self.environments().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MethodPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MethodPlan")
+            .field("integration", &self.integration)
+            .field("resource", &self.resource)
+            .field("method", &self.method)
+            .field("steps", &self.step_ids())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,10 +433,10 @@ mod tests {
             secret_keys: vec!["token".into()],
             context_fields: BTreeMap::new(),
             rate_limits: BTreeMap::new(),
-            retry: RetrySpec::default(),
-            timeouts: TimeoutSpec::default(),
-            files: FilesSpec::default(),
-            responses: ResponsesSpec::default(),
+            retry: RetryPolicy::default(),
+            timeouts: Timeouts::default(),
+            files: FileLimits::default(),
+            responses: ResponseLimits::default(),
             errors: ErrorPlan {
                 is_error: None,
                 message: Template::compile(&json!("x"), &mut errors),
@@ -427,11 +471,12 @@ mod tests {
         assert!(plan.base_url("production", &context(json!({}))).is_err());
         assert_eq!(
             plan.base_url("production", &context(json!({"subdomain": "%2e%2e"}))),
-            Err(
-                "the `production` base URL cannot be built from the account's context \
-                 (a path segment is `%2e%2e`, a dot segment)"
+            Err(AccountError::BaseUrl {
+                environment: "production".to_owned(),
+                reason: "cannot be built from the account's context \
+                         (a path segment is `%2e%2e`, a dot segment)"
                     .to_owned()
-            )
+            })
         );
         assert!(
             plan.base_url("sandbox", &context(json!({"subdomain": "acme"})))

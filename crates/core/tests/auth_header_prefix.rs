@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use switchboard_core::{Registry, SourceFile};
+use switchboard_core::Registry;
+use switchboard_core::tooling::SourceFile;
 
 fn load(prefix: &str) -> Result<Registry, switchboard_core::Diagnostics> {
     let integration = format!(
@@ -36,7 +37,12 @@ fn the_prefix_is_sent_before_the_bare_key() {
     let scheme = &integration.auth[0];
     assert_eq!(scheme.header_name(), "Authorization");
     assert_eq!(scheme.credential_key(), "api_key");
-    assert_eq!(scheme.header_value(|_| "abc123"), "Token token=abc123");
+    let context = serde_json::json!({"api_key": "abc123"});
+    let header = scheme
+        .header(context.as_object().expect("object"))
+        .expect("header");
+    assert_eq!(header.value(), "Token token=abc123");
+    assert!(header.is_sensitive());
     assert_eq!(scheme.redacted_value(), "Token token=<redacted>");
 }
 

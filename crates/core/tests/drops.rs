@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
+use switchboard_core::tooling::SourceFile;
 use switchboard_core::{
-    InputLocation, MethodPlan, Next, ProblemKind, Registry, RunError, RunInput, SourceFile, Warning,
+    InputLocation, MethodPlan, Next, ProblemKind, Registry, RunError, RunInput, Warning,
 };
 
 const INTEGRATION: &str = "version: 1

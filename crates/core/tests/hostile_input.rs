@@ -5,9 +5,10 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value, json};
+use switchboard_core::tooling::SourceFile;
 use switchboard_core::{
     InputLocation, MethodPlan, Next, ProblemKind, ProviderRequest, ProviderResponse, Registry,
-    RunError, RunInput, SourceFile,
+    RunError, RunInput,
 };
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(|| {

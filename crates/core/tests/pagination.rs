@@ -6,9 +6,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use switchboard_core::tooling::SourceFile;
 use switchboard_core::{
     InputLocation, MethodPlan, Next, ProviderRequest, ProviderResponse, Registry, RequestBody,
-    RunError, RunInput, SourceFile, UnifiedOutput,
+    RunError, RunInput, UnifiedOutput,
 };
 
 /// An `acme` integration whose `ats/jobs` list pages with `paginate` (a YAML flow mapping), and

@@ -3,9 +3,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
-use switchboard_core::{DEFAULT_ENVIRONMENT, IntegrationPlan, is_http_url};
-
-use crate::error::ExecError;
+use switchboard_core::{Connection, DEFAULT_ENVIRONMENT};
 
 /// One customer's connection to an integration, as the executor needs it.
 ///
@@ -42,33 +40,20 @@ impl Account {
         self
     }
 
-    /// The base URL requests of this account go to: [`Account::base_url`] when set, else the
-    /// integration's for the account's environment, rendered with its context.
-    pub fn resolve_base_url(
-        &self,
-        integration: &IntegrationPlan,
-    ) -> Result<reqwest::Url, ExecError> {
-        let text = match &self.base_url {
-            Some(url) => url.clone(),
-            None => integration
-                .base_url(self.environment(), &self.context)
-                .map_err(|message| self.error(message))?,
-        };
-        let url = reqwest::Url::parse(&text)
-            .map_err(|error| self.error(format!("the base url is not a valid url: {error}")))?;
-        if !is_http_url(&url) {
-            return Err(self.error(format!(
-                "the base url has scheme `{}`; only http and https are supported",
-                url.scheme()
-            )));
-        }
-        Ok(url)
+    /// Where and as whom the account's calls go, as core's request preparation reads it:
+    /// [`IntegrationPlan::endpoint`](switchboard_core::IntegrationPlan::endpoint) resolves it
+    /// into the base URL and the credential header.
+    pub fn connection(&self) -> Connection<'_> {
+        self.connection_with(&self.context)
     }
 
-    pub(crate) fn error(&self, message: impl Into<String>) -> ExecError {
-        ExecError::Account {
-            account: self.id.clone(),
-            message: message.into(),
+    /// The account's connection with `context` in place of its own (its context plus an OAuth
+    /// access token the executor obtained).
+    pub(crate) fn connection_with<'a>(&'a self, context: &'a Map<String, Value>) -> Connection<'a> {
+        let connection = Connection::new(context).environment(self.environment());
+        match &self.base_url {
+            Some(url) => connection.base_url(url),
+            None => connection,
         }
     }
 }

@@ -5,77 +5,44 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use serde_json::Value;
-use switchboard_core::{HttpMethod, InputProblem, ProviderError, RunError, Warning};
+use switchboard_core::{AccountError, HttpMethod, ProviderError, RunError};
 
 use crate::exchange::Exchange;
 
 /// Why [`Executor::run`](crate::Executor::run) or [`Executor::send`](crate::Executor::send)
-/// failed. Variants that can happen after provider calls carry the exchanges made so far.
+/// failed: what went wrong ([`ExecError::kind`]) and every provider exchange made before the run
+/// stopped ([`ExecError::exchanges`]), whatever the kind.
 #[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    /// The unified input is invalid; nothing was sent.
-    #[error("invalid input: {}", switchboard_core::summarize_problems(problems))]
-    Input {
-        /// Every problem found.
-        problems: Vec<InputProblem>,
-        /// Warnings found alongside.
-        warnings: Vec<Warning>,
-    },
-    /// The provider answered with an error (after any retries the policy allowed).
-    #[error("{0}")]
-    Provider(Box<ProviderErrorResponse>),
-    /// The provider answered, but not with what the mapping needs to continue.
-    #[error("upstream error in step `{step}`: {message}")]
-    Upstream {
-        /// The step that found the problem.
-        step: String,
-        /// What was expected.
-        message: String,
-        /// The provider's body that was read.
-        body: Value,
-        /// The exchanges made so far.
-        exchanges: Vec<Exchange>,
-    },
-    /// An expression failed while rendering a request or mapping a response, or a rendered
-    /// request cannot be sent (an invalid header).
-    #[error("mapping error at `{field}`: {message}")]
-    Mapping {
-        /// The mapping field at fault (`steps.apply.request.headers.x-id`).
-        field: String,
-        /// Why.
-        message: String,
-        /// The exchanges made so far.
-        exchanges: Vec<Exchange>,
-    },
+#[error("{kind}")]
+pub struct ExecError {
+    kind: ExecErrorKind,
+    exchanges: Vec<Exchange>,
+}
+
+/// What went wrong in a run the executor drove.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecErrorKind {
+    /// The run itself failed, as core reports it: invalid input (nothing sent), a provider
+    /// error (after any retries the policy allowed), an answer the mapping cannot use, a mapping
+    /// error (a rendered request that cannot be sent included).
+    #[error(transparent)]
+    Run(RunError),
     /// The provider could not be reached, or the connection failed.
-    #[error("{0}")]
-    Transport(Box<TransportError>),
+    #[error(transparent)]
+    Transport(TransportError),
     /// A file to upload could not be fetched, or was refused.
-    #[error("{0}")]
-    File(Box<FileError>),
-    /// The account holds no credential for any of the integration's auth schemes; nothing was
-    /// sent.
-    #[error(
-        "account `{account}` has no credentials for `{integration}`: set one of {}",
-        switchboard_core::backticked(expected)
-    )]
-    NoCredentials {
-        /// The integration's name.
-        integration: String,
-        /// The account's id.
-        account: String,
-        /// The context keys any of which would do (`api_key`, `access_token`).
-        expected: Vec<String>,
-    },
-    /// The account is misconfigured: unknown environment, unusable base URL, a credential that
-    /// cannot go in a header. Nothing was sent.
-    #[error("account `{account}`: {message}")]
+    #[error(transparent)]
+    File(FileError),
+    /// The account cannot be addressed or authenticated: no credential for any of the
+    /// integration's auth schemes, an unknown environment, an unusable base URL or credential.
+    /// Nothing was sent.
+    #[error("account `{account}`: {error}")]
     Account {
         /// The account's id.
         account: String,
         /// What is wrong.
-        message: String,
+        error: AccountError,
     },
     /// The account's rate limit would have held a call past its deadline; the call was not sent.
     #[error(
@@ -91,8 +58,6 @@ pub enum ExecError {
         bucket: String,
         /// How long the call could have waited.
         deadline: Duration,
-        /// The exchanges made so far.
-        exchanges: Vec<Exchange>,
     },
     /// A provider URL's host is, or resolves to, a loopback, private, link-local, metadata or
     /// otherwise non-public address, which provider calls may not use unless the operator allows
@@ -109,8 +74,6 @@ pub enum ExecError {
         url: String,
         /// The refused address.
         address: IpAddr,
-        /// The exchanges made so far.
-        exchanges: Vec<Exchange>,
     },
     /// The run's deadline (over every step, retry and wait) passed before it finished.
     #[error(
@@ -129,15 +92,13 @@ pub enum ExecError {
         deadline: Duration,
         /// Whether the step's request may have reached the provider.
         may_have_reached_provider: bool,
-        /// The exchanges made so far (every one of them answered).
-        exchanges: Vec<Exchange>,
     },
     /// The account's OAuth access token could not be had (its grant was refused, the token
     /// endpoint failed); the call it was for was not sent.
     #[error("{0}")]
     OAuth(Box<crate::oauth::OAuthError>),
-    /// A bug or an environment failure (the HTTP client could not be built, the run was driven
-    /// out of order).
+    /// A bug or an environment failure (the HTTP client could not be built, the mapping work
+    /// stopped).
     #[error("internal error: {message}")]
     Internal {
         /// What happened.
@@ -145,24 +106,87 @@ pub enum ExecError {
     },
 }
 
-/// A provider error: what the integration's error mapping read, plus the response headers.
-#[derive(Debug, Clone)]
-pub struct ProviderErrorResponse {
-    /// Status, message, code, body and `Retry-After`, as core read them.
-    pub error: ProviderError,
-    /// The response headers, names in lower case (for forwarding rate-limit headers).
-    pub headers: Vec<(String, String)>,
-    /// The exchanges made, the failed one last.
-    pub exchanges: Vec<Exchange>,
+impl From<ExecErrorKind> for ExecError {
+    fn from(kind: ExecErrorKind) -> ExecError {
+        ExecError {
+            kind,
+            exchanges: Vec::new(),
+        }
+    }
 }
 
-impl fmt::Display for ProviderErrorResponse {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "provider error in step `{}`: {} {}",
-            self.error.step, self.error.status, self.error.message
-        )
+impl ExecError {
+    /// What went wrong.
+    pub fn kind(&self) -> &ExecErrorKind {
+        &self.kind
+    }
+
+    /// The provider exchanges made before the run stopped, in order; when the provider
+    /// answered the failed call (a provider error, an answer the mapping could not use), that
+    /// exchange is last.
+    pub fn exchanges(&self) -> &[Exchange] {
+        &self.exchanges
+    }
+
+    /// The kind and the exchanges, owned.
+    pub fn into_parts(self) -> (ExecErrorKind, Vec<Exchange>) {
+        (self.kind, self.exchanges)
+    }
+
+    /// Whether the provider answered with an error (see [`ExecError::provider_error`]).
+    pub fn is_remote_error(&self) -> bool {
+        self.provider_error().is_some()
+    }
+
+    /// The provider's error, when it answered with one.
+    pub fn provider_error(&self) -> Option<&ProviderError> {
+        match &self.kind {
+            ExecErrorKind::Run(RunError::Provider(error)) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The headers of the provider's error answer (names in lower case), when it answered with
+    /// one: the last exchange's.
+    pub fn provider_headers(&self) -> &[(String, String)] {
+        match (self.provider_error(), self.exchanges.last()) {
+            (Some(_), Some(exchange)) => &exchange.headers,
+            _ => &[],
+        }
+    }
+
+    /// Whether the account's OAuth grant was refused (`invalid_grant`): it must be authorised
+    /// again, and the token store was told so.
+    pub fn needs_reauth(&self) -> bool {
+        matches!(&self.kind, ExecErrorKind::OAuth(error) if error.kind == crate::oauth::OAuthErrorKind::NeedsReauth)
+    }
+
+    /// The provider's `Retry-After`, when it answered with an error that carried one.
+    pub fn retry_after(&self) -> Option<&str> {
+        self.provider_error()?.retry_after.as_deref()
+    }
+
+    /// Puts the exchanges made before this error in front of those it carries.
+    pub(crate) fn after(mut self, mut made: Vec<Exchange>) -> ExecError {
+        made.append(&mut self.exchanges);
+        self.exchanges = made;
+        self
+    }
+
+    /// Core's run error, with the exchanges made.
+    pub(crate) fn from_run(error: RunError, exchanges: Vec<Exchange>) -> ExecError {
+        ExecError {
+            kind: ExecErrorKind::Run(error),
+            exchanges,
+        }
+    }
+
+    /// An internal error.
+    pub(crate) fn internal(message: impl Into<String>) -> ExecError {
+        ExecErrorKind::Internal {
+            message: message.into(),
+        }
+        .into()
     }
 }
 
@@ -226,8 +250,6 @@ pub struct TransportError {
     pub attempts: u32,
     /// The underlying cause, without URL.
     pub message: String,
-    /// The exchanges made before this call.
-    pub exchanges: Vec<Exchange>,
 }
 
 impl fmt::Display for TransportError {
@@ -286,6 +308,10 @@ pub enum FileErrorKind {
     },
 }
 
+impl std::error::Error for TransportError {}
+
+impl std::error::Error for FileError {}
+
 impl fmt::Display for FileErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -325,8 +351,6 @@ pub struct FileError {
     pub url: String,
     /// Why.
     pub kind: FileErrorKind,
-    /// The exchanges made before this call.
-    pub exchanges: Vec<Exchange>,
 }
 
 impl fmt::Display for FileError {
@@ -336,111 +360,6 @@ impl fmt::Display for FileError {
             "file `{}` for step `{}` {}",
             self.url, self.step, self.kind
         )
-    }
-}
-
-impl ExecError {
-    /// Whether the provider answered with an error (its status, message and body are in
-    /// [`ExecError::Provider`]).
-    pub fn is_remote_error(&self) -> bool {
-        matches!(self, ExecError::Provider(_))
-    }
-
-    /// The provider's error, when it answered with one.
-    pub fn provider_error(&self) -> Option<&ProviderError> {
-        match self {
-            ExecError::Provider(failure) => Some(&failure.error),
-            _ => None,
-        }
-    }
-
-    /// Whether the account's OAuth grant was refused (`invalid_grant`): it must be authorised
-    /// again, and the token store was told so.
-    pub fn needs_reauth(&self) -> bool {
-        matches!(self, ExecError::OAuth(error) if error.kind == crate::oauth::OAuthErrorKind::NeedsReauth)
-    }
-
-    /// The provider's `Retry-After`, when it answered with an error that carried one.
-    pub fn retry_after(&self) -> Option<&str> {
-        self.provider_error()?.retry_after.as_deref()
-    }
-
-    /// The provider exchanges made before the run stopped, the failed one last when it got an
-    /// answer.
-    pub fn exchanges(&self) -> &[Exchange] {
-        match self {
-            ExecError::Provider(failure) => &failure.exchanges,
-            ExecError::Transport(error) => &error.exchanges,
-            ExecError::File(error) => &error.exchanges,
-            ExecError::OAuth(error) => &error.exchanges,
-            ExecError::Upstream { exchanges, .. }
-            | ExecError::Mapping { exchanges, .. }
-            | ExecError::RateLimited { exchanges, .. }
-            | ExecError::ForbiddenAddress { exchanges, .. }
-            | ExecError::DeadlineExceeded { exchanges, .. } => exchanges,
-            ExecError::Input { .. }
-            | ExecError::NoCredentials { .. }
-            | ExecError::Account { .. }
-            | ExecError::Internal { .. } => &[],
-        }
-    }
-
-    /// Attaches the exchanges made before this error to variants that carry them.
-    pub(crate) fn with_exchanges(mut self, made: Vec<Exchange>) -> ExecError {
-        let slot = match &mut self {
-            ExecError::Provider(failure) => &mut failure.exchanges,
-            ExecError::Transport(error) => &mut error.exchanges,
-            ExecError::File(error) => &mut error.exchanges,
-            ExecError::OAuth(error) => &mut error.exchanges,
-            ExecError::Upstream { exchanges, .. }
-            | ExecError::Mapping { exchanges, .. }
-            | ExecError::RateLimited { exchanges, .. }
-            | ExecError::ForbiddenAddress { exchanges, .. }
-            | ExecError::DeadlineExceeded { exchanges, .. } => exchanges,
-            ExecError::Input { .. }
-            | ExecError::NoCredentials { .. }
-            | ExecError::Account { .. }
-            | ExecError::Internal { .. } => return self,
-        };
-        let mut all = made;
-        all.append(slot);
-        *slot = all;
-        self
-    }
-
-    /// Converts core's run error, attaching the exchanges made; a provider error takes the
-    /// headers of the last exchange (the failed one).
-    pub(crate) fn from_run(error: RunError, exchanges: Vec<Exchange>) -> ExecError {
-        match error {
-            RunError::Input { problems, warnings } => ExecError::Input { problems, warnings },
-            RunError::Provider(error) => {
-                let headers = exchanges
-                    .last()
-                    .map(|exchange| exchange.headers.clone())
-                    .unwrap_or_default();
-                ExecError::Provider(Box::new(ProviderErrorResponse {
-                    error: *error,
-                    headers,
-                    exchanges,
-                }))
-            }
-            RunError::Upstream {
-                step,
-                message,
-                body,
-            } => ExecError::Upstream {
-                step,
-                message,
-                body,
-                exchanges,
-            },
-            RunError::Mapping { field, message } => ExecError::Mapping {
-                field,
-                message,
-                exchanges,
-            },
-            RunError::Misuse(message) => ExecError::Internal { message },
-        }
     }
 }
 

@@ -9,17 +9,17 @@ use tokio::time::Instant;
 
 use std::collections::BTreeMap;
 
+use serde_json::{Map, Value};
 use switchboard_core::{
-    AuthScheme, IntegrationPlan, MethodPlan, Next, ProviderRequest, RetrySpec, RunInput,
-    UnifiedOutput,
+    AuthScheme, Endpoint, IntegrationPlan, MethodPlan, Next, OAuthFlow, ProviderRequest,
+    RetryPolicy, RunInput, UnifiedOutput,
 };
 use tracing::Instrument;
 
 use crate::account::Account;
 use crate::address::AddressGuard;
-use crate::auth::Credentials;
 use crate::client::{Clients, Network, Purpose};
-use crate::error::ExecError;
+use crate::error::{ExecError, ExecErrorKind};
 use crate::exchange::Exchange;
 use crate::oauth::{MemoryTokenStore, OAuthApp, TokenManager, TokenStore};
 use crate::rate_limit::{LocalRateLimiter, RateLimiter};
@@ -58,7 +58,7 @@ pub struct ExecutorOptions {
     /// Replaces every integration's connect timeout (`timeouts.connect_secs`).
     pub connect_timeout: Option<Duration>,
     /// Replaces every integration's retry policy.
-    pub retry: Option<RetrySpec>,
+    pub retry: Option<RetryPolicy>,
     /// Replaces every integration's file size limit (`files.max_bytes`).
     pub max_file_bytes: Option<u64>,
     /// How long a call may wait for its rate limit before failing; the request timeout when
@@ -164,10 +164,11 @@ pub(crate) struct Inner {
 pub(crate) struct Target<'a> {
     pub(crate) integration: &'a IntegrationPlan,
     pub(crate) account: &'a Account,
-    pub(crate) base_url: String,
-    pub(crate) credentials: Credentials,
-    /// The auth scheme the account's calls use (its OAuth flow, for a token per call).
-    pub(crate) scheme: Option<&'a AuthScheme>,
+    /// The base URL and the credential header, resolved by core; `None` for an OAuth account,
+    /// whose endpoint is resolved per call with the current access token in its context.
+    pub(crate) endpoint: Option<Endpoint>,
+    /// The OAuth 2.0 flow the account's calls get their access token from, if any.
+    pub(crate) oauth: Option<&'a OAuthFlow>,
     pub(crate) settings: Settings,
     /// When the run must be over.
     pub(crate) deadline: Instant,
@@ -179,7 +180,7 @@ pub(crate) struct Target<'a> {
 pub(crate) struct Settings {
     pub(crate) request_timeout: Duration,
     pub(crate) connect_timeout: Duration,
-    pub(crate) retry: RetrySpec,
+    pub(crate) retry: RetryPolicy,
     pub(crate) max_file_bytes: u64,
     pub(crate) rate_limit_wait: Duration,
     pub(crate) max_response_bytes: u64,
@@ -189,15 +190,13 @@ impl Executor {
     /// Builds an executor (and its HTTP clients). Fails when the proxy URL is not usable.
     pub fn new(options: ExecutorOptions) -> Result<Executor, ExecError> {
         let proxy = match &options.proxy {
-            Some(url) => Some(
-                reqwest::Proxy::all(url).map_err(|error| ExecError::Internal {
-                    message: format!(
-                        "the proxy `{}` is not usable: {}",
-                        crate::redact::url_text(url),
-                        crate::error::describe(error)
-                    ),
-                })?,
-            ),
+            Some(url) => Some(reqwest::Proxy::all(url).map_err(|error| {
+                ExecError::internal(format!(
+                    "the proxy `{}` is not usable: {}",
+                    crate::redact::url_text(url),
+                    crate::error::describe(error)
+                ))
+            })?),
             None => None,
         };
         let clients = Clients::new(Network {
@@ -212,14 +211,12 @@ impl Executor {
         // Build the usual clients now, so a broken TLS set-up fails here rather than on a call.
         let connect = options.connect_timeout.unwrap_or(Duration::from_secs(10));
         for purpose in [Purpose::Provider, Purpose::Files] {
-            clients
-                .get(purpose, connect)
-                .map_err(|error| ExecError::Internal {
-                    message: format!(
-                        "cannot build the http client: {}",
-                        crate::error::describe(error)
-                    ),
-                })?;
+            clients.get(purpose, connect).map_err(|error| {
+                ExecError::internal(format!(
+                    "cannot build the http client: {}",
+                    crate::error::describe(error)
+                ))
+            })?;
         }
         let limiter = options
             .rate_limiter
@@ -293,7 +290,7 @@ impl Executor {
             };
             let exchange = match self.exchange(&target, &request).await {
                 Ok(exchange) => exchange,
-                Err(error) => return Err(error.with_exchanges(exchanges)),
+                Err(error) => return Err(error.after(exchanges)),
             };
             let (resumed, resumed_run, exchange) = off_the_workers(move || {
                 let resumed = run.resume(exchange.to_response());
@@ -329,14 +326,18 @@ impl Executor {
         account: &'a Account,
         deadline: Instant,
     ) -> Result<Target<'a>, ExecError> {
-        let base_url = account.resolve_base_url(integration)?;
-        let credentials = Credentials::for_account(integration, account)?;
+        let oauth = integration
+            .auth_for(&account.context)
+            .and_then(AuthScheme::oauth);
+        let endpoint = match oauth {
+            Some(_) => None,
+            None => Some(endpoint(integration, account, &account.context)?),
+        };
         Ok(Target {
             integration,
             account,
-            base_url: base_url.as_str().trim_end_matches('/').to_owned(),
-            credentials,
-            scheme: crate::oauth::scheme_for(integration, account),
+            endpoint,
+            oauth,
             settings: self.settings(integration),
             deadline,
             files_fetched: AtomicUsize::new(0),
@@ -368,6 +369,24 @@ impl Executor {
     }
 }
 
+/// The account's endpoint resolved by core from `context` (the account's own, or with an OAuth
+/// access token added).
+pub(crate) fn endpoint(
+    integration: &IntegrationPlan,
+    account: &Account,
+    context: &Map<String, Value>,
+) -> Result<Endpoint, ExecError> {
+    integration
+        .endpoint(&account.connection_with(context))
+        .map_err(|error| {
+            ExecErrorKind::Account {
+                account: account.id.clone(),
+                error,
+            }
+            .into()
+        })
+}
+
 /// Runs CPU work (validating input, rendering requests, mapping answers) on tokio's blocking
 /// pool, so one heavy run cannot stall the async workers that serve every other request.
 async fn off_the_workers<T: Send + 'static>(
@@ -375,9 +394,7 @@ async fn off_the_workers<T: Send + 'static>(
 ) -> Result<T, ExecError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ExecError::Internal {
-            message: format!("the mapping work stopped: {error}"),
-        })
+        .map_err(|error| ExecError::internal(format!("the mapping work stopped: {error}")))
 }
 
 impl fmt::Debug for Executor {

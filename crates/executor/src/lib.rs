@@ -2,10 +2,15 @@
 //! account. Everything provider-specific comes from the plan — base URLs, auth schemes, retry
 //! policy, timeouts, rate limits, file limits — and from the account's context.
 //!
-//! - **auth**: the integration's first scheme whose credential the account holds (HTTP Basic,
-//!   Bearer, a custom header, OAuth 2.0); no credential, no call. OAuth access tokens are
-//!   fetched or refreshed before they expire and once on a provider 401, one renewal at a time
-//!   per account even across instances sharing a [`TokenStore`].
+//! - **the request as core prepares it**: the account's endpoint (base URL and credential
+//!   header, from the integration's first auth scheme whose credential the account holds) is
+//!   resolved once per run by `IntegrationPlan::endpoint`, and every request is sent exactly as
+//!   `Endpoint::prepare` produces it — the same step an embedder with its own client uses. No
+//!   credential, no call. OAuth 2.0 access tokens are fetched or refreshed before they expire
+//!   and once on a provider 401, one renewal at a time per account even across instances
+//!   sharing a [`TokenStore`]; the token goes into the context the endpoint is resolved from.
+//! - **errors** are one [`ExecError`]: what went wrong ([`ExecErrorKind`], core's `RunError`
+//!   carried as is) and every exchange made before the run stopped.
 //! - **retries** that never duplicate a create: idempotent methods are retried on connection
 //!   failures, timeouts and the policy's statuses; POST and PATCH only on a 429, on another of
 //!   the policy's statuses (503) when the provider sent `Retry-After`, and on failures before
@@ -61,7 +66,6 @@
 
 mod account;
 mod address;
-mod auth;
 mod client;
 mod error;
 mod exchange;
@@ -75,7 +79,7 @@ mod send;
 
 pub use account::Account;
 pub use error::{
-    ExecError, FileError, FileErrorKind, ProviderErrorResponse, TransportError, TransportKind,
+    ExecError, ExecErrorKind, FileError, FileErrorKind, TransportError, TransportKind,
 };
 pub use exchange::Exchange;
 pub use executor::{

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use switchboard_core::RateLimitSpec;
+use switchboard_core::RateLimit;
 
 /// Buckets kept before idle (full) ones are dropped.
 const PRUNE_ABOVE: usize = 4096;
@@ -29,7 +29,7 @@ pub trait RateLimiter: Send + Sync + 'static {
     fn reserve<'a>(
         &'a self,
         account: &'a str,
-        limits: &'a [(&'a str, &'a RateLimitSpec)],
+        limits: &'a [(&'a str, &'a RateLimit)],
         deadline: Duration,
     ) -> Reservation<'a>;
 }
@@ -56,14 +56,14 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn refill(&mut self, spec: &RateLimitSpec, now: Instant) {
+    fn refill(&mut self, spec: &RateLimit, now: Instant) {
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
         self.tokens = (self.tokens + elapsed * spec.per_second).min(capacity(spec));
         self.updated = now;
     }
 
     /// How long until one more token is there.
-    fn wait_for_one(&self, spec: &RateLimitSpec) -> Duration {
+    fn wait_for_one(&self, spec: &RateLimit) -> Duration {
         if self.tokens >= 1.0 {
             Duration::ZERO
         } else {
@@ -72,14 +72,12 @@ impl Bucket {
     }
 }
 
-fn capacity(spec: &RateLimitSpec) -> f64 {
+fn capacity(spec: &RateLimit) -> f64 {
     f64::from(spec.burst.max(1))
 }
 
 /// The limits that limit: a positive, finite rate.
-pub(crate) fn effective<'a>(
-    limits: &[(&'a str, &'a RateLimitSpec)],
-) -> Vec<(&'a str, &'a RateLimitSpec)> {
+pub(crate) fn effective<'a>(limits: &[(&'a str, &'a RateLimit)]) -> Vec<(&'a str, &'a RateLimit)> {
     limits
         .iter()
         .filter(|(_, spec)| spec.per_second.is_finite() && spec.per_second > 0.0)
@@ -91,7 +89,7 @@ impl RateLimiter for LocalRateLimiter {
     fn reserve<'a>(
         &'a self,
         account: &'a str,
-        limits: &'a [(&'a str, &'a RateLimitSpec)],
+        limits: &'a [(&'a str, &'a RateLimit)],
         deadline: Duration,
     ) -> Reservation<'a> {
         let reserved = self.reserve_at(account, limits, deadline, Instant::now());
@@ -104,7 +102,7 @@ impl LocalRateLimiter {
     fn reserve_at(
         &self,
         account: &str,
-        limits: &[(&str, &RateLimitSpec)],
+        limits: &[(&str, &RateLimit)],
         deadline: Duration,
         now: Instant,
     ) -> Result<Duration, Held> {
@@ -146,7 +144,7 @@ impl LocalRateLimiter {
 /// time among the limits in use; a dropped bucket comes back full, which is what it was).
 fn prune(
     buckets: &mut HashMap<(String, String), Bucket>,
-    limits: &[(&str, &RateLimitSpec)],
+    limits: &[(&str, &RateLimit)],
     now: Instant,
 ) {
     let slowest = limits
@@ -163,8 +161,8 @@ fn prune(
 mod tests {
     use super::*;
 
-    fn spec(per_second: f64, burst: u32) -> RateLimitSpec {
-        RateLimitSpec { per_second, burst }
+    fn spec(per_second: f64, burst: u32) -> RateLimit {
+        RateLimit::new(per_second, burst)
     }
 
     #[test]

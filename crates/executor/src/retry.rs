@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use switchboard_core::RetrySpec;
+use switchboard_core::RetryPolicy;
 
 use crate::error::TransportKind;
 
@@ -31,11 +31,11 @@ pub(crate) enum Stop {
 
 /// The retry policy of one integration.
 pub(crate) struct Policy<'a> {
-    spec: &'a RetrySpec,
+    spec: &'a RetryPolicy,
 }
 
 impl<'a> Policy<'a> {
-    pub(crate) fn new(spec: &'a RetrySpec) -> Policy<'a> {
+    pub(crate) fn new(spec: &'a RetryPolicy) -> Policy<'a> {
         Policy { spec }
     }
 
@@ -180,14 +180,13 @@ mod tests {
     use super::*;
     use switchboard_core::HttpMethod;
 
-    fn spec() -> RetrySpec {
-        RetrySpec {
-            max_attempts: 3,
-            initial_backoff_ms: 100,
-            max_backoff_ms: 300,
-            reset_header: Some("x-rate-limit-reset".to_owned()),
-            ..RetrySpec::default()
-        }
+    fn spec() -> RetryPolicy {
+        let mut spec = RetryPolicy::default();
+        spec.max_attempts = 3;
+        spec.initial_backoff_ms = 100;
+        spec.max_backoff_ms = 300;
+        spec.reset_header = Some("x-rate-limit-reset".to_owned());
+        spec
     }
 
     fn no_headers(_: &str) -> Option<&'static str> {
@@ -427,10 +426,8 @@ mod tests {
         };
         assert!(wait <= Duration::from_millis(100), "{wait:?}");
         // Without `reset_header` the header means nothing.
-        let spec = RetrySpec {
-            reset_header: None,
-            ..spec
-        };
+        let mut spec = spec;
+        spec.reset_header = None;
         let policy = Policy::new(&spec);
         let Verdict::Retry(wait) = policy.after_status(
             HttpMethod::Post.is_idempotent(),

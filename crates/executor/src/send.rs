@@ -8,13 +8,17 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder, Url};
-use switchboard_core::{HttpMethod, MultipartPart, ProviderRequest, RateLimitSpec, RequestBody};
+use switchboard_core::{
+    Endpoint, Header, HeaderPart, HttpMethod, MultipartPart, PrepareError, ProviderRequest,
+    RateLimit, RequestBody,
+};
 use tokio::time::{Instant, timeout_at};
 
 use crate::address::{self, Refusal};
-use crate::auth::Credentials;
 use crate::client::Purpose;
-use crate::error::{ExecError, FileError, FileErrorKind, TransportError, TransportKind, describe};
+use crate::error::{
+    ExecError, ExecErrorKind, FileError, FileErrorKind, TransportError, TransportKind, describe,
+};
 use crate::exchange::Exchange;
 use crate::executor::{Executor, Settings, Target};
 use crate::files::{FetchLimits, FileFault, build_form, file_count};
@@ -96,18 +100,21 @@ impl Executor {
         &self,
         target: &Target<'_>,
         request: &ProviderRequest,
-        credentials: &Credentials,
+        endpoint: &Endpoint,
     ) -> Result<Exchange, ExecError> {
-        let url = request
-            .url(&target.base_url)
-            .and_then(|url| {
-                Url::parse(&url).map_err(|error| format!("the rendered url is not valid: {error}"))
-            })
-            .map_err(|message| ExecError::Mapping {
-                field: format!("steps.{}.request.path", request.step),
-                message,
-                exchanges: Vec::new(),
-            })?;
+        let prepared = endpoint
+            .prepare(request)
+            .map_err(|error| ExecError::from_run(error.into(), Vec::new()))?;
+        let url = Url::parse(&prepared.url).map_err(|error| {
+            ExecError::from_run(
+                PrepareError::InvalidUrl {
+                    step: request.step.clone(),
+                    reason: error.to_string(),
+                }
+                .into(),
+                Vec::new(),
+            )
+        })?;
         if request.delay_ms > 0 {
             let delay = Duration::from_millis(request.delay_ms);
             if Instant::now() + delay >= target.deadline {
@@ -118,7 +125,7 @@ impl Executor {
         let call = Call {
             target,
             request,
-            headers: request_headers(credentials, request)?,
+            headers: header_map(request, &prepared.headers)?,
             client: {
                 count_files(target, request, self.inner.options.max_files_per_run)?;
                 self.client(Purpose::Provider, target.settings.connect_timeout)?
@@ -208,18 +215,16 @@ impl Executor {
         match checked {
             Ok(()) => Ok(()),
             Err(Refusal::Forbidden(address)) => Err(forbidden(request, url, address)),
-            Err(Refusal::Unresolved(message)) => {
-                Err(ExecError::Transport(Box::new(TransportError {
-                    step: request.step.clone(),
-                    method: request.method,
-                    url: redact::origin_and_path(url),
-                    kind: TransportKind::Connect,
-                    may_have_reached_provider: false,
-                    attempts: attempt,
-                    message,
-                    exchanges: Vec::new(),
-                })))
-            }
+            Err(Refusal::Unresolved(message)) => Err(ExecErrorKind::Transport(TransportError {
+                step: request.step.clone(),
+                method: request.method,
+                url: redact::origin_and_path(url),
+                kind: TransportKind::Connect,
+                may_have_reached_provider: false,
+                attempts: attempt,
+                message,
+            })
+            .into()),
         }
     }
 
@@ -229,7 +234,7 @@ impl Executor {
         &self,
         target: &Target<'_>,
         request: &ProviderRequest,
-        limits: &[(&str, &RateLimitSpec)],
+        limits: &[(&str, &RateLimit)],
     ) -> Result<(), ExecError> {
         let settings = &target.settings;
         let left = target.deadline.saturating_duration_since(Instant::now());
@@ -256,13 +261,13 @@ impl Executor {
             Err(_) if left < settings.rate_limit_wait => {
                 Err(self.deadline_exceeded(request, false))
             }
-            Err(held) => Err(ExecError::RateLimited {
+            Err(held) => Err(ExecErrorKind::RateLimited {
                 step: request.step.clone(),
                 account: target.account.id.clone(),
                 bucket: held.bucket,
                 deadline: settings.rate_limit_wait,
-                exchanges: Vec::new(),
-            }),
+            }
+            .into()),
         }
     }
 
@@ -272,12 +277,12 @@ impl Executor {
             may_have_reached_provider = reached,
             "the run passed its deadline"
         );
-        ExecError::DeadlineExceeded {
+        ExecErrorKind::DeadlineExceeded {
             step: request.step.clone(),
             deadline: self.inner.options.deadline,
             may_have_reached_provider: reached,
-            exchanges: Vec::new(),
         }
+        .into()
     }
 
     fn client(
@@ -288,8 +293,8 @@ impl Executor {
         self.inner
             .clients
             .get(purpose, connect_timeout)
-            .map_err(|error| ExecError::Internal {
-                message: format!("cannot build the http client: {}", describe(error)),
+            .map_err(|error| {
+                ExecError::internal(format!("cannot build the http client: {}", describe(error)))
             })
     }
 
@@ -314,9 +319,7 @@ impl Executor {
                 let network = self.inner.clients.network();
                 let form = build_form(&client, network, parts, limits, fault)
                     .await
-                    .map_err(|()| ExecError::Internal {
-                        message: "a file part failed without a reason".to_owned(),
-                    })?;
+                    .map_err(|()| ExecError::internal("a file part failed without a reason"))?;
                 builder.multipart(form)
             }
         })
@@ -330,7 +333,7 @@ struct Call<'t, 'r> {
     url: Url,
     headers: HeaderMap,
     client: reqwest::Client,
-    limits: Vec<(&'r str, &'r RateLimitSpec)>,
+    limits: Vec<(&'r str, &'r RateLimit)>,
     policy: Policy<'r>,
 }
 
@@ -396,7 +399,7 @@ impl Call<'_, '_> {
                     past_deadline = stop == Stop::PastDeadline,
                     "provider call failed"
                 );
-                Err(ExecError::Transport(Box::new(TransportError {
+                Err(ExecErrorKind::Transport(TransportError {
                     step: request.step.clone(),
                     method,
                     url: redact::origin_and_path(&self.url),
@@ -404,8 +407,8 @@ impl Call<'_, '_> {
                     may_have_reached_provider: reached,
                     attempts: attempt,
                     message,
-                    exchanges: Vec::new(),
-                })))
+                })
+                .into())
             }
         }
     }
@@ -452,12 +455,12 @@ fn log_stop(stop: Stop, request: &ProviderRequest, exchange: &Exchange, settings
 /// The error for a call refused because of its address.
 fn forbidden(request: &ProviderRequest, url: &Url, address: IpAddr) -> ExecError {
     tracing::debug!(step = %request.step, %address, "provider call refused: the address is not public");
-    ExecError::ForbiddenAddress {
+    ExecErrorKind::ForbiddenAddress {
         step: request.step.clone(),
         url: redact::origin_and_path(url),
         address,
-        exchanges: Vec::new(),
     }
+    .into()
 }
 
 /// Counts the request's files against the run's limit.
@@ -482,48 +485,48 @@ fn count_files(
         })
         .nth(max_files.saturating_sub(before))
         .unwrap_or_default();
-    Err(ExecError::File(Box::new(FileError {
+    Err(ExecErrorKind::File(FileError {
         step: request.step.clone(),
         url: redact::origin_and_path_text(first_refused),
         kind: FileErrorKind::TooMany { max_files },
-        exchanges: Vec::new(),
-    })))
+    })
+    .into())
 }
 
 /// The file error recorded in `fault`, if the attempt failed because of a file.
 fn file_error(request: &ProviderRequest, fault: &FileFault) -> Option<ExecError> {
     let (url, kind) = fault.get()?;
     tracing::debug!(step = %request.step, file = %url, "file refused or failed");
-    Some(ExecError::File(Box::new(FileError {
-        step: request.step.clone(),
-        url,
-        kind,
-        exchanges: Vec::new(),
-    })))
+    Some(
+        ExecErrorKind::File(FileError {
+            step: request.step.clone(),
+            url,
+            kind,
+        })
+        .into(),
+    )
 }
 
-/// The mapping's headers plus the credential header (which a mapping cannot replace).
-fn request_headers(
-    credentials: &Credentials,
-    request: &ProviderRequest,
-) -> Result<HeaderMap, ExecError> {
-    let invalid = |name: &str, what: &str| ExecError::Mapping {
-        field: format!("steps.{}.request.headers.{name}", request.step),
-        message: format!("the rendered header {what} is not valid in http"),
-        exchanges: Vec::new(),
-    };
-    let credential = credentials.header();
-    let mut headers = HeaderMap::new();
-    for (name, value) in &request.headers {
-        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid(name, "name"))?;
-        if credential.is_some_and(|(credential, _)| *credential == header) {
-            continue;
-        }
-        let value = HeaderValue::from_str(value).map_err(|_| invalid(name, "value"))?;
-        headers.append(header, value);
-    }
-    if let Some((name, value)) = credential {
-        headers.insert(name.clone(), value.clone());
+/// The prepared headers in reqwest's form, the credential's marked sensitive (so `Debug` never
+/// shows it). Core checked every name and value; one that reqwest still refuses is reported as
+/// the mapping's fault.
+fn header_map(request: &ProviderRequest, prepared: &[Header]) -> Result<HeaderMap, ExecError> {
+    let mut headers = HeaderMap::with_capacity(prepared.len());
+    for header in prepared {
+        let invalid = |part| {
+            let error = PrepareError::InvalidHeader {
+                step: request.step.clone(),
+                name: header.name().to_owned(),
+                part,
+            };
+            ExecError::from_run(error.into(), Vec::new())
+        };
+        let name = HeaderName::from_bytes(header.name().as_bytes())
+            .map_err(|_| invalid(HeaderPart::Name))?;
+        let mut value =
+            HeaderValue::from_str(header.value()).map_err(|_| invalid(HeaderPart::Value))?;
+        value.set_sensitive(header.is_sensitive());
+        headers.append(name, value);
     }
     Ok(headers)
 }
@@ -533,9 +536,9 @@ fn request_headers(
 fn rate_limits<'a>(
     target: &Target<'a>,
     request: &'a ProviderRequest,
-) -> Vec<(&'a str, &'a RateLimitSpec)> {
+) -> Vec<(&'a str, &'a RateLimit)> {
     let buckets = &target.integration.rate_limits;
-    let mut limits: Vec<(&str, &RateLimitSpec)> = buckets
+    let mut limits: Vec<(&str, &RateLimit)> = buckets
         .get_key_value(DEFAULT_BUCKET)
         .map(|(name, spec)| (name.as_str(), spec))
         .into_iter()

@@ -393,7 +393,7 @@ fn integration<'a>(
     registry
         .integration(name)
         .map(|i| i.as_ref())
-        .ok_or_else(|| AccountError::UnknownIntegration {
+        .map_err(|_| AccountError::UnknownIntegration {
             name: name.to_owned(),
             known: backticked(registry.integrations().map(|i| &i.name)),
         })
@@ -505,9 +505,9 @@ fn validate(
         }
         None => {
             if let Some(env) = environment
-                && let Err(message) = integration.base_url(env, context)
+                && let Err(error) = integration.base_url(env, context)
             {
-                problems.push(message);
+                problems.push(error.to_string());
             }
         }
     }

@@ -59,12 +59,10 @@ pub(crate) async fn start(
 ) -> Result<Response, ApiError> {
     let s = &state.inner;
     let callback = callback_url(&state)?;
-    let integration = s.registry.integration(&integration_name).ok_or_else(|| {
-        ApiError::not_found(
-            "unknown_integration",
-            format!("no integration `{integration_name}`"),
-        )
-    })?;
+    let integration = s
+        .registry
+        .integration(&integration_name)
+        .map_err(|error| ApiError::not_found("unknown_integration", error.to_string()))?;
     let authorization = authorization(integration)?;
     let app = s
         .executor
@@ -138,7 +136,7 @@ pub(crate) async fn callback(
     let integration = s
         .registry
         .integration(&connect.integration)
-        .ok_or_else(|| ApiError::bad_request("invalid_state", "the state names no integration"))?;
+        .map_err(|_| ApiError::bad_request("invalid_state", "the state names no integration"))?;
     let tokens = s
         .executor
         .exchange_authorization_code(

@@ -286,18 +286,18 @@ mod tests {
     #[test]
     fn input_problems_are_all_listed() {
         let problems = vec![
-            InputProblem {
-                location: InputLocation::Query,
-                pointer: "/job_id".into(),
-                kind: ProblemKind::Missing,
-                message: "`job_id` is required by Acme ATS".into(),
-            },
-            InputProblem {
-                location: InputLocation::Body,
-                pointer: "/emails/0/email".into(),
-                kind: ProblemKind::Invalid,
-                message: "1 is not of type \"string\"".into(),
-            },
+            InputProblem::new(
+                InputLocation::Query,
+                "/job_id",
+                ProblemKind::Missing,
+                "`job_id` is required by Acme ATS",
+            ),
+            InputProblem::new(
+                InputLocation::Body,
+                "/emails/0/email",
+                ProblemKind::Invalid,
+                "1 is not of type \"string\"",
+            ),
         ];
         let body = ApiError::invalid_input(&problems, &[]).body();
         assert_eq!(body["statusCode"], 400);

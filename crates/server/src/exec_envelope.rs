@@ -5,10 +5,10 @@ use std::time::SystemTime;
 
 use axum::http::{HeaderName, StatusCode, header};
 use serde_json::{Value, json};
-use switchboard_core::backticked;
+use switchboard_core::{ProviderError, RunError, backticked};
 use switchboard_executor::{
-    Exchange, ExecError, FileError, FileErrorKind, OAuthError, OAuthErrorKind,
-    ProviderErrorResponse, TransportError, TransportKind,
+    Exchange, ExecError, ExecErrorKind, FileError, FileErrorKind, OAuthError, OAuthErrorKind,
+    TransportError, TransportKind,
 };
 
 use crate::envelope::ApiError;
@@ -24,11 +24,11 @@ pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
     let (api, contacted) = envelope(error);
     let mut api = with_rate_limit_headers(api, error.exchanges());
     let exchanges = error.exchanges();
-    let completed = match error {
+    let completed = match error.kind() {
         // The last exchange is the call that failed.
-        ExecError::Provider(_) | ExecError::Upstream { .. } | ExecError::Mapping { .. } => {
-            &exchanges[..exchanges.len().saturating_sub(1)]
-        }
+        ExecErrorKind::Run(
+            RunError::Provider(_) | RunError::Upstream { .. } | RunError::Mapping { .. },
+        ) => &exchanges[..exchanges.len().saturating_sub(1)],
         _ => exchanges,
     };
     if !completed.is_empty() {
@@ -50,9 +50,9 @@ pub(crate) fn for_error(error: &ExecError) -> (ApiError, bool) {
 /// answer could not be used or mapped is kept, since the provider acted on it all the same.
 fn created(error: &ExecError) -> Vec<Value> {
     let exchanges = error.exchanges();
-    let answered = match error {
-        ExecError::Provider(_) => &exchanges[..exchanges.len().saturating_sub(1)],
-        _ => exchanges,
+    let answered = match error.provider_error() {
+        Some(_) => &exchanges[..exchanges.len().saturating_sub(1)],
+        None => exchanges,
     };
     answered
         .iter()
@@ -113,7 +113,7 @@ fn with_rate_limit_headers(mut api: ApiError, exchanges: &[Exchange]) -> ApiErro
 /// An account's OAuth token could not be had: a refused grant is the account's `401
 /// needs_reauth`; a failing token endpoint is the provider's (`502`); a missing OAuth app is the
 /// operator's configuration (`422`); a renewal held elsewhere or a store failure is `503`.
-fn oauth_envelope(failure: &OAuthError, error: &ExecError) -> (ApiError, bool) {
+fn oauth_envelope(failure: &OAuthError, error: &ExecError) -> ApiError {
     let (status, code) = match failure.kind {
         OAuthErrorKind::NeedsReauth => (StatusCode::UNAUTHORIZED, "needs_reauth"),
         OAuthErrorKind::TokenEndpoint { .. } => (StatusCode::BAD_GATEWAY, "oauth_token_error"),
@@ -125,10 +125,9 @@ fn oauth_envelope(failure: &OAuthError, error: &ExecError) -> (ApiError, bool) {
         failure.kind,
         OAuthErrorKind::NeedsReauth | OAuthErrorKind::TokenEndpoint { .. }
     );
-    let api = ApiError::new(status, code, error.to_string())
+    ApiError::new(status, code, error.to_string())
         .with("is_remote_error", Value::Bool(remote))
-        .with("truto_is_remote_error", Value::Bool(remote));
-    (api, !failure.exchanges.is_empty())
+        .with("truto_is_remote_error", Value::Bool(remote))
 }
 
 /// `truto_error_insight` with one key.
@@ -137,12 +136,85 @@ fn insight(key: &str, description: &str, value: Value) -> Value {
 }
 
 fn envelope(error: &ExecError) -> (ApiError, bool) {
-    match error {
-        ExecError::Input { problems, warnings } => {
-            (ApiError::invalid_input(problems, warnings), false)
+    let contacted = !error.exchanges().is_empty();
+    match error.kind() {
+        ExecErrorKind::Run(run) => run_envelope(error, run),
+        ExecErrorKind::Transport(transport) => {
+            (transport_envelope(transport), transport.may_have_reached_provider || contacted)
         }
-        ExecError::Provider(failure) => (provider_envelope(failure), true),
-        ExecError::Upstream {
+        ExecErrorKind::File(file) => (file_envelope(file), contacted),
+        ExecErrorKind::OAuth(failure) => (oauth_envelope(failure, error), contacted),
+        ExecErrorKind::Account { .. } => (
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account_misconfigured",
+                error.to_string(),
+            ),
+            false,
+        ),
+        // The account's base URL points where the gateway may not call: a setting of the account
+        // (like `account_misconfigured`), not a fault of the provider or of this server, and
+        // sending the request again will not help.
+        ExecErrorKind::ForbiddenAddress { step, address, .. } => (
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "provider_address_forbidden",
+                error.to_string(),
+            )
+            .with("remote_step", Value::from(step.clone()))
+            .with("address", Value::from(address.to_string())),
+            contacted,
+        ),
+        ExecErrorKind::DeadlineExceeded {
+            step,
+            may_have_reached_provider,
+            ..
+        } => (
+            ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                error.to_string(),
+            )
+            .with("remote_step", Value::from(step.clone()))
+            .with(
+                "may_have_reached_provider",
+                Value::Bool(*may_have_reached_provider),
+            ),
+            *may_have_reached_provider || contacted,
+        ),
+        ExecErrorKind::RateLimited { .. } => (
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                error.to_string(),
+            )
+            .with("is_remote_error", Value::Bool(false))
+            .with(
+                "truto_error_insight",
+                insight(
+                    "rate_limit_error",
+                    "The account's rate limit for the provider held the call; retry after `Retry-After`",
+                    Value::from("1"),
+                ),
+            )
+            .header(header::RETRY_AFTER, "1"),
+            contacted,
+        ),
+        _ => (ApiError::internal(error), false),
+    }
+}
+
+/// Core's run errors: invalid input, a provider error, an unusable answer, a mapping error.
+fn run_envelope(error: &ExecError, run: &RunError) -> (ApiError, bool) {
+    let contacted = !error.exchanges().is_empty();
+    match run {
+        RunError::Input {
+            problems, warnings, ..
+        } => (ApiError::invalid_input(problems, warnings), contacted),
+        RunError::Provider(provider) => {
+            (provider_envelope(provider, error.provider_headers()), true)
+        }
+        RunError::Upstream {
             step,
             message,
             body,
@@ -167,10 +239,7 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             ),
             true,
         ),
-        ExecError::Mapping { exchanges, .. } if exchanges.is_empty() => {
-            (ApiError::internal(error), false)
-        }
-        ExecError::Mapping { field, message, .. } => (
+        RunError::Mapping { field, message, .. } if contacted => (
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "mapping_error",
@@ -178,81 +247,15 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             ),
             true,
         ),
-        ExecError::Transport(transport) => transport_envelope(transport),
-        ExecError::File(file) => file_envelope(file),
-        ExecError::OAuth(failure) => oauth_envelope(failure, error),
-        ExecError::NoCredentials { .. } | ExecError::Account { .. } => (
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "account_misconfigured",
-                error.to_string(),
-            ),
-            false,
-        ),
-        // The account's base URL points where the gateway may not call: a setting of the account
-        // (like `account_misconfigured`), not a fault of the provider or of this server, and
-        // sending the request again will not help.
-        ExecError::ForbiddenAddress {
-            step,
-            address,
-            exchanges,
-            ..
-        } => (
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "provider_address_forbidden",
-                error.to_string(),
-            )
-            .with("remote_step", Value::from(step.clone()))
-            .with("address", Value::from(address.to_string())),
-            !exchanges.is_empty(),
-        ),
-        ExecError::DeadlineExceeded {
-            step,
-            may_have_reached_provider,
-            exchanges,
-            ..
-        } => (
-            ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "deadline_exceeded",
-                error.to_string(),
-            )
-            .with("remote_step", Value::from(step.clone()))
-            .with(
-                "may_have_reached_provider",
-                Value::Bool(*may_have_reached_provider),
-            ),
-            *may_have_reached_provider || !exchanges.is_empty(),
-        ),
-        ExecError::RateLimited { exchanges, .. } => (
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                error.to_string(),
-            )
-            .with("is_remote_error", Value::Bool(false))
-            .with(
-                "truto_error_insight",
-                insight(
-                    "rate_limit_error",
-                    "The account's rate limit for the provider held the call; retry after `Retry-After`",
-                    Value::from("1"),
-                ),
-            )
-            .header(header::RETRY_AFTER, "1"),
-            !exchanges.is_empty(),
-        ),
-        other => (ApiError::internal(other), false),
+        _ => (ApiError::internal(error), false),
     }
 }
 
 /// A provider's error answer: its status (or the mapping's unified status), message, body and
 /// rate-limit headers.
-fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
-    let remote = failure.error.status;
+fn provider_envelope(failure: &ProviderError, headers: &[(String, String)]) -> ApiError {
+    let remote = failure.status;
     let status = failure
-        .error
         .unified_status
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or_else(|| remote_status(remote));
@@ -264,7 +267,7 @@ fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
     if remote == 429 {
         insight.insert(
             "rate_limit_error".into(),
-            json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.error.retry_after}),
+            json!({"description": "The provider rate-limited the call; retry after `Retry-After`", "value": failure.retry_after}),
         );
     }
     if remote == 403 {
@@ -273,27 +276,27 @@ fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
             json!({"description": "The provider refused the credentials access; an empty list means it did not say which scopes are missing", "value": {"missing_scopes": []}}),
         );
     }
-    let message = if failure.error.message.is_empty() {
+    let message = if failure.message.is_empty() {
         format!("the provider answered with HTTP {remote}")
     } else {
-        failure.error.message.clone()
+        failure.message.clone()
     };
     let mut api = ApiError::new(status, "remote_error", message)
         .with("is_remote_error", Value::Bool(true))
         .with("truto_is_remote_error", Value::Bool(true))
         .with("remote_status", Value::from(remote))
-        .with("remote_step", Value::from(failure.error.step.clone()))
-        .with("raw_response", failure.error.body.clone())
+        .with("remote_step", Value::from(failure.step.clone()))
+        .with("raw_response", failure.body.clone())
         .with("truto_error_insight", Value::Object(insight));
-    if let Some(code) = &failure.error.code {
+    if let Some(code) = &failure.code {
         api = api.with("remote_code", Value::from(code.clone()));
     }
-    if let Some(retry_after) = &failure.error.retry_after {
+    if let Some(retry_after) = &failure.retry_after {
         api = api
             .with("retry_after", Value::from(retry_after.clone()))
             .header(header::RETRY_AFTER, retry_after);
     }
-    for (name, value) in &failure.headers {
+    for (name, value) in headers {
         let name = name.to_ascii_lowercase();
         if (name.starts_with("x-ratelimit-") || name.starts_with("x-rate-limit-"))
             && let Ok(name) = HeaderName::try_from(name)
@@ -306,12 +309,12 @@ fn provider_envelope(failure: &ProviderErrorResponse) -> ApiError {
 
 /// The provider could not be reached: a timeout or an unreachable upstream, and whether the
 /// request may have reached it.
-fn transport_envelope(transport: &TransportError) -> (ApiError, bool) {
+fn transport_envelope(transport: &TransportError) -> ApiError {
     let (status, code) = match transport.kind {
         TransportKind::Timeout => (StatusCode::GATEWAY_TIMEOUT, "upstream_timeout"),
         _ => (StatusCode::BAD_GATEWAY, "upstream_unreachable"),
     };
-    let api = ApiError::new(status, code, transport.to_string())
+    ApiError::new(status, code, transport.to_string())
         .with(
             "truto_error_insight",
             insight(
@@ -325,15 +328,11 @@ fn transport_envelope(transport: &TransportError) -> (ApiError, bool) {
         .with(
             "may_have_reached_provider",
             Value::Bool(transport.may_have_reached_provider),
-        );
-    (
-        api,
-        transport.may_have_reached_provider || !transport.exchanges.is_empty(),
-    )
+        )
 }
 
 /// A file to upload could not be fetched or was refused.
-fn file_envelope(file: &FileError) -> (ApiError, bool) {
+fn file_envelope(file: &FileError) -> ApiError {
     let status = match &file.kind {
         FileErrorKind::Fetch { status: None, .. } => StatusCode::BAD_GATEWAY,
         FileErrorKind::Fetch {
@@ -341,10 +340,9 @@ fn file_envelope(file: &FileError) -> (ApiError, bool) {
         } if *s >= 500 => StatusCode::BAD_GATEWAY,
         _ => StatusCode::BAD_REQUEST,
     };
-    let api = ApiError::new(status, "file_error", file.to_string())
+    ApiError::new(status, "file_error", file.to_string())
         .with("remote_step", Value::from(file.step.clone()))
-        .with("file_url", Value::from(file.url.clone()));
-    (api, !file.exchanges.is_empty())
+        .with("file_url", Value::from(file.url.clone()))
 }
 
 /// The status a provider error is answered with, as in the reference's table: provider
@@ -381,8 +379,8 @@ mod tests {
     #[test]
     fn a_mapped_status_wins_over_the_providers() {
         let failure = |unified_status| {
-            ExecError::Provider(Box::new(switchboard_executor::ProviderErrorResponse {
-                error: switchboard_core::ProviderError {
+            ExecError::from(ExecErrorKind::Run(RunError::Provider(Box::new(
+                ProviderError {
                     step: "create".into(),
                     status: 200,
                     message: "Request payload is malformed".into(),
@@ -391,9 +389,7 @@ mod tests {
                     retry_after: None,
                     unified_status,
                 },
-                headers: Vec::new(),
-                exchanges: Vec::new(),
-            }))
+            ))))
         };
         let status = |error: &ExecError| for_error(error).0.into_response().status();
         assert_eq!(
@@ -406,13 +402,12 @@ mod tests {
     #[test]
     fn oauth_failures_answer_with_the_status_of_whose_fault_it_is() {
         let failure = |kind| {
-            ExecError::OAuth(Box::new(OAuthError {
+            ExecError::from(ExecErrorKind::OAuth(Box::new(OAuthError {
                 integration: "example".into(),
                 account: "acct-1".into(),
                 kind,
                 message: "http 400 `invalid_grant`".into(),
-                exchanges: Vec::new(),
-            }))
+            })))
         };
         let answer = |kind| for_error(&failure(kind)).0.into_response().status();
         assert_eq!(

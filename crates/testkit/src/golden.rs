@@ -139,12 +139,7 @@ struct Produced {
 pub fn run_case(registry: &Registry, case: &Case, bless: bool) -> Result<(), GoldenError> {
     let plan = registry
         .method(&case.integration, &case.resource, &case.method)
-        .ok_or_else(|| {
-            GoldenError(format!(
-                "no mapping for `{}` `{}` `{}`",
-                case.integration, case.resource, case.method
-            ))
-        })?;
+        .map_err(|error| GoldenError(error.to_string()))?;
     let run_input = read_input(&case.dir)?;
     let produced = produce(plan, run_input, &case.dir)?;
     if bless {

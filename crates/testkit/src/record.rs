@@ -47,7 +47,7 @@ pub async fn record_case(registry: &Registry, case: &Case) -> Result<(), GoldenE
     }
     let plan = registry
         .method(&case.integration, &case.resource, &case.method)
-        .ok_or_else(|| GoldenError(format!("no mapping for `{}`", case.name)))?;
+        .map_err(|error| GoldenError(error.to_string()))?;
     let config = read_config(&case.dir)?;
     if config.get("record") == Some(&Value::Bool(false)) {
         return run_case(registry, case, true);

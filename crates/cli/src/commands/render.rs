@@ -71,14 +71,7 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let registry = args.sources.load()?;
     let plan = registry
         .method(&args.integration, &args.resource, &args.method)
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "no mapping for `{}` `{}` `{}`",
-                args.integration,
-                args.resource,
-                args.method
-            )
-        })?;
+        .map_err(anyhow::Error::new)?;
     let integration = plan.integration_plan();
     let context: Map<String, Value> = serde_json::from_str(&args.context)
         .map_err(|e| anyhow::anyhow!("--context is not a JSON object: {e}"))?;
@@ -99,7 +92,7 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         Some(url) => url.clone(),
         None => integration
             .base_url(&args.environment, &context)
-            .map_err(anyhow::Error::msg)?,
+            .map_err(anyhow::Error::new)?,
     };
     let query = switchboard_server::query_string::parse(args.query.trim_start_matches('?'))
         .map_err(|e| anyhow::anyhow!("--query: {e}"))?;

@@ -19,7 +19,7 @@ pub(crate) struct SchemaArgs {
 /// Writes or checks `mapping.schema.json` and `integration.schema.json`.
 pub(crate) fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
     let mut stale = Vec::new();
-    for (name, schema) in switchboard_core::format_schemas() {
+    for (name, schema) in switchboard_core::tooling::format_schemas() {
         let path = args.out.join(name);
         let text = format!("{}\n", serde_json::to_string_pretty(&schema)?);
         if args.check {

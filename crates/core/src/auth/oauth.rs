@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "format-check")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +19,8 @@ const DEFAULT_TOKEN_PREFIX: &str = "Bearer ";
 pub const CLIENT_CREDENTIALS_TOKEN_SLOT: &str = "access_token";
 
 /// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuthentication {
     /// HTTP Basic with the url-encoded client id and secret (the RFC's recommended way).
@@ -29,7 +31,8 @@ pub enum ClientAuthentication {
 }
 
 /// Where the access token goes on provider calls: a header and the text before the token.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenHeaderSpec {
     /// The header name (default `Authorization`).
@@ -50,7 +53,8 @@ fn default_token_prefix() -> String {
 
 /// `type: oauth2_client_credentials`: the account holds a client id and secret; the engine
 /// fetches access tokens with them and renews each before it expires.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientCredentialsSpec {
     /// The token endpoint (an absolute `https` URL; `http` only for loopback test servers).
@@ -76,7 +80,8 @@ pub(crate) struct ClientCredentialsSpec {
 /// `type: oauth2_authorization_code`: a user authorised the operator's OAuth app (the connect
 /// flow); the account holds the access and refresh tokens, renewed with the app's client id and
 /// secret from the server's configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuthorizationCodeSpec {
     /// Where the connect flow sends the user to authorise the app.

@@ -111,11 +111,13 @@ pub(crate) fn compile(
         auth,
         secret_keys: file.context.secrets,
         context_fields: file.context.fields,
-        rate_limits: file.rate_limits,
-        retry: file.retry,
-        timeouts: file.timeouts,
-        files: file.files,
-        responses: file.responses,
+        rate_limits: (file.rate_limits.into_iter())
+            .map(|(name, spec)| (name, spec.into()))
+            .collect(),
+        retry: file.retry.into(),
+        timeouts: file.timeouts.into(),
+        files: file.files.into(),
+        responses: file.responses.into(),
         errors,
     }
 }

@@ -8,11 +8,12 @@ use serde_json::Value;
 use crate::diagnostic::{Reporter, did_you_mean};
 use crate::error::InputLocation;
 use crate::expr::{Cached, Expr, FieldPath, Template};
-use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec, Support};
+use crate::model::{FieldSpec, MethodSpec, PartSpec, StepSpec};
 use crate::plan::{
     BodyPlan, FieldRule, FieldSupport, IntegrationPlan, MethodPlan, PartPlan, RequirePlan,
     ResponsePlan, StepPlan,
 };
+use crate::policy::Support;
 use crate::run::StepReads;
 use crate::schema::UnifiedSchema;
 
@@ -328,8 +329,10 @@ fn field_support(
         .map(|name| {
             let (support, default, note) = match specs.get(*name) {
                 None => (Support::Unsupported, None, None),
-                Some(FieldSpec::Short(s)) => (*s, None, None),
-                Some(FieldSpec::Detailed(d)) => (d.support, d.default.clone(), d.note.clone()),
+                Some(FieldSpec::Short(s)) => ((*s).into(), None, None),
+                Some(FieldSpec::Detailed(d)) => {
+                    (d.support.into(), d.default.clone(), d.note.clone())
+                }
             };
             FieldSupport {
                 name: (*name).to_owned(),
@@ -483,7 +486,7 @@ fn compile_step(
             .collect(),
         primary: step.primary,
         rate_limit: step.rate_limit.clone(),
-        method: step.request.method,
+        method: step.request.method.into(),
         path,
         query,
         headers,

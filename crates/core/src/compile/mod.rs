@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, Diagnostics, Reporter, diagnostic};
 use crate::expr::{Expr, Template};
 use crate::loader::load_yaml;
+use crate::lookup::LookupError;
 use crate::model::{IntegrationFile, MappingFile};
 use crate::plan::{IntegrationPlan, MethodPlan};
 use crate::schema::UnifiedSchema;
@@ -152,18 +153,47 @@ impl Registry {
         }
     }
 
-    /// The plan for one method, if mapped.
+    /// The plan for one method (`"acme", "ats/candidates", "create"`); when it is not mapped,
+    /// the error lists what is (integrations, their resources, a resource's methods).
     pub fn method(
         &self,
         integration: &str,
         resource: &str,
         method: &str,
-    ) -> Option<&Arc<MethodPlan>> {
-        self.methods.get(&(
+    ) -> Result<&Arc<MethodPlan>, LookupError> {
+        let key = (
             integration.to_owned(),
             resource.to_owned(),
             method.to_owned(),
-        ))
+        );
+        if let Some(plan) = self.methods.get(&key) {
+            return Ok(plan);
+        }
+        let integration_plan = self.integration(integration)?;
+        let of_integration = || {
+            self.methods
+                .keys()
+                .filter(|(i, _, _)| i == &integration_plan.name)
+        };
+        let methods: Vec<String> = of_integration()
+            .filter(|(_, r, _)| r == resource)
+            .map(|(_, _, m)| m.clone())
+            .collect();
+        if methods.is_empty() {
+            let mut known: Vec<String> = of_integration().map(|(_, r, _)| r.clone()).collect();
+            known.dedup();
+            return Err(LookupError::UnknownResource {
+                integration: integration.to_owned(),
+                resource: resource.to_owned(),
+                known,
+            });
+        }
+        Err(LookupError::UnknownMethod {
+            integration: integration.to_owned(),
+            resource: resource.to_owned(),
+            method: method.to_owned(),
+            known: methods,
+        })
     }
 
     /// Every method plan, ordered by integration, resource and method.
@@ -171,9 +201,14 @@ impl Registry {
         self.methods.values()
     }
 
-    /// One integration.
-    pub fn integration(&self, name: &str) -> Option<&Arc<IntegrationPlan>> {
-        self.integrations.get(name)
+    /// One integration; when it is not loaded, the error lists those that are.
+    pub fn integration(&self, name: &str) -> Result<&Arc<IntegrationPlan>, LookupError> {
+        self.integrations
+            .get(name)
+            .ok_or_else(|| LookupError::UnknownIntegration {
+                integration: name.to_owned(),
+                known: self.integrations.keys().cloned().collect(),
+            })
     }
 
     /// Every integration, by name.

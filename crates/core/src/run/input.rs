@@ -4,12 +4,14 @@ use serde_json::{Map, Value};
 
 use crate::error::{InputLocation, InputProblem, ProblemKind, Warning};
 use crate::expr::{Binding, Expr, Root, Scope, is_truthy};
-use crate::model::Support;
 use crate::plan::{FieldRule, FieldSupport, MethodPlan};
+use crate::policy::Support;
 use crate::schema::{InputSchema, MethodSchema};
 
-/// The unified input of one call.
-#[derive(Debug, Clone, Default)]
+/// The unified input of one call. Deserialises from `{"query": {…}, "body": {…}, "context":
+/// {…}}`, every member optional (`strict` too).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RunInput {
     /// Unified query parameters (already without the server's own `truto_*` and account
     /// parameters); `remote_query` is an object of provider query parameters.
@@ -23,7 +25,7 @@ pub struct RunInput {
     /// The record id a `get` names (the `{id}` of `GET /unified/{model}/{resource}/{id}`);
     /// mappings read it as `id`.
     pub id: Option<String>,
-    /// Where a list resumes: the `next_cursor` of an earlier page's [`UnifiedOutput`]
+    /// Where a list resumes: the `next_cursor` of an earlier page's [`UnifiedOutput`](crate::UnifiedOutput)
     /// (`crate::UnifiedOutput`), as it was issued.
     pub cursor: Option<Value>,
 }

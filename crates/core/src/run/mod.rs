@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{InputProblem, ProblemKind, ProviderError, RunError, Warning};
 use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
-use crate::http::{ProviderRequest, ProviderResponse};
+use crate::http::{HttpMethod, ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
 
 pub(crate) use carried::StepReads;
@@ -40,6 +40,7 @@ pub enum Next {
 
 /// The unified result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct UnifiedOutput {
     /// The unified record, `remote_data` included.
     pub record: Value,
@@ -64,6 +65,52 @@ pub struct Run {
     start_position: Option<Value>,
     /// Where the page after this one starts.
     next_cursor: Option<Value>,
+    /// The provider calls the run accepted.
+    completed: Vec<CompletedStep>,
+}
+
+/// A provider call the run accepted: its step, status and answer. After an error, these are
+/// the calls that had succeeded (the failed call is not among them).
+#[derive(Clone)]
+pub struct CompletedStep {
+    step: String,
+    method: HttpMethod,
+    status: u16,
+    response: Arc<Cached>,
+}
+
+impl CompletedStep {
+    /// The step's id (a `for_each` step has one entry per call).
+    pub fn step(&self) -> &str {
+        &self.step
+    }
+
+    /// The call's HTTP method: a `POST` or `PATCH` answered with a 2xx may have created or
+    /// changed something at the provider.
+    pub fn method(&self) -> HttpMethod {
+        self.method
+    }
+
+    /// The provider's status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The provider's answer, as handed to [`Run::resume`].
+    pub fn response(&self) -> &Value {
+        self.response.json()
+    }
+}
+
+impl std::fmt::Debug for CompletedStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompletedStep")
+            .field("step", &self.step)
+            .field("method", &self.method)
+            .field("status", &self.status)
+            .field("response", self.response())
+            .finish()
+    }
 }
 
 /// The step waiting for its response.
@@ -110,6 +157,7 @@ impl MethodPlan {
             warnings: validated.warnings,
             start_position,
             next_cursor: None,
+            completed: Vec::new(),
         };
         paths::check_at_start(self, &run.scope).map_err(|e| run.with_warnings(e))?;
         run.scope.set("steps", Value::Object(Map::new()));
@@ -132,12 +180,20 @@ impl Run {
         &self.warnings
     }
 
+    /// The provider calls accepted so far, in order: after an error, what had already happened
+    /// at the provider.
+    pub fn completed_steps(&self) -> &[CompletedStep] {
+        &self.completed
+    }
+
     /// The plan this run executes.
     pub fn plan(&self) -> &Arc<MethodPlan> {
         &self.plan
     }
 
-    /// Hands back the provider's answer to the last request.
+    /// Hands back the provider's final answer (after any retries) to the last request, whatever
+    /// its status: the run decides whether it is an error. After an error the run is over, and a
+    /// further call is [`RunError::Misuse`].
     pub fn resume(&mut self, response: ProviderResponse) -> Result<Next, RunError> {
         self.step_forward(response)
             .map_err(|e| self.with_warnings(e))
@@ -339,7 +395,7 @@ impl Run {
     /// `{status, headers, response, selected?, item?}` for one call, each member bound on its
     /// own so the response body is neither copied nor converted twice.
     fn step_result(
-        &self,
+        &mut self,
         step: &StepPlan,
         response: ProviderResponse,
         item: Option<&(Value, usize)>,
@@ -380,6 +436,12 @@ impl Run {
         if let Some((value, _)) = item {
             members.push(("item".to_owned(), Binding::value(value.clone())));
         }
+        self.completed.push(CompletedStep {
+            step: step.id.clone(),
+            method: step.method,
+            status: response.status,
+            response: body,
+        });
         Ok(Binding::namespace(members))
     }
 

@@ -2,7 +2,8 @@
 //! into the file, never a panic; whatever loads can run.
 
 use proptest::prelude::*;
-use switchboard_core::{Registry, SourceFile};
+use switchboard_core::Registry;
+use switchboard_core::tooling::SourceFile;
 
 use crate::support::{MAPPINGS, SCHEMAS, drive, sample_input, source};
 

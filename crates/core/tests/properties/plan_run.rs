@@ -18,7 +18,7 @@ fn words(words: &[&str]) -> Vec<String> {
 fn plan(integration: &str) -> Arc<MethodPlan> {
     REGISTRY
         .method(integration, "ats/candidates", "create")
-        .unwrap_or_else(|| panic!("{integration} maps ats/candidates create"))
+        .unwrap_or_else(|e| panic!("{integration} maps ats/candidates create: {e}"))
         .clone()
 }
 

@@ -6,9 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use switchboard_core::{
-    MethodPlan, Next, ProviderResponse, Registry, RunError, RunInput, SourceFile,
-};
+use switchboard_core::tooling::SourceFile;
+use switchboard_core::{MethodPlan, Next, ProviderResponse, Registry, RunError, RunInput};
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -2,12 +2,12 @@
 //! 401 renews it once and sends the call again when that cannot duplicate anything.
 
 use reqwest::Url;
-use switchboard_core::{AuthScheme, HttpMethod, OAuthFlow, ProviderRequest};
+use serde_json::Value;
+use switchboard_core::{Endpoint, HttpMethod, OAuthFlow, ProviderRequest};
 
 use crate::address::Refusal;
-use crate::auth::Credentials;
 use crate::client::Purpose;
-use crate::error::ExecError;
+use crate::error::{ExecError, ExecErrorKind};
 use crate::exchange::Exchange;
 use crate::executor::{Executor, Target};
 use crate::redact;
@@ -24,17 +24,17 @@ impl Executor {
         target: &Target<'_>,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
-        let Some((scheme, flow)) = target
-            .scheme
-            .and_then(|scheme| scheme.oauth().map(|flow| (scheme, flow)))
-        else {
-            return self
-                .exchange_with(target, request, &target.credentials)
-                .await;
+        let Some(flow) = target.oauth else {
+            let Some(endpoint) = &target.endpoint else {
+                return Err(ExecError::internal(
+                    "the account's endpoint was not resolved",
+                ));
+            };
+            return self.exchange_with(target, request, endpoint).await;
         };
         let token = self.access_token(target, request, flow, None).await?;
-        let credentials = Credentials::with_token(scheme, target.account, &token)?;
-        let first = self.exchange_with(target, request, &credentials).await?;
+        let endpoint = with_token(target, flow, &token)?;
+        let first = self.exchange_with(target, request, &endpoint).await?;
         if first.status != 401 || !may_send_again(request.method, &first) {
             return Ok(first);
         }
@@ -46,8 +46,8 @@ impl Executor {
         let renewed = self
             .access_token(target, request, flow, Some(&token))
             .await?;
-        let credentials = Credentials::with_token(scheme, target.account, &renewed)?;
-        let mut again = self.exchange_with(target, request, &credentials).await?;
+        let endpoint = with_token(target, flow, &renewed)?;
+        let mut again = self.exchange_with(target, request, &endpoint).await?;
         again.attempts += first.attempts;
         Ok(again)
     }
@@ -61,13 +61,12 @@ impl Executor {
         rejected: Option<&str>,
     ) -> Result<String, ExecError> {
         let fail = |kind: OAuthErrorKind, message: String| {
-            ExecError::OAuth(Box::new(OAuthError {
+            ExecError::from(ExecErrorKind::OAuth(Box::new(OAuthError {
                 integration: target.integration.name.clone(),
                 account: target.account.id.clone(),
                 kind,
                 message,
-                exchanges: Vec::new(),
-            }))
+            })))
         };
         let url = Url::parse(&flow.token_url).map_err(|error| {
             fail(
@@ -79,12 +78,12 @@ impl Executor {
         match network.check_before_sending(Purpose::Provider, &url).await {
             Ok(()) => {}
             Err(Refusal::Forbidden(address)) => {
-                return Err(ExecError::ForbiddenAddress {
+                return Err(ExecErrorKind::ForbiddenAddress {
                     step: request.step.clone(),
                     url: redact::origin_and_path(&url),
                     address,
-                    exchanges: Vec::new(),
-                });
+                }
+                .into());
             }
             Err(Refusal::Unresolved(message)) => {
                 return Err(fail(
@@ -97,11 +96,11 @@ impl Executor {
             .inner
             .clients
             .get(Purpose::Provider, target.settings.connect_timeout)
-            .map_err(|error| ExecError::Internal {
-                message: format!(
+            .map_err(|error| {
+                ExecError::internal(format!(
                     "cannot build the http client: {}",
                     crate::error::describe(error)
-                ),
+                ))
             })?;
         let renewal = Renewal {
             integration: &target.integration.name,
@@ -117,8 +116,19 @@ impl Executor {
             .tokens
             .token(&renewal, rejected)
             .await
-            .map_err(|error| ExecError::OAuth(Box::new(error)))
+            .map_err(|error| ExecErrorKind::OAuth(Box::new(error)).into())
     }
+}
+
+/// The account's endpoint with `token` in its context under the flow's token slot: core builds
+/// the header from it, exactly as for any other scheme.
+fn with_token(target: &Target<'_>, flow: &OAuthFlow, token: &str) -> Result<Endpoint, ExecError> {
+    let mut context = target.account.context.clone();
+    context.insert(
+        flow.token_slot().to_owned(),
+        Value::String(token.to_owned()),
+    );
+    crate::executor::endpoint(target.integration, target.account, &context)
 }
 
 /// Whether a call the provider answered 401 may be sent again with a renewed token: a read (or
@@ -145,14 +155,6 @@ fn proves_invalid_token(challenge: &str) -> bool {
                 part.strip_prefix("error=")
                     .is_some_and(|value| value.trim_matches('"') == "invalid_token")
             })
-}
-
-/// The scheme an account's calls use, if any (its OAuth flow included).
-pub(crate) fn scheme_for<'a>(
-    integration: &'a switchboard_core::IntegrationPlan,
-    account: &crate::Account,
-) -> Option<&'a AuthScheme> {
-    integration.auth_for(&account.context)
 }
 
 #[cfg(test)]

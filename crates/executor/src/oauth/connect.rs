@@ -8,7 +8,7 @@ use switchboard_core::{IntegrationPlan, OAuthGrant};
 
 use crate::account::Account;
 use crate::client::Purpose;
-use crate::error::ExecError;
+use crate::error::{ExecError, ExecErrorKind};
 use crate::executor::Executor;
 
 use super::endpoint::{self, Client, Grant};
@@ -55,13 +55,12 @@ impl Executor {
         code: AuthorizationCode<'_>,
     ) -> Result<IssuedTokens, ExecError> {
         let fail = |kind: OAuthErrorKind, message: String| {
-            ExecError::OAuth(Box::new(OAuthError {
+            ExecError::from(ExecErrorKind::OAuth(Box::new(OAuthError {
                 integration: integration.name.clone(),
                 account: String::new(),
                 kind,
                 message,
-                exchanges: Vec::new(),
-            }))
+            })))
         };
         let flow = integration
             .auth
@@ -163,13 +162,12 @@ impl Executor {
             .await
             .map(|_| ())
             .map_err(|error| {
-                ExecError::OAuth(Box::new(OAuthError {
+                ExecError::from(ExecErrorKind::OAuth(Box::new(OAuthError {
                     integration: integration.name.clone(),
                     account: account.id.clone(),
                     kind: OAuthErrorKind::Store,
                     message: error.0,
-                    exchanges: Vec::new(),
-                }))
+                })))
             })
     }
 }

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::exchange::Exchange;
-
 /// What went wrong getting or renewing a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OAuthErrorKind {
@@ -35,8 +33,6 @@ pub struct OAuthError {
     pub kind: OAuthErrorKind,
     /// Why, in words (the endpoint's `error` and `error_description`, never a token).
     pub message: String,
-    /// The provider exchanges the run made before.
-    pub exchanges: Vec<Exchange>,
 }
 
 impl fmt::Display for OAuthError {

@@ -40,7 +40,6 @@ impl Renewal<'_> {
             account: self.account.to_owned(),
             kind,
             message: message.into(),
-            exchanges: Vec::new(),
         }
     }
 

@@ -25,5 +25,4 @@ pub use store::{
     MemoryTokenStore, OAuthApp, StoredTokens, TokenState, TokenStore, TokenStoreError,
 };
 
-pub(crate) use call::scheme_for;
 pub(crate) use manager::TokenManager;

@@ -1,7 +1,8 @@
 //! Credentials come from the account, never from mappings; none means no call.
 
 use serde_json::json;
-use switchboard_executor::{Account, ExecError};
+use switchboard_core::AccountError;
+use switchboard_executor::{Account, ExecErrorKind};
 use switchboard_testkit::fake_lever::FakeLever;
 
 use crate::common::{account, context, executor, get, lead_input, options, plan};
@@ -19,11 +20,14 @@ async fn an_account_without_credentials_is_refused_before_any_call() {
         )
         .await
         .expect_err("no credentials");
-    match &error {
-        ExecError::NoCredentials {
-            integration,
+    match error.kind() {
+        ExecErrorKind::Account {
             account,
-            expected,
+            error:
+                AccountError::NoCredentials {
+                    integration,
+                    expected,
+                },
         } => {
             assert_eq!(integration, "lever");
             assert_eq!(account, "acct-1");
@@ -33,7 +37,7 @@ async fn an_account_without_credentials_is_refused_before_any_call() {
     }
     assert_eq!(
         error.to_string(),
-        "account `acct-1` has no credentials for `lever`: set one of `api_key`, `refresh_token`, `access_token`"
+        "account `acct-1`: no credentials for `lever`: set one of `api_key`, `refresh_token`, `access_token`"
     );
     assert!(error.exchanges().is_empty());
     assert!(lever.calls().is_empty());
@@ -72,11 +76,13 @@ fn base_urls_come_from_the_account_or_the_integration_environment() {
     let plan = plan();
     let integration = plan.integration_plan();
     let production = Account::new("a").with("api_key", "k");
+    let base_url = |account: &Account| {
+        integration
+            .endpoint(&account.connection())
+            .map(|endpoint| endpoint.base_url().to_owned())
+    };
     assert_eq!(
-        production
-            .resolve_base_url(integration)
-            .expect("production")
-            .as_str(),
+        base_url(&production).expect("production"),
         "https://api.lever.co/v1"
     );
     let sandbox = Account {
@@ -84,30 +90,25 @@ fn base_urls_come_from_the_account_or_the_integration_environment() {
         ..production.clone()
     };
     assert_eq!(
-        sandbox
-            .resolve_base_url(integration)
-            .expect("sandbox")
-            .as_str(),
+        base_url(&sandbox).expect("sandbox"),
         "https://api.sandbox.lever.co/v1"
     );
     let unknown = Account {
         environment: Some("staging".into()),
         ..production.clone()
     };
-    let error = unknown
-        .resolve_base_url(integration)
-        .expect_err("unknown environment");
+    let error = base_url(&unknown).expect_err("unknown environment");
     assert_eq!(
         error.to_string(),
-        "account `a`: unknown environment `staging` (known: production, sandbox)"
+        "unknown environment `staging` (known: production, sandbox)"
     );
     let custom = Account {
         base_url: Some("ftp://example.com/v1".into()),
         ..production
     };
     assert!(matches!(
-        custom.resolve_base_url(integration),
-        Err(ExecError::Account { .. })
+        base_url(&custom),
+        Err(AccountError::InvalidBaseUrl { .. })
     ));
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value, json};
 use switchboard_core::{
-    HttpMethod, MethodPlan, ProviderRequest, Registry, RequestBody, RetrySpec, RunInput,
+    HttpMethod, MethodPlan, ProviderRequest, Registry, RequestBody, RetryPolicy, RunInput,
 };
 use switchboard_executor::{Account, ExecError, Executor, ExecutorOptions, Outcome};
 use switchboard_testkit::fake_lever::FakeLever;
@@ -49,14 +49,13 @@ pub(crate) fn context(pairs: &[(&str, &str)]) -> Map<String, Value> {
 }
 
 /// A retry policy like Lever's with short waits.
-pub(crate) fn fast_retry() -> RetrySpec {
-    RetrySpec {
-        max_attempts: 3,
-        initial_backoff_ms: 10,
-        max_backoff_ms: 40,
-        max_retry_after_secs: 5,
-        ..RetrySpec::default()
-    }
+pub(crate) fn fast_retry() -> RetryPolicy {
+    let mut retry = RetryPolicy::default();
+    retry.max_attempts = 3;
+    retry.initial_backoff_ms = 10;
+    retry.max_backoff_ms = 40;
+    retry.max_retry_after_secs = 5;
+    retry
 }
 
 /// Options for tests: loopback providers and files allowed (the fake Lever is on loopback),

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use switchboard_core::HttpMethod;
-use switchboard_executor::{ExecError, ExecutorOptions, TransportKind};
+use switchboard_core::{HttpMethod, RunError};
+use switchboard_executor::{ExecErrorKind, ExecutorOptions, TransportKind};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
 use crate::common::{
@@ -20,7 +20,7 @@ async fn invalid_input_is_refused_before_any_call() {
     let error = run_create(options(), input, &lever)
         .await
         .expect_err("invalid input");
-    let ExecError::Input { problems, .. } = &error else {
+    let ExecErrorKind::Run(RunError::Input { problems, .. }) = error.kind() else {
         panic!("expected an input error, got {error:?}");
     };
     assert!(
@@ -37,7 +37,7 @@ async fn a_create_whose_answer_is_lost_is_not_sent_again() {
     let error = run_create(options(), lead_input("lost@example.com", json!({})), &lever)
         .await
         .expect_err("the answer was lost");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Closed);
@@ -65,7 +65,7 @@ async fn a_create_reset_mid_request_is_not_sent_again() {
     )
     .await
     .expect_err("the connection was reset");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert!(transport.may_have_reached_provider);
@@ -88,7 +88,7 @@ async fn a_create_that_times_out_is_a_clear_error_and_not_retried() {
     let error = run_create(options, lead_input("slow@example.com", json!({})), &lever)
         .await
         .expect_err("timed out");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Timeout);
@@ -127,7 +127,7 @@ async fn a_create_that_cannot_connect_is_retried_because_nothing_was_sent() {
         )
         .await
         .expect_err("nothing listens");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Connect);
@@ -156,7 +156,7 @@ async fn a_tls_failure_is_reported_as_such_and_not_retried() {
         )
         .await
         .expect_err("no TLS there");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::Tls, "{error}");

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::json;
-use switchboard_executor::{ExecError, ExecutorOptions, FileError, FileErrorKind};
+use switchboard_executor::{ExecError, ExecErrorKind, ExecutorOptions, FileError, FileErrorKind};
 use switchboard_testkit::fake_lever::FakeLever;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -13,7 +13,7 @@ use crate::common::{applicant_input, lead_input, options, run_create};
 
 /// The file error inside `error`; panics on any other error.
 fn file_error(error: &ExecError) -> &FileError {
-    let ExecError::File(file) = error else {
+    let ExecErrorKind::File(file) = error.kind() else {
         panic!("expected a file error, got {error:?}");
     };
     file
@@ -275,8 +275,8 @@ async fn only_http_file_urls_are_fetched_and_errors_say_why() {
     .await
     .expect_err("ftp refused");
     assert!(matches!(
-        &error,
-        ExecError::File(file) if file.kind == FileErrorKind::UnsupportedScheme { scheme: "ftp".into() }
+        error.kind(),
+        ExecErrorKind::File(file) if file.kind == FileErrorKind::UnsupportedScheme { scheme: "ftp".into() }
     ));
 
     let missing = format!(

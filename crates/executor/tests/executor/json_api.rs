@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use switchboard_core::RunInput;
-use switchboard_executor::{Account, ExecError};
+use switchboard_executor::Account;
 use switchboard_testkit::fake_lever::FakeLever;
 
 use crate::common::{context, executor, options, registry};
@@ -31,7 +31,7 @@ async fn the_token_prefix_content_type_and_version_reach_the_provider() {
         .run(&plan, input, &account)
         .await
         .expect_err("the fake has no /candidates route");
-    assert!(matches!(error, ExecError::Provider(_)), "{error:?}");
+    assert!(error.is_remote_error(), "{error:?}");
     let calls = provider.calls();
     assert_eq!(calls.len(), 1, "nothing after the failed first call");
     let call = &calls[0];

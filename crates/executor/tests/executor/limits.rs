@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use switchboard_core::Registry;
-use switchboard_executor::{ExecError, ExecutorOptions, FileErrorKind, TransportKind};
+use switchboard_executor::{ExecErrorKind, ExecutorOptions, FileErrorKind, TransportKind};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -34,18 +34,17 @@ async fn a_run_stops_at_its_deadline_and_keeps_what_succeeded() {
     )
     .await
     .expect_err("past the deadline");
-    let ExecError::DeadlineExceeded {
+    let ExecErrorKind::DeadlineExceeded {
         step,
         may_have_reached_provider,
-        exchanges,
         ..
-    } = &error
+    } = error.kind()
     else {
         panic!("expected a deadline error, got {error:?}");
     };
     assert_eq!(step, "find");
     assert!(*may_have_reached_provider);
-    let steps: Vec<&str> = exchanges.iter().map(|e| e.step.as_str()).collect();
+    let steps: Vec<&str> = error.exchanges().iter().map(|e| e.step.as_str()).collect();
     assert_eq!(steps, ["apply"], "the apply that succeeded is kept");
     assert_eq!(lever.count("GET", "/v1/opportunities"), 1, "not retried");
     assert_eq!(
@@ -88,7 +87,7 @@ async fn an_answer_over_the_default_cap_is_refused() {
         )
         .await
         .expect_err("too large");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::ResponseTooLarge);
@@ -146,7 +145,7 @@ async fn an_unannounced_answer_is_cut_off_at_the_cap() {
         )
         .await
         .expect_err("too large");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::ResponseTooLarge);
@@ -205,7 +204,7 @@ async fn an_integration_sets_its_own_answer_cap() {
         )
         .await
         .expect_err("too large for this integration");
-    let ExecError::Transport(transport) = &error else {
+    let ExecErrorKind::Transport(transport) = error.kind() else {
         panic!("expected a transport error, got {error:?}");
     };
     assert_eq!(transport.kind, TransportKind::ResponseTooLarge);
@@ -246,7 +245,7 @@ async fn a_run_fetches_at_most_max_files_per_run() {
     )
     .await
     .expect_err("one file too many");
-    let ExecError::File(file) = &error else {
+    let ExecErrorKind::File(file) = error.kind() else {
         panic!("expected a file error, got {error:?}");
     };
     assert_eq!(file.kind, FileErrorKind::TooMany { max_files: 2 });

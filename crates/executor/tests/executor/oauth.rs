@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use switchboard_core::{
-    HttpMethod, IntegrationPlan, ProviderRequest, Registry, RequestBody, SourceFile,
-};
+use switchboard_core::tooling::SourceFile;
+use switchboard_core::{HttpMethod, IntegrationPlan, ProviderRequest, Registry, RequestBody};
 use switchboard_executor::{
-    Account, ExecError, Executor, MemoryTokenStore, OAuthApp, OAuthErrorKind, TokenStore,
+    Account, ExecErrorKind, Executor, MemoryTokenStore, OAuthApp, OAuthErrorKind, TokenStore,
 };
 use switchboard_testkit::fake_oauth::FakeOAuth;
 
@@ -210,7 +209,7 @@ async fn invalid_grant_marks_the_account_and_says_so_clearly() {
         .send(&plan, &ac_account(&access, &refresh), &read())
         .await
         .unwrap_err();
-    let ExecError::OAuth(oauth) = &error else {
+    let ExecErrorKind::OAuth(oauth) = error.kind() else {
         panic!("an oauth error: {error}")
     };
     assert_eq!(oauth.kind, OAuthErrorKind::NeedsReauth);
@@ -231,7 +230,7 @@ async fn without_the_operators_app_a_refresh_is_not_attempted() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, ExecError::OAuth(e) if e.kind == OAuthErrorKind::NoApp),
+        matches!(error.kind(), ExecErrorKind::OAuth(e) if e.kind == OAuthErrorKind::NoApp),
         "{error}"
     );
     assert_eq!(fake.token_requests("refresh_token"), 0);

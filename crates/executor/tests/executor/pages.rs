@@ -1,8 +1,8 @@
 //! Page URLs a provider gave are sent only below the account's base URL, and reads over POST
 //! are retried like idempotent calls.
 
-use switchboard_core::HttpMethod;
-use switchboard_executor::ExecError;
+use switchboard_core::{HttpMethod, RunError};
+use switchboard_executor::ExecErrorKind;
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
 use crate::common::{account, executor, fast_retry, get, options, plan};
@@ -34,7 +34,7 @@ async fn a_page_url_is_followed_below_the_base_url_and_nowhere_else() {
             .await
             .expect_err("refused");
         assert!(
-            matches!(error, ExecError::Mapping { .. }),
+            matches!(error.kind(), ExecErrorKind::Run(RunError::Mapping { .. })),
             "{elsewhere}: {error:?}"
         );
     }

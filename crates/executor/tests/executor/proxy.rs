@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use serde_json::json;
-use switchboard_executor::{ExecError, ExecutorOptions, FileErrorKind};
+use switchboard_executor::{ExecErrorKind, ExecutorOptions, FileErrorKind};
 use switchboard_testkit::fake_lever::FakeLever;
 use switchboard_testkit::listener::counting_listener;
 
@@ -31,7 +31,7 @@ async fn through_a_proxy_internal_providers_and_files_are_still_refused() {
         .await
         .expect_err("refused");
     assert!(
-        matches!(&error, ExecError::ForbiddenAddress { address, .. } if address.is_loopback()),
+        matches!(error.kind(), ExecErrorKind::ForbiddenAddress { address, .. } if address.is_loopback()),
         "{error:?}"
     );
 
@@ -54,7 +54,7 @@ async fn through_a_proxy_internal_providers_and_files_are_still_refused() {
         )
         .await
         .expect_err("refused");
-    let ExecError::File(refused) = &error else {
+    let ExecErrorKind::File(refused) = error.kind() else {
         panic!("expected a file error, got {error:?}");
     };
     assert!(
@@ -87,7 +87,10 @@ async fn a_configured_proxy_carries_allowed_calls() {
         )
         .await
         .expect_err("the proxy hangs up");
-    assert!(matches!(error, ExecError::Transport(_)), "{error:?}");
+    assert!(
+        matches!(error.kind(), ExecErrorKind::Transport(_)),
+        "{error:?}"
+    );
     assert_eq!(
         proxied.load(Ordering::SeqCst),
         1,

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::join_all;
-use switchboard_executor::{ExecError, ExecutorOptions};
+use switchboard_executor::{ExecError, ExecErrorKind, ExecutorOptions};
 use switchboard_testkit::fake_lever::FakeLever;
 
 use crate::common::{account, executor, get, options, plan};
@@ -97,8 +97,8 @@ async fn a_call_that_would_wait_past_the_deadline_is_refused_unsent() {
     assert!(!refused.is_empty());
     assert!(sent >= BURST);
     for error in &refused {
-        match error {
-            ExecError::RateLimited {
+        match error.kind() {
+            ExecErrorKind::RateLimited {
                 bucket,
                 account,
                 step,
@@ -137,15 +137,15 @@ async fn a_rate_limit_wait_past_the_run_deadline_is_not_made() {
     assert!(
         refused
             .iter()
-            .all(|error| matches!(error, ExecError::DeadlineExceeded { .. })),
+            .all(|error| matches!(error.kind(), ExecErrorKind::DeadlineExceeded { .. })),
         "{refused:?}"
     );
     let unsent = refused
         .iter()
         .filter(|error| {
             matches!(
-                error,
-                ExecError::DeadlineExceeded {
+                error.kind(),
+                ExecErrorKind::DeadlineExceeded {
                     may_have_reached_provider: false,
                     ..
                 }

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
-use switchboard_core::RetrySpec;
-use switchboard_executor::{ExecError, ExecutorOptions};
+use switchboard_core::RunError;
+use switchboard_executor::{ExecErrorKind, ExecutorOptions};
 use switchboard_testkit::fake_lever::{FakeLever, Fault};
 
 use crate::common::{applicant_input, fast_retry, lead_input, options, run_create};
@@ -48,11 +48,10 @@ async fn a_429_without_retry_after_waits_for_the_rate_limit_reset() {
             .header("X-Rate-Limit-Reset", &reset.to_string())
             .times(1),
     );
+    let mut retry = fast_retry();
+    retry.reset_header = Some("x-rate-limit-reset".to_owned());
     let options = ExecutorOptions {
-        retry: Some(RetrySpec {
-            reset_header: Some("x-rate-limit-reset".to_owned()),
-            ..fast_retry()
-        }),
+        retry: Some(retry),
         ..options()
     };
     let outcome = run_create(options, lead_input("window@example.com", json!({})), &lever)
@@ -116,19 +115,19 @@ async fn a_500_on_a_create_is_not_retried() {
         .expect_err("a provider error");
     assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
     assert!(error.is_remote_error());
-    let ExecError::Provider(failure) = &error else {
+    let ExecErrorKind::Run(RunError::Provider(failure)) = error.kind() else {
         panic!("expected a provider error, got {error:?}");
     };
-    assert_eq!(failure.error.step, "lead");
-    assert_eq!(failure.error.status, 500);
-    assert_eq!(failure.error.message, "internal server error");
-    assert_eq!(failure.error.code.as_deref(), Some("InternalServerError"));
+    assert_eq!(failure.step, "lead");
+    assert_eq!(failure.status, 500);
+    assert_eq!(failure.message, "internal server error");
+    assert_eq!(failure.code.as_deref(), Some("InternalServerError"));
     assert_eq!(
-        failure.error.body,
+        failure.body,
         json!({"code": "InternalServerError", "message": "internal server error"})
     );
-    assert_eq!(failure.exchanges.len(), 1);
-    assert_eq!(failure.exchanges[0].attempts, 1);
+    assert_eq!(error.exchanges().len(), 1);
+    assert_eq!(error.exchanges()[0].attempts, 1);
     assert_eq!(
         error.to_string(),
         "provider error in step `lead`: 500 internal server error"
@@ -163,17 +162,17 @@ async fn a_retry_after_beyond_the_cap_is_returned_not_waited() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(lever.count("POST", "/v1/opportunities"), 1);
     assert_eq!(error.retry_after(), Some("120"));
-    let ExecError::Provider(failure) = &error else {
+    let ExecErrorKind::Run(RunError::Provider(failure)) = error.kind() else {
         panic!("expected a provider error, got {error:?}");
     };
-    assert_eq!(failure.error.status, 429);
+    assert_eq!(failure.status, 429);
     assert!(
-        failure
-            .headers
+        error
+            .provider_headers()
             .iter()
             .any(|(name, value)| name == "retry-after" && value == "120"),
         "{:?}",
-        failure.headers
+        error.provider_headers()
     );
 }
 

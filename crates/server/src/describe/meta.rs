@@ -46,8 +46,13 @@ pub fn method_meta(plan: &MethodPlan) -> Value {
     let response_schema = schema.standalone(object_schema(response, None));
     let conditional: Vec<Value> = plan
         .conditional_requirements()
-        .into_iter()
-        .map(|(field, when, because)| json!({"field": field, "when": when, "because": because}))
+        .map(|r| {
+            json!({
+                "field": format!("{}.{}", r.location.as_str(), r.field),
+                "when": r.condition.unwrap_or_default(),
+                "because": r.reason,
+            })
+        })
         .collect();
     json!({
         "method": plan.method,
@@ -84,7 +89,7 @@ fn input_schema(
             let support = if field.support == Support::Unsupported {
                 "passthrough"
             } else {
-                support_name(field.support)
+                field.support.as_str()
             };
             map.insert("x-switchboard-support".into(), Value::from(support));
             if let Some(default) = &field.default {
@@ -114,12 +119,4 @@ fn object_schema(
         schema.insert("required".into(), Value::Array(required));
     }
     schema
-}
-
-fn support_name(support: Support) -> &'static str {
-    match support {
-        Support::Supported => "supported",
-        Support::Required => "required",
-        Support::Unsupported => "unsupported",
-    }
 }

@@ -76,7 +76,7 @@ fn find<'a>(
     resource: &str,
     method: &str,
 ) -> Result<&'a MethodPlan, ApiError> {
-    if registry.integration(integration).is_none() {
+    if registry.integration(integration).is_err() {
         return Err(ApiError::not_found(
             "unknown_integration",
             format!("no integration `{integration}`"),
@@ -91,7 +91,7 @@ fn find<'a>(
     registry
         .method(integration, resource, method)
         .map(|p| p.as_ref())
-        .ok_or_else(|| {
+        .map_err(|_| {
             ApiError::not_found(
                 "method_not_mapped",
                 format!("`{integration}` has no mapping for `{resource}` method `{method}`"),

@@ -188,7 +188,7 @@ async fn run(
     }
     let plan = registry
         .method(&stored.integration, &name, method)
-        .ok_or_else(|| {
+        .map_err(|_| {
             early(ApiError::not_found(
                 "method_not_mapped",
                 format!(
@@ -433,11 +433,11 @@ mod tests {
 
     #[test]
     fn warnings_are_an_ascii_json_header() {
-        let warnings = vec![Warning {
-            location: InputLocation::Body,
-            pointer: "/title".into(),
-            message: "`title` was not sent: no field — “none”".into(),
-        }];
+        let warnings = vec![Warning::new(
+            InputLocation::Body,
+            "/title",
+            "`title` was not sent: no field — “none”",
+        )];
         let value = warnings_header(&warnings).expect("header");
         let text = value.to_str().expect("ascii");
         let parsed: Value = serde_json::from_str(text).expect("json");

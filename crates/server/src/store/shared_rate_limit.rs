@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgPool;
-use switchboard_core::RateLimitSpec;
+use switchboard_core::RateLimit;
 use switchboard_executor::{Held, LocalRateLimiter, RateLimiter, Reservation};
 
 /// Rate-limit buckets shared through PostgreSQL.
@@ -29,7 +29,7 @@ impl PostgresRateLimiter {
     async fn take(
         &self,
         account: &str,
-        limits: &[(&str, &RateLimitSpec)],
+        limits: &[(&str, &RateLimit)],
         deadline: Duration,
     ) -> Result<Result<Duration, Held>, sqlx::Error> {
         // Rows are locked in name order, so concurrent calls never deadlock.
@@ -62,7 +62,7 @@ impl RateLimiter for PostgresRateLimiter {
     fn reserve<'a>(
         &'a self,
         account: &'a str,
-        limits: &'a [(&'a str, &'a RateLimitSpec)],
+        limits: &'a [(&'a str, &'a RateLimit)],
         deadline: Duration,
     ) -> Reservation<'a> {
         Box::pin(async move {

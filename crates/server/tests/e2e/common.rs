@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use switchboard_core::RetrySpec;
+use switchboard_core::RetryPolicy;
 
 use switchboard_server::{ServeConfig, Server, Store, TokenScope, create_token};
 use switchboard_testkit::fake_lever::FakeLever;
@@ -34,10 +34,9 @@ pub(crate) fn config() -> ServeConfig {
     config.executor.allow_private_file_urls = true;
     config.executor.allow_private_provider_urls = true;
     config.executor.request_timeout = Some(Duration::from_secs(5));
-    config.executor.retry = Some(RetrySpec {
-        max_attempts: 1,
-        ..RetrySpec::default()
-    });
+    let mut retry = RetryPolicy::default();
+    retry.max_attempts = 1;
+    config.executor.retry = Some(retry);
     config
 }
 

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use switchboard_core::{Registry, SourceFile};
+use switchboard_core::Registry;
+use switchboard_core::tooling::SourceFile;
 use switchboard_server::query_string::parse;
 use switchboard_server::run_input;
 

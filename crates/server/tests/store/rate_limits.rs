@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use switchboard_core::RateLimitSpec;
+use switchboard_core::RateLimit;
 use switchboard_executor::{Held, RateLimiter};
 use switchboard_server::{PostgresStore, Store};
 
@@ -18,14 +18,8 @@ async fn instances_on_one_database_share_each_accounts_buckets() {
     let second = PostgresStore::open(&database.url).await.expect("open");
     let (a, b) = (first.rate_limiter(), second.rate_limiter());
     // A slow bucket (one token per 10 s, burst 2), so the test's own pace cannot refill it.
-    let default = RateLimitSpec {
-        per_second: 100.0,
-        burst: 100,
-    };
-    let slow = RateLimitSpec {
-        per_second: 0.1,
-        burst: 2,
-    };
+    let default = RateLimit::new(100.0, 100);
+    let slow = RateLimit::new(0.1, 2);
     let limits = [("default", &default), ("applications", &slow)];
     let deadline = Duration::from_secs(15);
     assert_eq!(
