@@ -171,7 +171,7 @@ pub(crate) struct StepSpec {
     /// item of `remote_data` replaces (deep-merged) the body's item with the same key value, or
     /// is appended. Arrays not listed are replaced by `remote_data`'s, as any other value.
     #[serde(default)]
-    #[schemars(with = "BTreeMap<String, String>")]
+    #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, String>"))]
     pub(crate) merge_by: BTreeMap<String, String>,
     /// Values the provider requires in this step's request: when merging `remote_data` loses
     /// one the mapping had built, the call is a 400 before anything is sent.
@@ -203,7 +203,8 @@ pub(crate) struct StepSpec {
 }
 
 /// A value a step's request must hold after `remote_data` is merged in.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MustSendSpec {
     /// An expression over `request` (`{body, query}`) that must give a value.

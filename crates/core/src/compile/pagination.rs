@@ -2,6 +2,7 @@
 //! read and where it goes) and `reread` (how often a lookup that found nothing reads again),
 //! compiled into a [`PagePlan`].
 
+#[cfg(feature = "format-check")]
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -12,7 +13,8 @@ use super::compile_expr;
 use super::names::Names;
 
 /// How a provider pages a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum PageStyle {
     /// The answer carries the next position (`next`), sent back as `param` (an opaque token or
@@ -30,7 +32,8 @@ pub(crate) enum PageStyle {
 }
 
 /// Where a cursor, offset or page number is sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum PageParamIn {
     /// A query parameter.
@@ -41,7 +44,8 @@ pub(crate) enum PageParamIn {
 }
 
 /// A step's `paginate`: how to get from one page of the provider's answer to the next.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaginateSpec {
     /// The provider's paging style.
@@ -74,7 +78,8 @@ pub(crate) struct PaginateSpec {
 
 /// A lookup step's `reread`: when `select` found nothing on any page, read again from the first
 /// page (the provider may not have indexed a record just created).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RereadSpec {
     /// How many more times to read (at most 5).
