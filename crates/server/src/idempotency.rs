@@ -122,7 +122,13 @@ async fn keyed(
     request: Request,
     next: Next,
 ) -> Response {
-    let give_up = Instant::now() + state.inner.idempotency_wait;
+    // The wait ends well before the request's own timeout: a client told 409 with Retry-After
+    // may retry; one told 504 cannot know whether its create ran.
+    let wait = state
+        .inner
+        .idempotency_wait
+        .min(state.inner.request_timeout / 2);
+    let give_up = Instant::now() + wait;
     let user = state.inner.locks.enter(&format!("{scope}\n{key}"));
     match tokio::time::timeout_at(give_up, user.lock()).await {
         Err(_) => in_progress(),
