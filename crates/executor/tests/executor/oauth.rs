@@ -449,3 +449,56 @@ async fn a_context_value_that_is_not_text_fails_before_any_token_request() {
     assert_eq!(fake.token_requests("client_credentials"), 0);
     assert_eq!(fake.reads(), 0);
 }
+
+/// The shipped Greenhouse integration, its token endpoint and API moved to the fake.
+fn greenhouse(fake: &FakeOAuth) -> Arc<IntegrationPlan> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../mappings/greenhouse/integration.yaml");
+    let text = std::fs::read_to_string(&path)
+        .expect("mappings/greenhouse/integration.yaml")
+        .replace(
+            "https://auth.greenhouse.io/token",
+            &format!("{}/token", fake.url()),
+        )
+        .replace(
+            "https://harvest.greenhouse.io/v3",
+            &format!("{}/api", fake.url()),
+        );
+    let file = SourceFile {
+        path,
+        name: "greenhouse/integration.yaml".to_owned(),
+        text,
+    };
+    let registry =
+        Registry::load(&[file], &[]).unwrap_or_else(|problems| panic!("loads: {problems}"));
+    registry
+        .integration("greenhouse")
+        .expect("compiled")
+        .clone()
+}
+
+#[tokio::test]
+async fn greenhouse_client_credentials_name_the_acting_user() {
+    let fake = FakeOAuth::start().await;
+    let plan = greenhouse(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    let account = cc_account().with("greenhouse_user_id", "92120");
+    let exchange = executor.send(&plan, &account, &read()).await.unwrap();
+    assert_eq!(exchange.status, 200);
+    let form = fake.last_token_form();
+    assert_eq!(
+        form_value(&form, "grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    assert_eq!(form_value(&form, "sub").as_deref(), Some("92120"));
+    assert_eq!(
+        form_value(&form, "scope"),
+        None,
+        "scopes live on the credential"
+    );
+    assert_eq!(
+        form_value(&form, "client_secret"),
+        None,
+        "HTTP Basic client authentication"
+    );
+}
