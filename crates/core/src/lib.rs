@@ -22,7 +22,9 @@ mod source;
 mod wording;
 
 pub use auth::AuthScheme;
-pub use auth::oauth::{CLIENT_CREDENTIALS_TOKEN_SLOT, ClientAuthentication, OAuthFlow, OAuthGrant};
+pub use auth::oauth::{
+    CLIENT_CREDENTIALS_TOKEN_SLOT, ClientAuthentication, OAuthFlow, OAuthGrant, TokenParameters,
+};
 pub use compile::Registry;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use drive::DriveError;

@@ -5,10 +5,15 @@
 //! executor fetches, refreshes and stores tokens, and the server runs the connect flow.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 #[cfg(feature = "format-check")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::expr::{Root, Scope, Template};
 
 /// The default header an access token goes in.
 const DEFAULT_TOKEN_HEADER: &str = "authorization";
@@ -17,6 +22,18 @@ const DEFAULT_TOKEN_PREFIX: &str = "Bearer ";
 /// The name the token fetched with client credentials is read under when the header is built
 /// (it is never in an account's stored context).
 pub const CLIENT_CREDENTIALS_TOKEN_SLOT: &str = "access_token";
+/// Form parameters the engine itself sets on token requests: a `token_parameters` entry may not
+/// name one (RFC 6749 §4.1.3, §4.4.2, §6, §2.3.1; RFC 7636 §4.5).
+pub(crate) const RESERVED_TOKEN_PARAMETERS: &[&str] = &[
+    "grant_type",
+    "scope",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+];
 
 /// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -69,7 +86,9 @@ pub(crate) struct ClientCredentialsSpec {
     /// How the client id and secret reach the token endpoint (default `basic`).
     #[serde(default)]
     pub(crate) client_authentication: ClientAuthentication,
-    /// Extra form parameters of every token request (an `audience`, say).
+    /// Extra form parameters of every token request (an `audience`, say). Each value is a
+    /// template over the account's context (`sub: "{{ context.user_id }}"`); a null value leaves
+    /// its parameter out.
     #[serde(default)]
     pub(crate) token_parameters: BTreeMap<String, String>,
     /// Where the token goes (default `Authorization: Bearer <token>`).
@@ -101,12 +120,101 @@ pub(crate) struct AuthorizationCodeSpec {
     /// Extra query parameters of the authorisation redirect (`access_type=offline`, say).
     #[serde(default)]
     pub(crate) authorize_parameters: BTreeMap<String, String>,
-    /// Extra form parameters of every token request.
+    /// Extra form parameters of every token request, templates over the account's context like
+    /// the client-credentials scheme's (left out of the code exchange, before the account exists).
     #[serde(default)]
     pub(crate) token_parameters: BTreeMap<String, String>,
     /// Where the token goes (default `Authorization: Bearer <token>`).
     #[serde(default)]
     pub(crate) token_header: Option<TokenHeaderSpec>,
+}
+
+/// One extra form parameter of a token request: its name, and its value as written (a template
+/// over the account's context) and as compiled.
+#[derive(Clone)]
+struct TokenParameter {
+    name: String,
+    source: String,
+    template: Arc<Template>,
+}
+
+/// The extra form parameters of a flow's token requests, each rendered per account from its
+/// context: fixed text (`audience: api`) or a template (`sub: "{{ context.user_id }}"`, for a
+/// provider whose token names the acting user). Checked when the integration loads: a template
+/// reads only `context.fields`, never a credential.
+#[derive(Clone, Default)]
+pub struct TokenParameters {
+    parameters: Vec<TokenParameter>,
+}
+
+impl TokenParameters {
+    /// Compiles the parameters as written in `integration.yaml` (load-time checks report their
+    /// problems; a value that does not compile is sent as written).
+    pub fn compile(written: &BTreeMap<String, String>) -> TokenParameters {
+        let parameters = written
+            .iter()
+            .map(|(name, source)| {
+                let text = Value::String(source.clone());
+                let template = Template::compile(&text, &mut Vec::new());
+                TokenParameter {
+                    name: name.clone(),
+                    source: source.clone(),
+                    template: Arc::new(template),
+                }
+            })
+            .collect();
+        TokenParameters { parameters }
+    }
+
+    /// The parameters for an account, in name order: each value rendered with `context` (the
+    /// account's context without its credentials). A null value leaves its parameter out; a
+    /// number or boolean is sent as its JSON text; an object or array is an error.
+    pub fn render(&self, context: &Map<String, Value>) -> Result<Vec<(String, String)>, String> {
+        let mut scope = Scope::default();
+        scope.set("context", Value::Object(context.clone()));
+        let root = Root::Scope(&scope);
+        let mut rendered = Vec::with_capacity(self.parameters.len());
+        for parameter in &self.parameters {
+            let name = &parameter.name;
+            let value = match parameter.template.render(&root) {
+                Ok(value) => value,
+                Err(error) => return Err(format!("token parameter `{name}`: {error}")),
+            };
+            match value {
+                Value::Null => {}
+                Value::String(text) => rendered.push((name.clone(), text)),
+                Value::Bool(_) | Value::Number(_) => {
+                    rendered.push((name.clone(), value.to_string()))
+                }
+                Value::Array(_) | Value::Object(_) => {
+                    return Err(format!(
+                        "token parameter `{name}` must be text, but the account's context makes it a JSON {}",
+                        if value.is_array() { "array" } else { "object" }
+                    ));
+                }
+            }
+        }
+        Ok(rendered)
+    }
+}
+
+impl fmt::Debug for TokenParameters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.parameters.iter().map(|p| (&p.name, &p.source)))
+            .finish()
+    }
+}
+
+impl PartialEq for TokenParameters {
+    fn eq(&self, other: &TokenParameters) -> bool {
+        let written = |p: &TokenParameters| -> Vec<(String, String)> {
+            (p.parameters.iter())
+                .map(|p| (p.name.clone(), p.source.clone()))
+                .collect()
+        };
+        written(self) == written(other)
+    }
 }
 
 /// The grant an OAuth scheme uses, and the context keys of its credentials.
@@ -143,8 +251,8 @@ pub struct OAuthFlow {
     pub scopes: Vec<String>,
     /// How the client authenticates to the token endpoint.
     pub client_authentication: ClientAuthentication,
-    /// Extra form parameters of every token request.
-    pub token_parameters: BTreeMap<String, String>,
+    /// Extra form parameters of every token request, rendered per account.
+    pub token_parameters: TokenParameters,
     /// The header the access token goes in.
     pub header_name: String,
     /// The text before the token in that header.
@@ -162,7 +270,7 @@ impl OAuthFlow {
             token_url: spec.token_url.clone(),
             scopes: spec.scopes.clone(),
             client_authentication: spec.client_authentication,
-            token_parameters: spec.token_parameters.clone(),
+            token_parameters: TokenParameters::compile(&spec.token_parameters),
             header_name: header.name,
             header_prefix: header.prefix,
         }
@@ -180,7 +288,7 @@ impl OAuthFlow {
             token_url: spec.token_url.clone(),
             scopes: spec.scopes.clone(),
             client_authentication: spec.client_authentication,
-            token_parameters: spec.token_parameters.clone(),
+            token_parameters: TokenParameters::compile(&spec.token_parameters),
             header_name: header.name,
             header_prefix: header.prefix,
         }
@@ -270,5 +378,101 @@ mod tests {
         assert_eq!(flow.token_slot(), CLIENT_CREDENTIALS_TOKEN_SLOT);
         spec.scopes.clear();
         assert_eq!(OAuthFlow::client_credentials(&spec).scope_parameter(), None);
+    }
+
+    /// The problems loading a client-credentials integration with these `token_parameters`
+    /// (YAML lines at the parameters' indentation) reports.
+    fn load_problems(parameters: &str) -> String {
+        let text = format!(
+            "version: 1\nlabel: Example\nbase_url:\n  production: https://api.example.com\nauth:\n  \
+             - type: oauth2_client_credentials\n    token_url: https://auth.example.com/token\n    \
+             client_id: client_id\n    client_secret: client_secret\n    token_parameters:\n{parameters}\
+             context:\n  secrets: [client_id, client_secret]\n  fields:\n    user_id: acting user\n\
+             errors:\n  message: \"{{{{ response.error }}}}\"\n"
+        );
+        let file = crate::tooling::SourceFile {
+            path: std::path::PathBuf::from("example/integration.yaml"),
+            name: "example/integration.yaml".to_owned(),
+            text,
+        };
+        match crate::Registry::load(&[file], &[]) {
+            Ok(_) => String::new(),
+            Err(problems) => problems.to_string(),
+        }
+    }
+
+    #[test]
+    fn token_parameters_may_read_declared_context_fields() {
+        assert_eq!(
+            load_problems("      sub: \"{{ context.user_id }}\"\n      audience: api\n"),
+            ""
+        );
+    }
+
+    #[test]
+    fn token_parameters_may_not_read_credentials_or_undeclared_keys() {
+        let secret = load_problems("      sub: \"{{ context.client_secret }}\"\n");
+        assert!(secret.contains("auth[0].token_parameters.sub"), "{secret}");
+        assert!(secret.contains("client_secret"), "{secret}");
+        let unknown = load_problems("      sub: \"{{ context.acting_user }}\"\n");
+        assert!(unknown.contains("acting_user"), "{unknown}");
+        let root = load_problems("      sub: \"{{ body.user }}\"\n");
+        assert!(root.contains("unknown name `body`"), "{root}");
+        let syntax = load_problems("      sub: \"{{ context.user_id[ }}\"\n");
+        assert!(syntax.contains("auth[0].token_parameters.sub"), "{syntax}");
+    }
+
+    #[test]
+    fn token_parameters_may_not_replace_what_the_engine_sends() {
+        let problems = load_problems("      grant_type: password\n");
+        assert!(
+            problems.contains("auth[0].token_parameters.grant_type"),
+            "{problems}"
+        );
+        assert!(problems.contains("set by the engine"), "{problems}");
+    }
+
+    #[test]
+    fn token_parameters_render_per_account_and_leave_out_nulls() {
+        let parameters = TokenParameters::compile(&BTreeMap::from([
+            ("audience".to_owned(), "api".to_owned()),
+            ("sub".to_owned(), "{{ context.user_id }}".to_owned()),
+            ("tenant".to_owned(), "t-{{ context.tenant }}".to_owned()),
+        ]));
+        let context = |value: Value| {
+            let mut map = Map::new();
+            map.insert("user_id".to_owned(), value);
+            map.insert("tenant".to_owned(), Value::String("acme".to_owned()));
+            map
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            parameters.render(&context(Value::String("4080".to_owned()))),
+            Ok(pairs(&[
+                ("audience", "api"),
+                ("sub", "4080"),
+                ("tenant", "t-acme")
+            ]))
+        );
+        assert_eq!(
+            parameters.render(&context(serde_json::json!(4080))),
+            Ok(pairs(&[
+                ("audience", "api"),
+                ("sub", "4080"),
+                ("tenant", "t-acme")
+            ]))
+        );
+        assert_eq!(
+            parameters.render(&context(Value::Null)),
+            Ok(pairs(&[("audience", "api"), ("tenant", "t-acme")]))
+        );
+        let error = parameters
+            .render(&context(serde_json::json!([1])))
+            .unwrap_err();
+        assert!(error.contains("`sub` must be text"), "{error}");
     }
 }

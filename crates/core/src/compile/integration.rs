@@ -2,10 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::auth::AuthScheme;
+use crate::auth::oauth::RESERVED_TOKEN_PARAMETERS;
 use crate::diagnostic::Reporter;
 use crate::expr::Template;
-use crate::model::{ErrorSpec, IntegrationFile};
+use crate::model::{AuthSpec, ErrorSpec, IntegrationFile};
 use crate::plan::{DEFAULT_ENVIRONMENT, ErrorPlan, IntegrationPlan};
 
 use super::names::Names;
@@ -50,6 +53,14 @@ pub(crate) fn compile(
         let template = compile_template(&serde_json::Value::String(url.clone()), &pointer, report);
         context_names.check(&template.references(), &pointer, report);
         base_urls.insert(env.clone(), template);
+    }
+    for (i, spec) in file.auth.iter().enumerate() {
+        check_token_parameters(
+            spec,
+            &format!("/auth/{i}/token_parameters"),
+            &context_names,
+            report,
+        );
     }
     let auth: Vec<AuthScheme> = file.auth.into_iter().map(AuthScheme::compile).collect();
     for (i, scheme) in auth.iter().enumerate() {
@@ -119,6 +130,40 @@ pub(crate) fn compile(
         files: file.files.into(),
         responses: file.responses.into(),
         errors,
+    }
+}
+
+/// Checks an OAuth scheme's `token_parameters`: each names a parameter the engine does not set
+/// itself, and its value is a template reading only the account's `context.fields` (never a
+/// credential, so none can leak into a token request the scheme did not mean to carry it in).
+fn check_token_parameters(
+    spec: &AuthSpec,
+    pointer: &str,
+    context_names: &Names<'_>,
+    report: &mut Reporter<'_>,
+) {
+    let parameters = match spec {
+        AuthSpec::OAuth2ClientCredentials(flow) => &flow.token_parameters,
+        AuthSpec::OAuth2AuthorizationCode(flow) => &flow.token_parameters,
+        _ => return,
+    };
+    for (name, value) in parameters {
+        let at = format!("{pointer}/{}", crate::source::escape(name));
+        if name.is_empty() {
+            report.at(&at, "a token parameter needs a name", None);
+        } else if RESERVED_TOKEN_PARAMETERS.contains(&name.as_str()) {
+            report.at(
+                &at,
+                format!(
+                    "`{name}` is set by the engine on token requests; `token_parameters` may not \
+                     name {}",
+                    crate::backticked(RESERVED_TOKEN_PARAMETERS)
+                ),
+                None,
+            );
+        }
+        let template = compile_template(&Value::String(value.clone()), &at, report);
+        context_names.check(&template.references(), &at, report);
     }
 }
 

@@ -102,11 +102,20 @@ impl Executor {
                     crate::error::describe(error)
                 ))
             })?;
+        // Token parameters read only the account's public context (checked at load as well).
+        let public = target.integration.public_context(&target.account.context);
+        let parameters = flow.token_parameters.render(&public).map_err(|message| {
+            fail(
+                OAuthErrorKind::NeedsReauth,
+                format!("the account's context cannot build the token request: {message}"),
+            )
+        })?;
         let renewal = Renewal {
             integration: &target.integration.name,
             account: &target.account.id,
             context: &target.account.context,
             flow,
+            parameters,
             http: &http,
             url,
             timeout: target.settings.request_timeout,

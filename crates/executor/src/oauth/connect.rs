@@ -119,7 +119,12 @@ impl Executor {
             id: &app.client_id,
             secret: &app.client_secret,
         };
-        let issued = endpoint::request(&http, url, flow, &grant, &client, timeout)
+        // Before the account exists there is no context: parameters that read it are left out.
+        let parameters = flow
+            .token_parameters
+            .render(&serde_json::Map::new())
+            .map_err(|message| fail(OAuthErrorKind::TokenEndpoint { status: None }, message))?;
+        let issued = endpoint::request(&http, url, flow, &grant, &client, &parameters, timeout)
             .await
             .map_err(|refused| fail(refused.kind, refused.message))?;
         Ok(IssuedTokens {
@@ -153,7 +158,7 @@ impl Executor {
             expires_at: tokens
                 .expires_in
                 .map(|seconds| now().saturating_add(seconds.max(0))),
-            seed: seed_of(flow, &account.context),
+            seed: seed_of(flow, &account.context, &[]),
         };
         let lease = std::time::Duration::from_secs(integration.timeouts.request_secs.max(1));
         self.inner

@@ -48,8 +48,14 @@ pub(super) struct Refused {
     pub(super) message: String,
 }
 
-/// The form body of a token request.
-pub(super) fn form(flow: &OAuthFlow, grant: &Grant<'_>, client: &Client<'_>) -> String {
+/// The form body of a token request: the grant's parameters, then `parameters` (the flow's
+/// extra ones, rendered for the account), then the client when it authenticates in the body.
+pub(super) fn form(
+    flow: &OAuthFlow,
+    grant: &Grant<'_>,
+    client: &Client<'_>,
+    parameters: &[(String, String)],
+) -> String {
     let mut form = form_urlencoded::Serializer::new(String::new());
     match grant {
         Grant::ClientCredentials => {
@@ -73,7 +79,7 @@ pub(super) fn form(flow: &OAuthFlow, grant: &Grant<'_>, client: &Client<'_>) -> 
             form.append_pair("code_verifier", code_verifier);
         }
     }
-    for (name, value) in &flow.token_parameters {
+    for (name, value) in parameters {
         form.append_pair(name, value);
     }
     if flow.client_authentication == ClientAuthentication::Body {
@@ -96,13 +102,15 @@ pub(super) fn basic_header(flow: &OAuthFlow, client: &Client<'_>) -> Option<Head
     Some(value)
 }
 
-/// Sends a token request and reads its answer.
+/// Sends a token request (with `parameters`, the flow's extra ones rendered for the account)
+/// and reads its answer.
 pub(super) async fn request(
     http: &reqwest::Client,
     url: reqwest::Url,
     flow: &OAuthFlow,
     grant: &Grant<'_>,
     client: &Client<'_>,
+    parameters: &[(String, String)],
     timeout: std::time::Duration,
 ) -> Result<Issued, Refused> {
     let mut builder = http
@@ -110,7 +118,7 @@ pub(super) async fn request(
         .timeout(timeout)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
-        .body(form(flow, grant, client));
+        .body(form(flow, grant, client, parameters));
     if let Some(value) = basic_header(flow, client) {
         builder = builder.header(AUTHORIZATION, value);
     }
@@ -212,7 +220,7 @@ fn issued(answer: Option<&Value>) -> Option<Issued> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use switchboard_core::OAuthGrant;
+    use switchboard_core::{OAuthGrant, TokenParameters};
 
     use super::*;
 
@@ -225,7 +233,10 @@ mod tests {
             token_url: "https://auth.example.com/token".to_owned(),
             scopes: vec!["jobs:read".to_owned(), "candidates:write".to_owned()],
             client_authentication: authentication,
-            token_parameters: BTreeMap::from([("audience".to_owned(), "api".to_owned())]),
+            token_parameters: TokenParameters::compile(&BTreeMap::from([(
+                "audience".to_owned(),
+                "api".to_owned(),
+            )])),
             header_name: "authorization".to_owned(),
             header_prefix: "Bearer ".to_owned(),
         }
@@ -236,23 +247,28 @@ mod tests {
         secret: "s&cret",
     };
 
+    fn extra(flow: &OAuthFlow) -> Vec<(String, String)> {
+        flow.token_parameters
+            .render(&serde_json::Map::new())
+            .unwrap()
+    }
+
     #[test]
     fn client_credentials_form_carries_scopes_and_extra_parameters() {
-        let body = form(
-            &flow(ClientAuthentication::Basic),
-            &Grant::ClientCredentials,
-            &CLIENT,
-        );
+        let basic = flow(ClientAuthentication::Basic);
+        let body = form(&basic, &Grant::ClientCredentials, &CLIENT, &extra(&basic));
         assert_eq!(
             body,
             "grant_type=client_credentials&scope=jobs%3Aread+candidates%3Awrite&audience=api"
         );
+        let in_body = flow(ClientAuthentication::Body);
         let body = form(
-            &flow(ClientAuthentication::Body),
+            &in_body,
             &Grant::Refresh {
                 refresh_token: "r t",
             },
             &CLIENT,
+            &extra(&in_body),
         );
         assert_eq!(
             body,

@@ -27,6 +27,8 @@ pub(crate) struct Renewal<'a> {
     pub(crate) account: &'a str,
     pub(crate) context: &'a Map<String, Value>,
     pub(crate) flow: &'a OAuthFlow,
+    /// The flow's extra token parameters, rendered from the account's context.
+    pub(crate) parameters: Vec<(String, String)>,
     pub(crate) http: &'a reqwest::Client,
     pub(crate) url: reqwest::Url,
     pub(crate) timeout: Duration,
@@ -256,6 +258,7 @@ impl TokenManager {
             renewal.flow,
             &grant,
             &client,
+            &renewal.parameters,
             renewal.timeout.min(left),
         )
         .await
@@ -312,13 +315,18 @@ fn usable<'s>(state: &'s TokenState, rejected: Option<&str>, now: i64) -> Option
 }
 
 /// A fingerprint of the credentials the account's tokens descend from: the client id and
-/// secret, or the refresh (else access) token the account was given.
+/// secret with the token parameters rendered for the account (a token fetched for another
+/// acting user is not reused), or the refresh (else access) token the account was given.
 fn seed(renewal: &Renewal<'_>) -> String {
-    seed_of(renewal.flow, renewal.context)
+    seed_of(renewal.flow, renewal.context, &renewal.parameters)
 }
 
-/// [`seed`] from a flow and an account context.
-pub(crate) fn seed_of(flow: &OAuthFlow, context: &Map<String, Value>) -> String {
+/// [`seed`] from a flow, an account context and the flow's token parameters rendered for it.
+pub(crate) fn seed_of(
+    flow: &OAuthFlow,
+    context: &Map<String, Value>,
+    parameters: &[(String, String)],
+) -> String {
     let parts: Vec<&str> = match &flow.grant {
         OAuthGrant::ClientCredentials {
             client_id_key,
@@ -335,6 +343,14 @@ pub(crate) fn seed_of(flow: &OAuthFlow, context: &Map<String, Value>) -> String 
         let text = context.get(key).and_then(Value::as_str).unwrap_or_default();
         hash.update(text.as_bytes());
         hash.update([0]);
+    }
+    if matches!(flow.grant, OAuthGrant::ClientCredentials { .. }) {
+        for (name, value) in parameters {
+            hash.update(name.as_bytes());
+            hash.update([1]);
+            hash.update(value.as_bytes());
+            hash.update([0]);
+        }
     }
     hash.finalize()
         .iter()

@@ -337,3 +337,168 @@ async fn new_account_credentials_replace_stored_tokens() {
         "the new refresh token was the one used"
     );
 }
+
+/// A client-credentials integration whose token request names the acting user from the
+/// account's context (`sub`), beside a fixed `audience`.
+fn acting_user_integration(fake: &FakeOAuth) -> Arc<IntegrationPlan> {
+    let text = format!(
+        "version: 1\nlabel: Example\nbase_url:\n  production: {url}/api\nauth:\n  - type: oauth2_client_credentials\n    \
+         token_url: {url}/token\n    client_id: client_id\n    client_secret: client_secret\n    \
+         token_parameters:\n      sub: \"{{{{ context.acting_user }}}}\"\n      audience: api\n\
+         context:\n  secrets: [client_id, client_secret]\n  fields:\n    acting_user: the acting user's id\n\
+         errors:\n  message: \"{{{{ response.error }}}}\"\n",
+        url = fake.url(),
+    );
+    let file = SourceFile {
+        path: PathBuf::from("example/integration.yaml"),
+        name: "example/integration.yaml".to_owned(),
+        text,
+    };
+    let registry =
+        Registry::load(&[file], &[]).unwrap_or_else(|problems| panic!("loads: {problems}"));
+    registry.integration("example").expect("compiled").clone()
+}
+
+fn acting_user_account(acting_user: Option<&str>) -> Account {
+    let mut account = cc_account();
+    if let Some(user) = acting_user {
+        account.context.insert(
+            "acting_user".to_owned(),
+            serde_json::Value::String(user.to_owned()),
+        );
+    }
+    account
+}
+
+fn form_value(form: &[(String, String)], name: &str) -> Option<String> {
+    form.iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+}
+
+#[tokio::test]
+async fn token_parameters_are_rendered_from_the_accounts_context() {
+    let fake = FakeOAuth::start().await;
+    let plan = acting_user_integration(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    let exchange = executor
+        .send(&plan, &acting_user_account(Some("4080")), &read())
+        .await
+        .unwrap();
+    assert_eq!(exchange.status, 200);
+    let form = fake.last_token_form();
+    assert_eq!(form_value(&form, "sub").as_deref(), Some("4080"));
+    assert_eq!(form_value(&form, "audience").as_deref(), Some("api"));
+}
+
+#[tokio::test]
+async fn a_token_parameter_whose_context_value_is_absent_is_left_out() {
+    let fake = FakeOAuth::start().await;
+    let plan = acting_user_integration(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    executor
+        .send(&plan, &acting_user_account(None), &read())
+        .await
+        .unwrap();
+    let form = fake.last_token_form();
+    assert_eq!(
+        form_value(&form, "sub"),
+        None,
+        "no `sub=` with an empty value"
+    );
+    assert_eq!(form_value(&form, "audience").as_deref(), Some("api"));
+}
+
+#[tokio::test]
+async fn another_acting_user_gets_its_own_token() {
+    let fake = FakeOAuth::start().await;
+    let plan = acting_user_integration(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    for user in ["4080", "4080", "5151"] {
+        executor
+            .send(&plan, &acting_user_account(Some(user)), &read())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        fake.token_requests("client_credentials"),
+        2,
+        "the token fetched for user 4080 is reused for 4080, never for 5151"
+    );
+    assert_eq!(
+        form_value(&fake.last_token_form(), "sub").as_deref(),
+        Some("5151")
+    );
+}
+
+#[tokio::test]
+async fn a_context_value_that_is_not_text_fails_before_any_token_request() {
+    let fake = FakeOAuth::start().await;
+    let plan = acting_user_integration(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    let mut account = cc_account();
+    account
+        .context
+        .insert("acting_user".to_owned(), serde_json::json!({"id": 1}));
+    let error = executor.send(&plan, &account, &read()).await.unwrap_err();
+    let ExecErrorKind::OAuth(oauth) = error.kind() else {
+        panic!("an OAuth error, not {error:?}");
+    };
+    assert_eq!(oauth.kind, OAuthErrorKind::NeedsReauth);
+    assert!(oauth.message.contains("`sub`"), "{}", oauth.message);
+    assert_eq!(fake.token_requests("client_credentials"), 0);
+    assert_eq!(fake.reads(), 0);
+}
+
+/// The shipped Greenhouse integration, its token endpoint and API moved to the fake.
+fn greenhouse(fake: &FakeOAuth) -> Arc<IntegrationPlan> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../mappings/greenhouse/integration.yaml");
+    let text = std::fs::read_to_string(&path)
+        .expect("mappings/greenhouse/integration.yaml")
+        .replace(
+            "https://auth.greenhouse.io/token",
+            &format!("{}/token", fake.url()),
+        )
+        .replace(
+            "https://harvest.greenhouse.io/v3",
+            &format!("{}/api", fake.url()),
+        );
+    let file = SourceFile {
+        path,
+        name: "greenhouse/integration.yaml".to_owned(),
+        text,
+    };
+    let registry =
+        Registry::load(&[file], &[]).unwrap_or_else(|problems| panic!("loads: {problems}"));
+    registry
+        .integration("greenhouse")
+        .expect("compiled")
+        .clone()
+}
+
+#[tokio::test]
+async fn greenhouse_client_credentials_name_the_acting_user() {
+    let fake = FakeOAuth::start().await;
+    let plan = greenhouse(&fake);
+    let executor = executor_with(Arc::new(MemoryTokenStore::default()));
+    let account = cc_account().with("greenhouse_user_id", "92120");
+    let exchange = executor.send(&plan, &account, &read()).await.unwrap();
+    assert_eq!(exchange.status, 200);
+    let form = fake.last_token_form();
+    assert_eq!(
+        form_value(&form, "grant_type").as_deref(),
+        Some("client_credentials")
+    );
+    assert_eq!(form_value(&form, "sub").as_deref(), Some("92120"));
+    assert_eq!(
+        form_value(&form, "scope"),
+        None,
+        "scopes live on the credential"
+    );
+    assert_eq!(
+        form_value(&form, "client_secret"),
+        None,
+        "HTTP Basic client authentication"
+    );
+}
