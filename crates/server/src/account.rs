@@ -1,6 +1,9 @@
 //! Integrated accounts: validated against their integration, credentials sealed before they
 //! reach the store, and never shown again. Shared by the HTTP routes and the CLI.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use switchboard_core::{
@@ -558,6 +561,18 @@ fn check_base_url(url: &str) -> Result<(), String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain whitespace or control characters".to_owned());
     }
+    if !BASE_URL
+        .as_ref()
+        .is_some_and(|grammar| grammar.is_match(url))
+    {
+        return Err(
+            "must be `http(s)://host[:port][/path]`: the host a DNS name (letters, digits and \
+             inner hyphens in dot-separated labels, the last starting with a letter), an IPv4 \
+             address (a.b.c.d) or an IPv6 address in brackets; the port at most 65535; the path \
+             of URL characters (no query, fragment or `user:password@`)"
+                .to_owned(),
+        );
+    }
     let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     if !is_http_url(&parsed) || !parsed.has_host() {
         return Err("must be an http or https URL with a host".to_owned());
@@ -581,6 +596,38 @@ fn check_base_url(url: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The grammar of a `base_url` (also its `pattern` in the OpenAPI document, so what the
+/// document says and what the server accepts are one thing): `http(s)://`, a host, an optional
+/// port, path segments of URL characters. Hosts are those the WHATWG URL parser reads as they
+/// are: DNS names whose last label starts with a letter (a numeric last label would be read as
+/// an IPv4 number), dotted IPv4 without leading zeros, and IPv6 without an embedded IPv4 part.
+pub(crate) const BASE_URL_PATTERN: &str = concat!(
+    "^[Hh][Tt][Tt][Pp][Ss]?://",
+    "(",
+    // A DNS name: LDH labels (no leading, trailing or doubled hyphen, so no `xn--`), the last
+    // starting with a letter.
+    "([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*",
+    "|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])",
+    "|\\[(",
+    "([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,7}:",
+    "|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}",
+    "|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}",
+    "|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}",
+    "|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}",
+    "|:((:[0-9A-Fa-f]{1,4}){1,7}|:)",
+    ")\\]",
+    ")",
+    "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?",
+    "(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*$",
+);
+
+/// [`BASE_URL_PATTERN`], compiled on first use; `None` (every base URL refused) cannot happen
+/// for the constant above, which a test compiles.
+static BASE_URL: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(BASE_URL_PATTERN).ok());
 
 /// The authority of a URL as written (between `scheme://` and the path, query or fragment).
 fn authority(url: &str) -> &str {
