@@ -561,18 +561,6 @@ fn check_base_url(url: &str) -> Result<(), String> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain whitespace or control characters".to_owned());
     }
-    if !BASE_URL
-        .as_ref()
-        .is_some_and(|grammar| grammar.is_match(url))
-    {
-        return Err(
-            "must be `http(s)://host[:port][/path]`: the host a DNS name (letters, digits and \
-             inner hyphens in dot-separated labels, the last starting with a letter), an IPv4 \
-             address (a.b.c.d) or an IPv6 address in brackets; the port at most 65535; the path \
-             of URL characters (no query, fragment or `user:password@`)"
-                .to_owned(),
-        );
-    }
     let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     if !is_http_url(&parsed) || !parsed.has_host() {
         return Err("must be an http or https URL with a host".to_owned());
@@ -592,6 +580,18 @@ fn check_base_url(url: &str) -> Result<(), String> {
     if parsed.fragment().is_some() {
         return Err(
             "must not have a fragment (`#`): it would cut off the mapping's path".to_owned(),
+        );
+    }
+    if !BASE_URL
+        .as_ref()
+        .is_some_and(|grammar| grammar.is_match(url))
+    {
+        return Err(
+            "must be `http(s)://host[:port][/path]`: the host a DNS name (letters, digits and \
+             inner hyphens in dot-separated labels, the last starting with a letter), an IPv4 \
+             address (a.b.c.d) or an IPv6 address in brackets; the port at most 65535; the path \
+             of URL characters"
+                .to_owned(),
         );
     }
     Ok(())
@@ -940,6 +940,45 @@ errors:
         }
         assert_eq!(check_base_url("https://api.example.com/v1"), Ok(()));
         assert_eq!(check_base_url("http://127.0.0.1:9090/v1"), Ok(()));
+    }
+
+    /// Issue 11, item 10: the server checks the very pattern the OpenAPI document publishes,
+    /// and every URL it matches is one the URL parser reads.
+    #[test]
+    fn base_urls_follow_the_published_grammar() {
+        assert!(BASE_URL.is_some(), "BASE_URL_PATTERN compiles");
+        for url in [
+            "https://api.lever.co/v1",
+            "http://localhost:8080",
+            "http://[::1]:9090/v1",
+            "http://[2001:db8::7]/",
+            "http://0.0.0.0:1/x",
+            "https://a-b.c-d.example:65535/p*q/(r);s=t/~u%41@v",
+        ] {
+            assert_eq!(check_base_url(url), Ok(()), "{url}");
+        }
+        // URLs the parser reads (the server used to accept them) that the grammar refuses.
+        for url in [
+            "http://2130706433/v1",
+            "http://0x7f.0.0.1/v1",
+            "http://10.0.0.01/v1",
+            "http://[::ffff:127.0.0.1]/v1",
+            "http://-ats.example.com/v1",
+            "http://ats.example.com/a\\b",
+            "http://ats.example.com/a^b",
+        ] {
+            let error = check_base_url(url).expect_err(url);
+            assert!(error.contains("host[:port][/path]"), "{url}: {error}");
+        }
+        // And ones the parser refuses already, which the grammar does not match either.
+        for url in [
+            "http://ats.1/v1",
+            "http://ats.example.com:65536/v1",
+            "http://xn--zz.example.com/v1",
+        ] {
+            assert!(check_base_url(url).is_err(), "{url}");
+            assert!(!BASE_URL.as_ref().is_some_and(|g| g.is_match(url)), "{url}");
+        }
     }
 
     #[test]
