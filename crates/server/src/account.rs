@@ -478,9 +478,10 @@ fn validate(
                 integration.name,
                 backticked(&known)
             ));
-        } else if integration.is_secret(key) && value.as_str().is_none_or(str::is_empty) {
+        } else if integration.is_secret(key) && !value.as_str().is_some_and(is_credential) {
             problems.push(format!(
-                "context key `{key}` is a credential and must be a non-empty string"
+                "context key `{key}` is a credential and must be a non-empty string without \
+                 control characters (it may be sent in a header)"
             ));
         }
     }
@@ -595,6 +596,15 @@ fn check_base_url(url: &str) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// What a credential may hold, as the OpenAPI document publishes it: no ASCII control character
+/// but tab, so that it can be sent in a header (a line break would start another one).
+pub(crate) const CREDENTIAL_PATTERN: &str = "^[^\\x00-\\x08\\x0A-\\x1F\\x7F]+$";
+
+/// Whether `value` matches [`CREDENTIAL_PATTERN`].
+fn is_credential(value: &str) -> bool {
+    !value.is_empty() && !value.chars().any(|c| c != '\t' && c.is_ascii_control())
 }
 
 /// The grammar of a `base_url` (also its `pattern` in the OpenAPI document, so what the
@@ -940,6 +950,30 @@ errors:
         }
         assert_eq!(check_base_url("https://api.example.com/v1"), Ok(()));
         assert_eq!(check_base_url("http://127.0.0.1:9090/v1"), Ok(()));
+    }
+
+    /// Issue 11, item 10: a credential that cannot be sent in a header is refused when the
+    /// account is made (it was accepted, and every call then failed), by the rule the document
+    /// publishes.
+    #[test]
+    fn credentials_follow_the_published_pattern() {
+        let published = Regex::new(CREDENTIAL_PATTERN).expect("compiles");
+        let mut samples: Vec<String> = (0u8..=0x7f).map(|b| format!("k{}y", b as char)).collect();
+        samples.extend([
+            "".into(),
+            "é\u{85}€".into(),
+            "tok\ten".into(),
+            "a\r\nb".into(),
+        ]);
+        for sample in samples {
+            assert_eq!(
+                is_credential(&sample),
+                published.is_match(&sample),
+                "{sample:?}"
+            );
+        }
+        assert!(!is_credential("line\nbreak"));
+        assert!(is_credential("sk_live_0123"));
     }
 
     /// Issue 11, item 10: the server checks the very pattern the OpenAPI document publishes,

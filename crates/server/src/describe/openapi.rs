@@ -496,7 +496,8 @@ fn new_account(registry: &Registry) -> Value {
             for secret in &plan.secret_keys {
                 keys.insert(
                     secret.clone(),
-                    json!({"type": ["string", "null"], "minLength": 1}),
+                    json!({"type": ["string", "null"], "minLength": 1,
+                           "pattern": crate::account::CREDENTIAL_PATTERN}),
                 );
             }
             let mut context = json!({"type": "object", "additionalProperties": {"type": "null"},

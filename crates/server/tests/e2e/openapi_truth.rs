@@ -33,8 +33,8 @@ fn lever_account(base_url: &str, context: Value) -> Value {
 }
 
 /// Each body the document calls a valid new account is created, and each it calls invalid is a
-/// 400: the base-URL pattern is the one the server checks, and a null context value (which the
-/// server leaves out) is allowed.
+/// 400: the base-URL pattern is the one the server checks, a credential must be sendable in a
+/// header, and a null context value (which the server leaves out) is allowed.
 #[tokio::test]
 async fn a_new_account_is_created_exactly_when_the_document_calls_it_valid() {
     let server = TestServer::start().await;
@@ -73,6 +73,9 @@ async fn a_new_account_is_created_exactly_when_the_document_calls_it_valid() {
             json!({"api_key": FakeLever::API_KEY, "not_a_lever_key": "x"}),
         ),
         lever_account("https://api.lever.co/v1", json!({"api_key": null})),
+        // A credential that cannot be sent in a header (every call would fail), and one that can.
+        lever_account("https://api.lever.co/v1", json!({"api_key": "line\nbreak"})),
+        lever_account("https://api.lever.co/v1", json!({"api_key": "tab\tand é"})),
     ];
     for body in bodies {
         let (status, answer) = send_json(server.post("/integrated-account").json(&body)).await;
