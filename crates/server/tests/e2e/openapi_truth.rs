@@ -226,3 +226,67 @@ async fn a_server_that_refuses_provider_calls_sends_nothing_and_says_so() {
         "{forbidden}"
     );
 }
+
+/// The connect flow is in the document: one start per integration that has one, taking exactly
+/// its public context fields (another name is the 400 the server answers), and the callback,
+/// open to browsers (no token).
+#[tokio::test]
+async fn the_connect_flow_is_declared_as_the_server_serves_it() {
+    let mut config = config();
+    config.connect_callback_url = Some("https://switchboard.example/connect/callback".to_owned());
+    config.executor.oauth_apps.insert(
+        "lever".to_owned(),
+        switchboard_executor::OAuthApp {
+            client_id: "client".to_owned(),
+            client_secret: "secret".to_owned(),
+        },
+    );
+    let server = TestServer::start_with(config).await;
+    let (_, doc) = send_json(server.get("/openapi.json")).await;
+    let start = &doc["paths"]["/connect/lever"]["get"];
+    assert!(start["responses"]["303"]["headers"]["Location"].is_object());
+    let context = start["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "context")
+        .map(|p| &p["schema"])
+        .expect("context");
+    let fields = jsonschema::validator_for(context).expect("compiles");
+    assert_eq!(
+        doc["paths"]["/connect/callback"]["get"]["security"],
+        json!([])
+    );
+    assert!(
+        doc["paths"]["/connect/ashby"].is_null(),
+        "Ashby has no connect flow"
+    );
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for (name, value) in [("perform_as", "u1"), ("api_key", "k"), ("unknown", "x")] {
+        let response = client
+            .get(server.url("/connect/lever"))
+            .query(&[(name, value)])
+            .bearer_auth(&server.token)
+            .send()
+            .await
+            .expect("sent");
+        let valid = fields.is_valid(&json!({name: value}));
+        let expected = if valid { 303 } else { 400 };
+        assert_eq!(
+            response.status().as_u16(),
+            expected,
+            "{name}: valid {valid}"
+        );
+    }
+    let (status, body) =
+        send_json(server.client.get(server.url("/connect/callback?state=x"))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        doc["paths"]["/connect/callback"]["get"]["responses"]["400"].is_object(),
+        "declared"
+    );
+}
