@@ -982,7 +982,7 @@ errors:
     fn base_urls_follow_the_published_grammar() {
         assert!(BASE_URL.is_some(), "BASE_URL_PATTERN compiles");
         for url in [
-            "https://api.lever.co/v1",
+            "https://api.ats.example/v1",
             "http://localhost:8080",
             "http://[::1]:9090/v1",
             "http://[2001:db8::7]/",
