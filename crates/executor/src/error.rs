@@ -75,6 +75,13 @@ pub enum ExecErrorKind {
         /// The refused address.
         address: IpAddr,
     },
+    /// The executor refuses every provider call
+    /// ([`crate::ExecutorOptions::refuse_provider_calls`]); nothing was sent.
+    #[error("step `{step}` was not sent: this server refuses every provider call")]
+    ProviderCallsRefused {
+        /// The step whose call was refused (`authorization_code` for a connect exchange).
+        step: String,
+    },
     /// The run's deadline (over every step, retry and wait) passed before it finished.
     #[error(
         "the run did not finish within its deadline of {} ms: it stopped in step `{step}`; {}",

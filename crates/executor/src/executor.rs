@@ -43,6 +43,12 @@ pub struct ExecutorOptions {
     /// Provider hosts called whatever they resolve to (an ATS hosted on the internal network),
     /// as written in base URLs: a name or an IP address.
     pub allowed_provider_hosts: Vec<String>,
+    /// Send nothing to any provider: every call a run would make (a token request or a file
+    /// fetch for it included) and every authorization-code exchange fails with
+    /// [`ExecErrorKind::ProviderCallsRefused`] before anything leaves. Inputs are still
+    /// validated and requests rendered. For contract tests that must not reach real providers
+    /// whatever accounts they create. Off by default.
+    pub refuse_provider_calls: bool,
     /// The proxy every call goes through (`http://proxy:3128`). Proxy settings in the
     /// environment (`HTTP_PROXY`, `ALL_PROXY`…) are never read; without this, calls go direct.
     pub proxy: Option<String>,
@@ -84,6 +90,7 @@ impl Default for ExecutorOptions {
             allow_private_file_urls: false,
             allow_private_provider_urls: false,
             allowed_provider_hosts: Vec::new(),
+            refuse_provider_calls: false,
             proxy: None,
             deadline: DEFAULT_DEADLINE,
             max_files_per_run: DEFAULT_MAX_FILES_PER_RUN,
@@ -110,6 +117,7 @@ impl fmt::Debug for ExecutorOptions {
                 &self.allow_private_provider_urls,
             )
             .field("allowed_provider_hosts", &self.allowed_provider_hosts)
+            .field("refuse_provider_calls", &self.refuse_provider_calls)
             // A proxy URL may hold a password.
             .field("proxy", &self.proxy.as_deref().map(crate::redact::url_text))
             .field("deadline", &self.deadline)

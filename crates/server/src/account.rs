@@ -1,6 +1,9 @@
 //! Integrated accounts: validated against their integration, credentials sealed before they
 //! reach the store, and never shown again. Shared by the HTTP routes and the CLI.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use switchboard_core::{
@@ -475,9 +478,10 @@ fn validate(
                 integration.name,
                 backticked(&known)
             ));
-        } else if integration.is_secret(key) && value.as_str().is_none_or(str::is_empty) {
+        } else if integration.is_secret(key) && !value.as_str().is_some_and(is_credential) {
             problems.push(format!(
-                "context key `{key}` is a credential and must be a non-empty string"
+                "context key `{key}` is a credential and must be a non-empty string without \
+                 control characters (it may be sent in a header)"
             ));
         }
     }
@@ -579,8 +583,61 @@ fn check_base_url(url: &str) -> Result<(), String> {
             "must not have a fragment (`#`): it would cut off the mapping's path".to_owned(),
         );
     }
+    if !BASE_URL
+        .as_ref()
+        .is_some_and(|grammar| grammar.is_match(url))
+    {
+        return Err(
+            "must be `http(s)://host[:port][/path]`: the host a DNS name (letters, digits and \
+             inner hyphens in dot-separated labels, the last starting with a letter), an IPv4 \
+             address (a.b.c.d) or an IPv6 address in brackets; the port at most 65535; the path \
+             of URL characters"
+                .to_owned(),
+        );
+    }
     Ok(())
 }
+
+/// What a credential may hold, as the OpenAPI document publishes it: no ASCII control character
+/// but tab, so that it can be sent in a header (a line break would start another one).
+pub(crate) const CREDENTIAL_PATTERN: &str = "^[^\\x00-\\x08\\x0A-\\x1F\\x7F]+$";
+
+/// Whether `value` matches [`CREDENTIAL_PATTERN`].
+fn is_credential(value: &str) -> bool {
+    !value.is_empty() && !value.chars().any(|c| c != '\t' && c.is_ascii_control())
+}
+
+/// The grammar of a `base_url` (also its `pattern` in the OpenAPI document, so what the
+/// document says and what the server accepts are one thing): `http(s)://`, a host, an optional
+/// port, path segments of URL characters. Hosts are those the WHATWG URL parser reads as they
+/// are: DNS names whose last label starts with a letter (a numeric last label would be read as
+/// an IPv4 number), dotted IPv4 without leading zeros, and IPv6 without an embedded IPv4 part.
+pub(crate) const BASE_URL_PATTERN: &str = concat!(
+    "^[Hh][Tt][Tt][Pp][Ss]?://",
+    "(",
+    // A DNS name: LDH labels (no leading, trailing or doubled hyphen, so no `xn--`), the last
+    // starting with a letter.
+    "([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*",
+    "|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])",
+    "|\\[(",
+    "([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,7}:",
+    "|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}",
+    "|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}",
+    "|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}",
+    "|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}",
+    "|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}",
+    "|:((:[0-9A-Fa-f]{1,4}){1,7}|:)",
+    ")\\]",
+    ")",
+    "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?",
+    "(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*$",
+);
+
+/// [`BASE_URL_PATTERN`], compiled on first use; `None` (every base URL refused) cannot happen
+/// for the constant above, which a test compiles.
+static BASE_URL: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(BASE_URL_PATTERN).ok());
 
 /// The authority of a URL as written (between `scheme://` and the path, query or fragment).
 fn authority(url: &str) -> &str {
@@ -893,6 +950,69 @@ errors:
         }
         assert_eq!(check_base_url("https://api.example.com/v1"), Ok(()));
         assert_eq!(check_base_url("http://127.0.0.1:9090/v1"), Ok(()));
+    }
+
+    /// Issue 11, item 10: a credential that cannot be sent in a header is refused when the
+    /// account is made (it was accepted, and every call then failed), by the rule the document
+    /// publishes.
+    #[test]
+    fn credentials_follow_the_published_pattern() {
+        let published = Regex::new(CREDENTIAL_PATTERN).expect("compiles");
+        let mut samples: Vec<String> = (0u8..=0x7f).map(|b| format!("k{}y", b as char)).collect();
+        samples.extend([
+            "".into(),
+            "é\u{85}€".into(),
+            "tok\ten".into(),
+            "a\r\nb".into(),
+        ]);
+        for sample in samples {
+            assert_eq!(
+                is_credential(&sample),
+                published.is_match(&sample),
+                "{sample:?}"
+            );
+        }
+        assert!(!is_credential("line\nbreak"));
+        assert!(is_credential("sk_live_0123"));
+    }
+
+    /// Issue 11, item 10: the server checks the very pattern the OpenAPI document publishes,
+    /// and every URL it matches is one the URL parser reads.
+    #[test]
+    fn base_urls_follow_the_published_grammar() {
+        assert!(BASE_URL.is_some(), "BASE_URL_PATTERN compiles");
+        for url in [
+            "https://api.ats.example/v1",
+            "http://localhost:8080",
+            "http://[::1]:9090/v1",
+            "http://[2001:db8::7]/",
+            "http://0.0.0.0:1/x",
+            "https://a-b.c-d.example:65535/p*q/(r);s=t/~u%41@v",
+        ] {
+            assert_eq!(check_base_url(url), Ok(()), "{url}");
+        }
+        // URLs the parser reads (the server used to accept them) that the grammar refuses.
+        for url in [
+            "http://2130706433/v1",
+            "http://0x7f.0.0.1/v1",
+            "http://10.0.0.01/v1",
+            "http://[::ffff:127.0.0.1]/v1",
+            "http://-ats.example.com/v1",
+            "http://ats.example.com/a\\b",
+            "http://ats.example.com/a^b",
+        ] {
+            let error = check_base_url(url).expect_err(url);
+            assert!(error.contains("host[:port][/path]"), "{url}: {error}");
+        }
+        // And ones the parser refuses already, which the grammar does not match either.
+        for url in [
+            "http://ats.1/v1",
+            "http://ats.example.com:65536/v1",
+            "http://xn--zz.example.com/v1",
+        ] {
+            assert!(check_base_url(url).is_err(), "{url}");
+            assert!(!BASE_URL.as_ref().is_some_and(|g| g.is_match(url)), "{url}");
+        }
     }
 
     #[test]

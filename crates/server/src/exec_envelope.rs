@@ -165,6 +165,18 @@ fn envelope(error: &ExecError) -> (ApiError, bool) {
             .with("address", Value::from(address.to_string())),
             contacted,
         ),
+        // The operator told this server to call no provider (`serve --refuse-provider-calls`):
+        // the request is fine, the server refuses to carry it out, and nothing was sent.
+        ExecErrorKind::ProviderCallsRefused { step } => (
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "provider_calls_refused",
+                error.to_string(),
+            )
+            .with("remote_step", Value::from(step.clone()))
+            .with("is_remote_error", Value::Bool(false)),
+            contacted,
+        ),
         ExecErrorKind::DeadlineExceeded {
             step,
             may_have_reached_provider,

@@ -66,6 +66,12 @@ pub(crate) struct ServeArgs {
         value_delimiter = ','
     )]
     allowed_provider_hosts: Vec<String>,
+    /// Call no provider at all: a unified call is validated and rendered, then answered `403
+    /// provider_calls_refused` before any provider request, token request or file fetch (for
+    /// contract tests such as the schemathesis run in CI, which must not reach real providers
+    /// whatever accounts it creates).
+    #[arg(long)]
+    refuse_provider_calls: bool,
     /// Send provider calls and file fetches through this proxy; proxy variables of the
     /// environment (`HTTP_PROXY`, `ALL_PROXY`…) are never read.
     #[arg(long, value_name = "URL")]
@@ -194,6 +200,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     args.http.apply(&mut config);
     config.executor.allow_private_provider_urls = args.allow_private_provider_urls;
     config.executor.allowed_provider_hosts = args.allowed_provider_hosts;
+    config.executor.refuse_provider_calls = args.refuse_provider_calls;
     config.executor.proxy = args.proxy;
     config.executor.deadline = Duration::from_secs(args.request_deadline);
     if let Some(path) = &args.oauth_apps_file {

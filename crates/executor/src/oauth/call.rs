@@ -24,6 +24,12 @@ impl Executor {
         target: &Target<'_>,
         request: &ProviderRequest,
     ) -> Result<Exchange, ExecError> {
+        if self.inner.options.refuse_provider_calls {
+            return Err(ExecErrorKind::ProviderCallsRefused {
+                step: request.step.clone(),
+            }
+            .into());
+        }
         let Some(flow) = target.oauth else {
             let Some(endpoint) = &target.endpoint else {
                 return Err(ExecError::internal(

@@ -54,6 +54,12 @@ impl Executor {
         integration: &IntegrationPlan,
         code: AuthorizationCode<'_>,
     ) -> Result<IssuedTokens, ExecError> {
+        if self.inner.options.refuse_provider_calls {
+            return Err(ExecErrorKind::ProviderCallsRefused {
+                step: "authorization_code".to_owned(),
+            }
+            .into());
+        }
         let fail = |kind: OAuthErrorKind, message: String| {
             ExecError::from(ExecErrorKind::OAuth(Box::new(OAuthError {
                 integration: integration.name.clone(),

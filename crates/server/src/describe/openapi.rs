@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use switchboard_core::{GET_METHOD, LIST_METHOD, Registry, Support, UnifiedSchema};
 
+mod connect;
+
+use crate::account::BASE_URL_PATTERN;
 use crate::format::ResponseFormat;
 
 /// (resource, method) → the integrations that map it, each with its query fields' support.
@@ -53,8 +56,16 @@ pub fn openapi(registry: &Registry) -> Value {
         paths.extend(meta_paths(resource, method, &names));
     }
     paths.extend(server_paths());
+    paths.extend(connect::connect_paths(registry));
     for item in paths.values_mut() {
         declare_common_errors(item);
+    }
+    let links = account_links(&paths);
+    if let Some(created) = paths
+        .get_mut("/integrated-account")
+        .and_then(|item| item.pointer_mut("/post/responses/201"))
+    {
+        created["links"] = links;
     }
 
     json!({
@@ -298,12 +309,54 @@ fn unified_parameters() -> Vec<Value> {
                "description": "Fields to leave out; dotted paths reach into nested objects and arrays (`emails.email`)",
                "schema": {"type": "array", "items": {"type": "string"}}}),
         json!({"name": "remote_query", "in": "query", "required": false, "style": "deepObject", "explode": true,
-               "description": "Query parameters passed to the provider untouched: `remote_query[foo]=bar`",
-               "schema": {"type": "object", "additionalProperties": true}}),
+               "description": "Query parameters passed to the provider untouched: `remote_query[foo]=bar` (a list as `remote_query[foo][]=a&remote_query[foo][]=b`). A name holds no brackets, and one name is either a value, a list or nested names, never two of them (`remote_query[]`, or `remote_query[a]` with `remote_query[a][b]`, is a 400 `invalid_query`)",
+               "schema": remote_query_schema()}),
         json!({"name": "Idempotency-Key", "in": "header", "required": false,
                "description": "Replays the first response for 24 h; the same key with another request is a 422",
                "schema": {"type": "string", "maxLength": 255}}),
     ]
+}
+
+/// The links of a created account (OpenAPI `links`): its `id` is the `integrated_account_id` of
+/// every operation that takes one, and the `{id}` of the account routes.
+fn account_links(paths: &Map<String, Value>) -> Value {
+    let mut links = Map::new();
+    for (path, item) in paths {
+        let Some(operations) = item.as_object() else {
+            continue;
+        };
+        for operation in operations.values() {
+            let Some(id) = operation["operationId"].as_str() else {
+                continue;
+            };
+            let takes_account = operation["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == "integrated_account_id" && p["required"] == true)
+            });
+            let parameter = if takes_account {
+                "integrated_account_id"
+            } else if path == "/integrated-account/{id}" {
+                "id"
+            } else {
+                continue;
+            };
+            links.insert(
+                id.to_owned(),
+                json!({"operationId": id, "parameters": {parameter: "$response.body#/id"}}),
+            );
+        }
+    }
+    Value::Object(links)
+}
+
+/// `remote_query` as the query string carries it: provider parameter names (non-empty, no
+/// brackets, short enough for the server's key limit in any script) to string values.
+fn remote_query_schema() -> Value {
+    // The longest key the server reads is 256 bytes, `remote_query[…]` included: 60 characters
+    // of up to 4 bytes each fit.
+    json!({"type": "object",
+           "propertyNames": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^\\[\\]]+$"},
+           "additionalProperties": {"type": "string"}})
 }
 
 /// Adds to each operation of a path item the error statuses every route of its kind can
@@ -376,8 +429,9 @@ fn error_responses() -> Map<String, Value> {
         ),
         (
             "403",
-            "The token's scope does not allow the route, or the provider refused the account \
-             access (`truto_error_insight.forbidden_error`)",
+            "The token's scope does not allow the route, the provider refused the account \
+             access (`truto_error_insight.forbidden_error`), or this server calls no provider \
+             (`provider_calls_refused`, `serve --refuse-provider-calls`)",
         ),
         ("404", "Unknown integrated account, resource or method"),
         (
@@ -415,10 +469,6 @@ fn error_responses() -> Map<String, Value> {
         .collect()
 }
 
-/// A public `http(s)` URL without credentials, query or fragment, as the server accepts a
-/// `base_url`.
-const BASE_URL_PATTERN: &str = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]*)*$";
-
 /// A new account: for each integration, its environments, and a context holding its known
 /// keys only — credentials as non-empty strings, one of its auth schemes' among them, and the
 /// values its base URL is built from (unless `base_url` is given).
@@ -431,9 +481,11 @@ fn new_account(registry: &Registry) -> Value {
             let credentials: Vec<Value> = plan
                 .auth
                 .iter()
-                .map(|scheme| json!({"required": [scheme.credential_key()]}))
+                .map(|scheme| given(&[scheme.credential_key().to_owned()]))
                 .collect();
             let url_keys = crate::account::base_url_keys(plan);
+            // A null value is as good as no value (the server leaves it out): every key may be
+            // null, an unknown one only null.
             let mut keys = Map::new();
             for field in plan.context_fields.keys() {
                 keys.insert(field.clone(), json!({}));
@@ -441,13 +493,17 @@ fn new_account(registry: &Registry) -> Value {
             for key in &url_keys {
                 keys.insert(
                     key.clone(),
-                    json!({"type": "string", "pattern": crate::account::URL_PART_PATTERN}),
+                    json!({"type": ["string", "null"], "pattern": crate::account::URL_PART_PATTERN}),
                 );
             }
             for secret in &plan.secret_keys {
-                keys.insert(secret.clone(), json!({"type": "string", "minLength": 1}));
+                keys.insert(
+                    secret.clone(),
+                    json!({"type": ["string", "null"], "minLength": 1,
+                           "pattern": crate::account::CREDENTIAL_PATTERN}),
+                );
             }
-            let mut context = json!({"type": "object", "additionalProperties": false,
+            let mut context = json!({"type": "object", "additionalProperties": {"type": "null"},
                                      "properties": keys});
             if !credentials.is_empty() {
                 context["anyOf"] = Value::Array(credentials);
@@ -460,7 +516,7 @@ fn new_account(registry: &Registry) -> Value {
                 },
                 "anyOf": [
                     {"required": ["base_url"], "properties": {"base_url": {"type": "string"}}},
-                    {"properties": {"context": {"required": url_keys}}},
+                    {"properties": {"context": given(&url_keys)}},
                 ],
             })
         })
@@ -470,9 +526,19 @@ fn new_account(registry: &Registry) -> Value {
             "integration": {"type": "string"},
             "environment": {"type": ["string", "null"]},
             "base_url": {"type": ["string", "null"], "pattern": BASE_URL_PATTERN,
-                         "description": "An http(s) URL with no query, fragment or user:password@; provider calls to loopback and private addresses are refused unless the server allows them"},
-            "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest)"}},
+                         "description": "`http(s)://host[:port][/path]`: the host a DNS name, a dotted IPv4 address or a bracketed IPv6 address; no query, fragment or user:password@. Provider calls to loopback and private addresses are refused unless the server allows them"},
+            "context": {"type": "object", "description": "Context values and credentials (credentials are encrypted at rest); a null value is left out, as if absent"}},
         "oneOf": variants})
+}
+
+/// An object in which each of `keys` is present and not null (a string: the keys an account
+/// needs are credentials and URL parts).
+fn given(keys: &[String]) -> Value {
+    let properties: Map<String, Value> = keys
+        .iter()
+        .map(|key| (key.clone(), json!({"type": "string"})))
+        .collect();
+    json!({"required": keys, "properties": properties})
 }
 
 fn server_components() -> Map<String, Value> {
@@ -486,8 +552,10 @@ fn server_components() -> Map<String, Value> {
                    "description": "`needs_reauth` after the provider refused the credentials (a 401): unified calls answer 401 without calling it until new credentials are set"}},
         "required": ["id", "integration", "context", "secret_keys", "created_at", "updated_at", "status"]});
     let patch = json!({"type": "object", "additionalProperties": false, "properties": {
-        "environment": {"type": ["string", "null"]}, "base_url": {"type": ["string", "null"]},
-        "context": {"type": ["object", "null"], "description": "Merged key by key; null removes a key (a null context changes nothing)"}}});
+        "environment": {"type": ["string", "null"]},
+        "base_url": {"type": ["string", "null"], "pattern": BASE_URL_PATTERN,
+                     "description": "As in `NewIntegratedAccount`; null clears it"},
+        "context": {"type": ["object", "null"], "description": "Merged key by key; null removes a key (a null context changes nothing). A change of `environment`, `base_url` or the context values the base URL is built from must carry the credentials again (400 `credentials_required`): what the context may hold depends on the account's integration"}}});
     let error = json!({"type": "object", "required": ["statusCode", "error", "code", "message"], "properties": {
         "statusCode": {"type": "integer"}, "error": {"type": "string"}, "code": {"type": "string"},
         "message": {"type": "string"}, "details": {"type": "object"},

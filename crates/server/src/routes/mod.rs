@@ -8,8 +8,8 @@ pub(crate) mod openapi;
 pub(crate) mod unified;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode, Uri};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -78,11 +78,17 @@ async fn not_found(uri: Uri) -> Response {
     ApiError::not_found("route_not_found", format!("no route for `{}`", uri.path())).into_response()
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> Response {
-    ApiError::new(
+/// `405` with the envelope. On a unified path, `Allow` lists what the mappings serve there (the
+/// router's own would list every method the route pattern takes, for every resource).
+async fn method_not_allowed(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    let error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         format!("`{method}` is not allowed on `{}`", uri.path()),
-    )
+    );
+    match unified::allow_header(&state, uri.path()) {
+        Some(allow) => error.header(header::ALLOW, &allow),
+        None => error,
+    }
     .into_response()
 }

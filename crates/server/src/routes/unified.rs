@@ -39,6 +39,9 @@ pub(crate) async fn create(
     uri: Uri,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Some(refusal) = unmapped_on_collection(&state, &model, &resource, "create") {
+        return refusal.into_response();
+    }
     handle(&state, &model, &resource, "create", &uri, body).await
 }
 
@@ -58,7 +61,79 @@ pub(crate) async fn list(
     Path((model, resource)): Path<(String, String)>,
     uri: Uri,
 ) -> Response {
+    if let Some(refusal) = unmapped_on_collection(&state, &model, &resource, LIST_METHOD) {
+        return refusal.into_response();
+    }
     read(&state, &model, &resource, LIST_METHOD, None, &uri).await
+}
+
+/// `405` with `Allow` when `method` (`create` or `list`) is served on a unified resource's path
+/// but no integration maps it there, as the OpenAPI document (which lists only mapped methods)
+/// says; `None` otherwise, unknown resources included (those are a `404` later).
+fn unmapped_on_collection(
+    state: &AppState,
+    model: &str,
+    resource: &str,
+    method: &str,
+) -> Option<ApiError> {
+    let name = format!("{model}/{resource}");
+    let registry = &state.inner.registry;
+    if registry.schema(&name).is_none() || is_mapped(state, &name, method) {
+        return None;
+    }
+    let verb = if method == LIST_METHOD { "GET" } else { "POST" };
+    Some(
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!(
+                "`{verb}` is not allowed on `/unified/{name}`: no integration maps `{method}` for it"
+            ),
+        )
+        .header(header::ALLOW, &allowed(state, &name, None).join(", ")),
+    )
+}
+
+/// Whether any integration maps `method` on the unified resource `name`.
+fn is_mapped(state: &AppState, name: &str, method: &str) -> bool {
+    state
+        .inner
+        .registry
+        .methods()
+        .any(|plan| plan.resource == name && plan.method == method)
+}
+
+/// The HTTP methods a unified path answers, as the OpenAPI document lists them: on the
+/// resource (`last` = `None`), `GET` for a mapped `list` and `POST` for a mapped `create`;
+/// below it, `GET` for a mapped `get` (`last` is a record id) and `POST` when `last` names a
+/// mapped custom method. `HEAD` goes with `GET`.
+fn allowed(state: &AppState, name: &str, last: Option<&str>) -> Vec<&'static str> {
+    let (read, write) = match last {
+        None => (LIST_METHOD, "create"),
+        Some(method) => (GET_METHOD, method),
+    };
+    let mut verbs = Vec::new();
+    if is_mapped(state, name, read) {
+        verbs.extend(["GET", "HEAD"]);
+    }
+    if is_mapped(state, name, write) && write != LIST_METHOD && write != GET_METHOD {
+        verbs.push("POST");
+    }
+    verbs
+}
+
+/// The `Allow` header value of a unified path (`/unified/{model}/{resource}[/{x}]`) whose
+/// resource exists, for the `405` of a method the router does not serve there; `None` for any
+/// other path (the router's own `Allow` stands).
+pub(crate) fn allow_header(state: &AppState, path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.strip_prefix("/unified/")?.split('/').collect();
+    let (name, last) = match segments.as_slice() {
+        [model, resource] => (format!("{model}/{resource}"), None),
+        [model, resource, last] => (format!("{model}/{resource}"), Some(*last)),
+        _ => return None,
+    };
+    state.inner.registry.schema(&name)?;
+    Some(allowed(state, &name, last).join(", "))
 }
 
 /// `GET /unified/{model}/{resource}/{id}`: one record.

@@ -47,7 +47,6 @@ async fn internal_provider_addresses_are_refused_and_nothing_is_sent() {
         (server.lever.base_url(), "127.0.0.1"),
         (format!("http://[::1]:{port}/v1"), "::1"),
         (format!("http://0.0.0.0:{port}/v1"), "0.0.0.0"),
-        (format!("http://2130706433:{port}/v1"), "127.0.0.1"),
         (
             "http://169.254.169.254/latest".to_owned(),
             "169.254.169.254",
@@ -64,6 +63,16 @@ async fn internal_provider_addresses_are_refused_and_nothing_is_sent() {
         assert!(refused.contains(address), "{base_url}: {refused}");
         assert!(body.get("raw_response").is_none(), "{body}");
     }
+    // An obfuscated literal (a 32-bit number for 127.0.0.1) is not a base URL at all: refused
+    // when the account is made, so no call can be tried (the executor refuses it too).
+    let (status, body) = send_json(server.post("/integrated-account").json(&json!({
+        "integration": "lever",
+        "base_url": format!("http://2130706433:{port}/v1"),
+        "context": {"api_key": FakeLever::API_KEY, "perform_as": FakeLever::USER_ID},
+    })))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_account", "{body}");
     assert!(server.lever.calls().is_empty(), "nothing reached the fake");
     let (status, _) = send_json(server.client.get(server.url("/health"))).await;
     assert_eq!(status, 200, "the server is still up");

@@ -14,6 +14,7 @@ mod idempotency;
 mod lever;
 mod lookups;
 mod oauth;
+mod openapi_truth;
 mod operations;
 mod reads;
 mod request_log;
