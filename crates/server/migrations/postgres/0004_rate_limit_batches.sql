@@ -10,9 +10,10 @@
 -- `p_bursts[e]` tokens. One row per request answers: the wait before its call (its tokens are
 -- taken), or, with nothing taken, the first of its buckets that would hold it longer.
 --
--- Every bucket the batch touches is created if new and locked in (account, bucket) order first,
--- so concurrent batches from several instances never deadlock. `switchboard_take_rate_limit`
--- (0002) stays for instances of the previous version during a rolling upgrade.
+-- Every bucket the batch touches is created if new and locked first, in (account, bucket) order,
+-- one statement each (as in 0002), so concurrent batches from several instances never
+-- deadlock. `switchboard_take_rate_limit` (0002) stays for instances of the previous version
+-- during a rolling upgrade.
 CREATE FUNCTION switchboard_take_rate_limits(
     p_accounts  TEXT[],
     p_max_waits DOUBLE PRECISION[],
@@ -25,42 +26,42 @@ DECLARE
     now_s    DOUBLE PRECISION := extract(epoch FROM clock_timestamp());
     entries  INTEGER := coalesce(array_length(p_requests, 1), 0);
     -- The locked rows: (account, bucket) keys and their theoretical arrival times.
-    accounts TEXT[];
-    buckets  TEXT[];
-    tats     DOUBLE PRECISION[];
+    accounts TEXT[] := '{}';
+    buckets  TEXT[] := '{}';
+    tats     DOUBLE PRECISION[] := '{}';
+    -- The theoretical arrival times as locked, to write back only what changed.
+    locked   DOUBLE PRECISION[];
     -- `length(account):account:bucket`, an unambiguous key to find a row's index.
-    keys     TEXT[];
+    keys     TEXT[] := '{}';
+    pair     RECORD;
+    stored   DOUBLE PRECISION;
     slot     INTEGER[] := '{}';
     e        INTEGER := 1;
-    first    INTEGER;
+    first_entry INTEGER;
     k        INTEGER;
     needed   DOUBLE PRECISION;
     longest  DOUBLE PRECISION;
     holding  TEXT;
 BEGIN
-    INSERT INTO rate_limits (account, bucket, tat)
-        SELECT DISTINCT p_accounts[x.r], x.b, 0
-        FROM unnest(p_requests, p_buckets) AS x(r, b)
-        ORDER BY 1, 2
-        ON CONFLICT (account, bucket) DO NOTHING;
-    SELECT array_agg(l.account ORDER BY l.account, l.bucket),
-           array_agg(l.bucket ORDER BY l.account, l.bucket),
-           array_agg(l.tat ORDER BY l.account, l.bucket),
-           array_agg(length(l.account) || ':' || l.account || ':' || l.bucket
-                     ORDER BY l.account, l.bucket)
-        INTO accounts, buckets, tats, keys
-        FROM (SELECT r.account, r.bucket, r.tat FROM rate_limits r
-              WHERE (r.account, r.bucket) IN
-                  (SELECT p_accounts[x.r], x.b FROM unnest(p_requests, p_buckets) AS x(r, b))
-              ORDER BY r.account, r.bucket
-              FOR UPDATE) AS l;
+    FOR pair IN SELECT DISTINCT p_accounts[x.r] AS account, x.b AS bucket
+               FROM unnest(p_requests, p_buckets) AS x(r, b) ORDER BY 1, 2 LOOP
+        INSERT INTO rate_limits (account, bucket, tat) VALUES (pair.account, pair.bucket, 0)
+            ON CONFLICT (account, bucket) DO NOTHING;
+        SELECT t.tat INTO stored FROM rate_limits t
+            WHERE t.account = pair.account AND t.bucket = pair.bucket FOR UPDATE;
+        accounts := accounts || pair.account;
+        buckets := buckets || pair.bucket;
+        tats := tats || stored;
+        keys := keys || (length(pair.account) || ':' || pair.account || ':' || pair.bucket);
+    END LOOP;
+    locked := tats;
     FOR e2 IN 1 .. entries LOOP
         slot := slot || array_position(keys,
             length(p_accounts[p_requests[e2]]) || ':' || p_accounts[p_requests[e2]] || ':'
             || p_buckets[e2]);
     END LOOP;
     FOR r IN 1 .. coalesce(array_length(p_accounts, 1), 0) LOOP
-        first := e;
+        first_entry := e;
         longest := 0;
         holding := NULL;
         WHILE e <= entries AND p_requests[e] = r LOOP
@@ -75,7 +76,7 @@ BEGIN
             e := e + 1;
         END LOOP;
         IF holding IS NULL THEN
-            FOR f IN first .. e - 1 LOOP
+            FOR f IN first_entry .. e - 1 LOOP
                 tats[slot[f]] := greatest(tats[slot[f]], now_s) + p_intervals[f];
             END LOOP;
         END IF;
@@ -84,8 +85,11 @@ BEGIN
         held := holding;
         RETURN NEXT;
     END LOOP;
-    UPDATE rate_limits t SET tat = n.tat
-        FROM unnest(accounts, buckets, tats) AS n(account, bucket, tat)
-        WHERE t.account = n.account AND t.bucket = n.bucket AND t.tat <> n.tat;
+    FOR k IN 1 .. coalesce(array_length(keys, 1), 0) LOOP
+        IF tats[k] <> locked[k] THEN
+            UPDATE rate_limits t SET tat = tats[k]
+                WHERE t.account = accounts[k] AND t.bucket = buckets[k];
+        END IF;
+    END LOOP;
 END
 $$;
