@@ -457,22 +457,19 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let columns = LogColumns::of(entries);
-        let mut transaction = self.pool.begin().await.map_err(db(action))?;
-        // The log does not wait for its commit to reach the disk: a database crash may lose
-        // the last fraction of a second of entries (committed transactions only, whole
-        // batches, never a torn row; see the README), which the log already allows for (a full
-        // queue drops entries, a crashed instance loses what it had not written). Nothing else
-        // commits in this transaction, so idempotency records and credentials stay durable.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *transaction)
-            .await
-            .map_err(db(action))?;
-        // One statement for the whole batch: rows keep the batch's order, and so its ids.
+        // One statement, its own transaction, for the whole batch; rows keep the batch's order,
+        // and so its ids. `set_config(…, true)` lasts until that transaction ends: the log does
+        // not wait for its commit to reach the disk. A database crash may so lose the last
+        // fraction of a second of entries (whole committed batches, never a torn row), which
+        // the log already allows for (a full queue drops entries, a crashed instance loses what
+        // it had not written). Nothing else commits in this transaction: idempotency records and
+        // credentials stay durable.
         sqlx::query(
-            "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
+            "WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
              unified_method, status, duration_ms, exchanges) \
-             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], \
-             $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::TEXT[])",
+             SELECT entry.* FROM no_flush_wait, UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+             $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::TEXT[]) AS entry",
         )
         .bind(&columns.time)
         .bind(&columns.request_id)
@@ -485,10 +482,10 @@ impl Store for PostgresStore {
         .bind(&columns.status)
         .bind(&columns.duration_ms)
         .bind(&columns.exchanges)
-        .execute(&mut *transaction)
+        .execute(&self.pool)
         .await
         .map_err(db(action))?;
-        transaction.commit().await.map_err(db(action))
+        Ok(())
     }
 
     async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError> {
