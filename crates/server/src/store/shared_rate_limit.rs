@@ -190,12 +190,13 @@ impl Shared {
         let args = BatchArguments::of(calls);
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let rows: Vec<(i32, f64, Option<String>)> = sqlx::query_as(
-            "SELECT request, wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6)",
+            "SELECT request, wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&args.accounts)
+        .bind(&args.buckets)
         .bind(&args.max_waits)
         .bind(&args.requests)
-        .bind(&args.buckets)
+        .bind(&args.slots)
         .bind(&args.intervals)
         .bind(&args.bursts)
         .fetch_all(&self.pool)
@@ -217,35 +218,50 @@ impl Shared {
     }
 }
 
-/// A batch laid out as `switchboard_take_rate_limits` takes it: per call, its account and
-/// longest wait; per bucket entry, its call (1-based) and the bucket's name and spec.
-struct BatchArguments {
-    accounts: Vec<String>,
+/// A batch laid out as `switchboard_take_rate_limits` takes it: the buckets it touches, each
+/// once, sorted (the order every instance locks them in); per call, its longest wait; per bucket
+/// entry of a call, the call (1-based), the bucket (1-based) and the bucket's spec.
+struct BatchArguments<'a> {
+    accounts: Vec<&'a str>,
+    buckets: Vec<&'a str>,
     max_waits: Vec<f64>,
     requests: Vec<i32>,
-    buckets: Vec<String>,
+    slots: Vec<i32>,
     intervals: Vec<f64>,
     bursts: Vec<f64>,
 }
 
-impl BatchArguments {
-    fn of(calls: &[Pending]) -> BatchArguments {
+impl<'a> BatchArguments<'a> {
+    fn of(calls: &'a [Pending]) -> BatchArguments<'a> {
+        let mut keys: Vec<(&str, &str)> = calls
+            .iter()
+            .flat_map(|call| {
+                call.buckets
+                    .iter()
+                    .map(|(name, _, _)| (call.account.as_str(), name.as_str()))
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
         let entries = calls.iter().map(|call| call.buckets.len()).sum();
         let mut args = BatchArguments {
-            accounts: Vec::with_capacity(calls.len()),
+            accounts: keys.iter().map(|(account, _)| *account).collect(),
+            buckets: keys.iter().map(|(_, bucket)| *bucket).collect(),
             max_waits: Vec::with_capacity(calls.len()),
             requests: Vec::with_capacity(entries),
-            buckets: Vec::with_capacity(entries),
+            slots: Vec::with_capacity(entries),
             intervals: Vec::with_capacity(entries),
             bursts: Vec::with_capacity(entries),
         };
-        // At most MAX_BATCH calls: the 1-based index fits.
+        // At most MAX_BATCH calls and a few buckets each: the 1-based indexes fit.
         for (request, call) in (1_i32..).zip(calls) {
-            args.accounts.push(call.account.clone());
             args.max_waits.push(call.deadline.as_secs_f64());
             for (name, interval, burst) in &call.buckets {
+                let slot = keys
+                    .binary_search(&(call.account.as_str(), name.as_str()))
+                    .unwrap_or_default();
                 args.requests.push(request);
-                args.buckets.push(name.clone());
+                args.slots.push(i32::try_from(slot + 1).unwrap_or(i32::MAX));
                 args.intervals.push(*interval);
                 args.bursts.push(*burst);
             }

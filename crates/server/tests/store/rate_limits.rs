@@ -116,13 +116,15 @@ async fn a_batch_serves_its_calls_in_order_and_a_held_call_takes_nothing() {
     // Calls 1–4 on account `a` (bucket `x`: one token per 10 s, burst 1, plus `y` on call 3),
     // call 5 on account `b`. Call 2 may wait 5 s: held by `x`. Call 3 may wait 15 s: it gets
     // the token call 2 did not take. Call 4 may wait 15 s: `x` is 20 s away, held.
+    // Buckets, sorted: 1 = (a, x), 2 = (a, y), 3 = (b, x).
     let rows: Vec<(i32, f64, Option<String>)> = sqlx::query_as(
-        "SELECT request, wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6)",
+        "SELECT request, wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(vec!["a", "a", "a", "a", "b"])
+    .bind(vec!["a", "a", "b"])
+    .bind(vec!["x", "y", "x"])
     .bind(vec![0.0, 5.0, 15.0, 15.0, 0.0])
     .bind(vec![1, 2, 3, 3, 4, 5])
-    .bind(vec!["x", "x", "y", "x", "x", "x"])
+    .bind(vec![1, 1, 2, 1, 1, 3])
     .bind(vec![10.0, 10.0, 1.0, 10.0, 10.0, 10.0])
     .bind(vec![1.0, 1.0, 5.0, 1.0, 1.0, 1.0])
     .fetch_all(&pool)
@@ -146,12 +148,13 @@ async fn a_batch_serves_its_calls_in_order_and_a_held_call_takes_nothing() {
     assert!(third > 9.0 && third <= 10.0, "{rows:?}");
     // The next call, alone, comes after call 3: `x` is due in 20 s; `y` had tokens to spare.
     let (wait, held): (f64, Option<String>) = sqlx::query_as(
-        "SELECT wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6)",
+        "SELECT wait, held FROM switchboard_take_rate_limits($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(vec!["a"])
+    .bind(vec!["a", "a"])
+    .bind(vec!["x", "y"])
     .bind(vec![25.0])
     .bind(vec![1, 1])
-    .bind(vec!["y", "x"])
+    .bind(vec![2, 1])
     .bind(vec![1.0, 10.0])
     .bind(vec![5.0, 1.0])
     .fetch_one(&pool)
