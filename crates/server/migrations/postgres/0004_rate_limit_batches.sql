@@ -25,7 +25,7 @@ CREATE FUNCTION switchboard_take_rate_limits(
     p_bursts    DOUBLE PRECISION[]
 ) RETURNS TABLE (request INTEGER, wait DOUBLE PRECISION, held TEXT) LANGUAGE plpgsql AS $$
 DECLARE
-    now_s       DOUBLE PRECISION := extract(epoch FROM clock_timestamp());
+    now_s       DOUBLE PRECISION;
     entries     INTEGER := coalesce(array_length(p_requests, 1), 0);
     -- Each bucket's theoretical arrival time: as locked, and as this batch leaves it.
     locked      DOUBLE PRECISION[] := '{}';
@@ -48,6 +48,9 @@ BEGIN
         END IF;
         locked := locked || stored;
     END LOOP;
+    -- Now, once every bucket is held: time spent waiting for another batch's locks does not
+    -- count as time the buckets refilled for this one.
+    now_s := extract(epoch FROM clock_timestamp());
     tats := locked;
     FOR r IN 1 .. coalesce(array_length(p_max_waits, 1), 0) LOOP
         first_entry := e;
