@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "oauth_tokens",
         include_str!("../../migrations/postgres/0003_oauth_tokens.sql"),
     ),
+    (
+        4,
+        "rate_limit_batches",
+        include_str!("../../migrations/postgres/0004_rate_limit_batches.sql"),
+    ),
 ];
 
 /// The advisory lock held while migrating (any constant unlikely to be used by others).
@@ -448,47 +453,58 @@ impl Store for PostgresStore {
 
     async fn insert_logs(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
         let action = "writing the request log";
-        let mut transaction = self.pool.begin().await.map_err(db(action))?;
-        for e in entries {
-            sqlx::query(
-                "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
-                 unified_method, status, duration_ms, exchanges) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&e.time)
-            .bind(&e.request_id)
-            .bind(&e.method)
-            .bind(&e.path)
-            .bind(&e.integration)
-            .bind(&e.integrated_account_id)
-            .bind(&e.resource)
-            .bind(&e.unified_method)
-            .bind(i64::from(e.status))
-            .bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
-            .bind(json(&e.exchanges))
-            .execute(&mut *transaction)
-            .await
-            .map_err(db(action))?;
+        if entries.is_empty() {
+            return Ok(());
         }
-        transaction.commit().await.map_err(db(action))
-    }
-
-    async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError> {
-        let action = "pruning the request log";
-        let old = sqlx::query("DELETE FROM request_log WHERE time < $1")
-            .bind(older_than)
-            .execute(&self.pool)
-            .await
-            .map_err(db(action))?;
-        // Ids only grow, so the newest `max_rows` are those above the highest id minus
-        // `max_rows` (fewer when ids have gaps): a range delete on the primary key.
-        let excess = sqlx::query(
-            "DELETE FROM request_log WHERE id <= (SELECT MAX(id) FROM request_log) - $1",
+        let columns = LogColumns::of(entries);
+        // One statement, its own transaction, for the whole batch; rows keep the batch's order,
+        // and so its ids. `set_config(…, true)` lasts until that transaction ends: the log does
+        // not wait for its commit to reach the disk. A database crash may so lose the last
+        // fraction of a second of entries (whole committed batches, never a torn row), which
+        // the log already allows for (a full queue drops entries, a crashed instance loses what
+        // it had not written). Nothing else commits in this transaction: idempotency records and
+        // credentials stay durable.
+        sqlx::query(
+            "WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
+             unified_method, status, duration_ms, exchanges) \
+             SELECT entry.* FROM no_flush_wait, UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], \
+             $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::TEXT[]) AS entry",
         )
-        .bind(i64::try_from(max_rows).unwrap_or(i64::MAX))
+        .bind(&columns.time)
+        .bind(&columns.request_id)
+        .bind(&columns.method)
+        .bind(&columns.path)
+        .bind(&columns.integration)
+        .bind(&columns.integrated_account_id)
+        .bind(&columns.resource)
+        .bind(&columns.unified_method)
+        .bind(&columns.status)
+        .bind(&columns.duration_ms)
+        .bind(&columns.exchanges)
         .execute(&self.pool)
         .await
         .map_err(db(action))?;
-        Ok(old.rows_affected() + excess.rows_affected())
+        Ok(())
+    }
+
+    async fn prune_log(&self, older_than: &str, max_rows: u64) -> Result<u64, StoreError> {
+        // One round trip (the writer prunes after every batch), without waiting for the disk,
+        // as the log's inserts. Ids only grow, so the newest `max_rows` are those above the
+        // highest id minus `max_rows` (fewer when ids have gaps): a range delete on the primary
+        // key. A row both old and in excess is deleted (and counted) once.
+        let pruned: i64 = sqlx::query_scalar(
+            "WITH no_flush_wait AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)), \
+             old AS (DELETE FROM request_log WHERE time < $1 RETURNING 1), \
+             excess AS (DELETE FROM request_log WHERE id <= (SELECT MAX(id) FROM request_log) - $2 RETURNING 1) \
+             SELECT (SELECT COUNT(*) FROM old) + (SELECT COUNT(*) FROM excess) FROM no_flush_wait",
+        )
+        .bind(older_than)
+        .bind(i64::try_from(max_rows).unwrap_or(i64::MAX))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("pruning the request log"))?;
+        Ok(u64::try_from(pruned).unwrap_or_default())
     }
 
     async fn list_log(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
@@ -504,5 +520,47 @@ impl Store for PostgresStore {
         .await
         .map_err(db("reading the request log"))?;
         rows.iter().map(rows::log_entry).collect()
+    }
+}
+
+/// Log entries as columns, for one `INSERT … SELECT * FROM UNNEST(…)`.
+struct LogColumns<'a> {
+    time: Vec<&'a str>,
+    request_id: Vec<&'a str>,
+    method: Vec<&'a str>,
+    path: Vec<&'a str>,
+    integration: Vec<Option<&'a str>>,
+    integrated_account_id: Vec<Option<&'a str>>,
+    resource: Vec<Option<&'a str>>,
+    unified_method: Vec<Option<&'a str>>,
+    status: Vec<i64>,
+    duration_ms: Vec<i64>,
+    exchanges: Vec<String>,
+}
+
+impl<'a> LogColumns<'a> {
+    fn of(entries: &'a [LogEntry]) -> LogColumns<'a> {
+        LogColumns {
+            time: entries.iter().map(|e| e.time.as_str()).collect(),
+            request_id: entries.iter().map(|e| e.request_id.as_str()).collect(),
+            method: entries.iter().map(|e| e.method.as_str()).collect(),
+            path: entries.iter().map(|e| e.path.as_str()).collect(),
+            integration: entries.iter().map(|e| e.integration.as_deref()).collect(),
+            integrated_account_id: entries
+                .iter()
+                .map(|e| e.integrated_account_id.as_deref())
+                .collect(),
+            resource: entries.iter().map(|e| e.resource.as_deref()).collect(),
+            unified_method: entries
+                .iter()
+                .map(|e| e.unified_method.as_deref())
+                .collect(),
+            status: entries.iter().map(|e| i64::from(e.status)).collect(),
+            duration_ms: entries
+                .iter()
+                .map(|e| i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
+                .collect(),
+            exchanges: entries.iter().map(|e| json(&e.exchanges)).collect(),
+        }
     }
 }

@@ -123,5 +123,9 @@ async fn the_log_is_pruned_by_age_and_by_count() {
             "{name}"
         );
         assert_eq!(store.prune_log(cutoff, 2).await.expect(name), 0, "{name}");
+        // Both rows left are old, and one is also in excess: each goes, and counts, once.
+        let later = "2099-01-01T00:00:00Z";
+        assert_eq!(store.prune_log(later, 1).await.expect(name), 2, "{name}");
+        assert!(store.list_log(&all).await.expect(name).is_empty(), "{name}");
     }
 }
