@@ -291,12 +291,12 @@ impl Executor {
             Err(held) => {
                 observer.rate_limit_refused(integration);
                 Err(ExecErrorKind::RateLimited {
-                step: request.step.clone(),
-                account: target.account.id.clone(),
-                bucket: held.bucket,
-                deadline: settings.rate_limit_wait,
-            }
-            .into())
+                    step: request.step.clone(),
+                    account: target.account.id.clone(),
+                    bucket: held.bucket,
+                    deadline: settings.rate_limit_wait,
+                }
+                .into())
             }
         }
     }

@@ -73,10 +73,7 @@ async fn each_call_and_each_retry_is_heard_once() {
         "{heard:?}"
     );
     assert!(
-        heard.contains(&format!(
-            "call lever lead {:?}",
-            CallStatus::Answered(201)
-        )),
+        heard.contains(&format!("call lever lead {:?}", CallStatus::Answered(201))),
         "{heard:?}"
     );
     let calls = heard.iter().filter(|e| e.starts_with("call ")).count();
@@ -97,7 +94,10 @@ async fn a_failed_call_is_heard_with_why() {
         .send(plan().integration_plan(), &account, &request)
         .await
         .expect_err("refused");
-    assert_eq!(recorder.heard(), vec!["call lever probe Failed(\"connect\")"]);
+    assert_eq!(
+        recorder.heard(),
+        vec!["call lever probe Failed(\"connect\")"]
+    );
 }
 
 #[tokio::test]
@@ -118,7 +118,10 @@ async fn waits_for_the_rate_limit_are_heard() {
     let waits = heard.iter().filter(|e| *e == "wait lever").count();
     assert!((1..=10).contains(&waits), "{heard:?}");
     assert_eq!(
-        heard.iter().filter(|e| e.starts_with("call lever probe")).count(),
+        heard
+            .iter()
+            .filter(|e| e.starts_with("call lever probe"))
+            .count(),
         30
     );
 }
