@@ -22,6 +22,7 @@ use crate::client::{Clients, Network, Purpose};
 use crate::error::{ExecError, ExecErrorKind};
 use crate::exchange::Exchange;
 use crate::oauth::{MemoryTokenStore, OAuthApp, TokenManager, TokenStore};
+use crate::observer::{Observer, Unobserved};
 use crate::rate_limit::{LocalRateLimiter, RateLimiter};
 
 /// The default [`ExecutorOptions::deadline`]: 60 seconds.
@@ -82,6 +83,9 @@ pub struct ExecutorOptions {
     /// Where OAuth tokens are kept and renewals are coordinated; shared by every instance that
     /// shares it. In this process's memory when unset.
     pub token_store: Option<Arc<dyn TokenStore>>,
+    /// Hears of every provider call's end, retry and rate-limit wait (metrics); nothing
+    /// listens when unset.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 impl Default for ExecutorOptions {
@@ -104,6 +108,7 @@ impl Default for ExecutorOptions {
             rate_limiter: None,
             oauth_apps: BTreeMap::new(),
             token_store: None,
+            observer: None,
         }
     }
 }
@@ -132,6 +137,7 @@ impl fmt::Debug for ExecutorOptions {
             .field("shared_rate_limiter", &self.rate_limiter.is_some())
             .field("oauth_apps", &self.oauth_apps)
             .field("token_store", &self.token_store.as_ref().map(|_| "set"))
+            .field("observer", &self.observer.as_ref().map(|_| "set"))
             .finish()
     }
 }
@@ -166,6 +172,8 @@ pub(crate) struct Inner {
     pub(crate) clients: Clients,
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) tokens: TokenManager,
+    /// Where call events go ([`ExecutorOptions::observer`], or nowhere).
+    pub(crate) observer: Arc<dyn Observer>,
 }
 
 /// Everything about one account's calls to one integration, resolved once per run.
@@ -235,12 +243,17 @@ impl Executor {
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::default()));
         let tokens = TokenManager::new(store, options.oauth_apps.clone());
+        let observer = options
+            .observer
+            .clone()
+            .unwrap_or_else(|| Arc::new(Unobserved));
         Ok(Executor {
             inner: Arc::new(Inner {
                 options,
                 clients,
                 limiter,
                 tokens,
+                observer,
             }),
         })
     }

@@ -27,6 +27,9 @@
 //! - **limits**: each answer is read up to the integration's `responses.max_bytes`; files are
 //!   fetched size-limited, at most [`ExecutorOptions::max_files_per_run`] per run, and streamed
 //!   into the upload.
+//! - **observing**: an [`Observer`] in [`ExecutorOptions::observer`] hears of every provider
+//!   call's end (status or failure, duration), every retry and every rate-limit wait, labelled by
+//!   integration and step only (the server's `GET /metrics` is built on it).
 //! - **mapping work** (validation, rendering, mapping answers) runs on tokio's blocking pool, off
 //!   the async workers.
 //!
@@ -72,6 +75,7 @@ mod exchange;
 mod executor;
 mod files;
 mod oauth;
+mod observer;
 mod rate_limit;
 mod redact;
 mod retry;
@@ -89,5 +93,6 @@ pub use oauth::{
     AuthorizationCode, IssuedTokens, MemoryTokenStore, OAuthApp, OAuthError, OAuthErrorKind,
     StoredTokens, TokenState, TokenStore, TokenStoreError,
 };
+pub use observer::{CallEvent, CallStatus, Observer, RetryReason};
 pub use rate_limit::{Held, LocalRateLimiter, RateLimiter, Reservation};
 pub use retry::rate_limit_reset_wait;

@@ -22,6 +22,7 @@ use crate::error::{
 use crate::exchange::Exchange;
 use crate::executor::{Executor, Settings, Target};
 use crate::files::{FetchLimits, FileFault, build_form, file_count};
+use crate::observer::{CallEvent, CallStatus, Observer, RetryReason};
 use crate::redact;
 use crate::retry::{Policy, Stop, Verdict};
 
@@ -102,6 +103,28 @@ impl Executor {
         request: &ProviderRequest,
         endpoint: &Endpoint,
     ) -> Result<Exchange, ExecError> {
+        let started = Instant::now();
+        let result = self.send_with_retries(target, request, endpoint).await;
+        let status = match &result {
+            Ok(exchange) => CallStatus::Answered(exchange.status),
+            Err(error) => CallStatus::of_error(error),
+        };
+        self.inner.observer.provider_call(&CallEvent {
+            integration: &target.integration.name,
+            step: &request.step,
+            status,
+            duration: started.elapsed(),
+        });
+        result
+    }
+
+    /// [`Executor::exchange_with`] without the report of its end.
+    async fn send_with_retries(
+        &self,
+        target: &Target<'_>,
+        request: &ProviderRequest,
+        endpoint: &Endpoint,
+    ) -> Result<Exchange, ExecError> {
         let prepared = endpoint
             .prepare(request)
             .map_err(|error| ExecError::from_run(error.into(), Vec::new()))?;
@@ -133,6 +156,7 @@ impl Executor {
             limits: rate_limits(target, request),
             policy: Policy::new(&target.settings.retry),
             url,
+            observer: self.inner.observer.as_ref(),
         };
         let mut attempt = 0_u32;
         loop {
@@ -246,6 +270,7 @@ impl Executor {
         if limits.is_empty() {
             return Ok(());
         }
+        let (observer, integration) = (self.inner.observer.as_ref(), &target.integration.name);
         match self
             .inner
             .limiter
@@ -254,20 +279,25 @@ impl Executor {
         {
             Ok(reserved) => {
                 if !reserved.is_zero() {
+                    observer.rate_limit_wait(integration, reserved);
                     tokio::time::sleep(reserved).await;
                 }
                 Ok(())
             }
             Err(_) if left < settings.rate_limit_wait => {
+                observer.rate_limit_refused(integration);
                 Err(self.deadline_exceeded(request, false))
             }
-            Err(held) => Err(ExecErrorKind::RateLimited {
-                step: request.step.clone(),
-                account: target.account.id.clone(),
-                bucket: held.bucket,
-                deadline: settings.rate_limit_wait,
+            Err(held) => {
+                observer.rate_limit_refused(integration);
+                Err(ExecErrorKind::RateLimited {
+                    step: request.step.clone(),
+                    account: target.account.id.clone(),
+                    bucket: held.bucket,
+                    deadline: settings.rate_limit_wait,
+                }
+                .into())
             }
-            .into()),
         }
     }
 
@@ -335,6 +365,8 @@ struct Call<'t, 'r> {
     client: reqwest::Client,
     limits: Vec<(&'r str, &'r RateLimit)>,
     policy: Policy<'r>,
+    /// Told of every retry.
+    observer: &'r dyn Observer,
 }
 
 impl Call<'_, '_> {
@@ -358,6 +390,11 @@ impl Call<'_, '_> {
                     status = exchange.status,
                     wait_ms = millis(wait),
                     "provider call answered with a retryable status; retrying"
+                );
+                self.observer.retry(
+                    &self.target.integration.name,
+                    &request.step,
+                    RetryReason::Status(exchange.status),
                 );
                 Err(wait)
             }
@@ -386,6 +423,11 @@ impl Call<'_, '_> {
                     error = kind.as_str(),
                     wait_ms = millis(wait),
                     "provider call failed before an answer; retrying"
+                );
+                self.observer.retry(
+                    &self.target.integration.name,
+                    &request.step,
+                    RetryReason::Transport(kind.as_str()),
                 );
                 Ok(wait)
             }

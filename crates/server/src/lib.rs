@@ -10,7 +10,8 @@
 //! - `GET /unified/{model}/{resource}/{integration}/meta/{method}`,
 //!   `GET /unified/{model}/{resource}/meta/{method}?integrated_account_id=…`
 //! - `POST|GET /integrated-account`, `GET|PATCH|DELETE /integrated-account/{id}`
-//! - `GET /log`, `GET /openapi.json`; `GET /health`, `GET /ready` (no token needed)
+//! - `GET /log`, `GET /metrics` (Prometheus text format), `GET /openapi.json` (`admin` tokens
+//!   for the first two); `GET /health`, `GET /ready` (no token needed)
 //!
 //! Limits (see [`ServeConfig`]): a header-read timeout that also closes idle keep-alive
 //! connections, a whole-request timeout (504), a cap on open connections and on requests per
@@ -45,6 +46,7 @@ mod key_locks;
 mod limits;
 mod list;
 mod log_writer;
+mod metrics;
 mod oauth_tokens;
 mod panic;
 mod private_file;
@@ -75,6 +77,7 @@ pub use envelope::ApiError;
 pub use error::ServerError;
 pub use format::{ResponseFormat, ResponseOptions};
 pub use idempotency::{IDEMPOTENCY_KEY, REPLAYED};
+pub use metrics::Metrics;
 pub use oauth_tokens::SealedTokenStore;
 pub use query::{ACCOUNT_PARAM, run_input};
 pub use routes::router;

@@ -15,6 +15,7 @@ use crate::account;
 use crate::config::ServeConfig;
 use crate::crypto::{Cipher, SecretKey};
 use crate::error::ServerError;
+use crate::metrics::Metrics;
 use crate::routes::router;
 use crate::serve_loop::{self, ConnectionLimits};
 use crate::state::AppState;
@@ -55,9 +56,13 @@ impl Server {
             store.clone(),
             cipher.clone(),
         )));
+        // The server's metrics hear of every provider call (an observer set by an embedder is
+        // replaced).
+        let metrics = Arc::new(Metrics::default());
+        executor_options.observer = Some(metrics.clone());
         let executor =
             Executor::new(executor_options).map_err(|e| ServerError::Executor(e.to_string()))?;
-        let state = AppState::new(registry, store, executor, cipher, &config);
+        let state = AppState::new(registry, store, executor, cipher, metrics, &config);
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -12,6 +12,7 @@ use crate::crypto::Cipher;
 use crate::describe::Documents;
 use crate::key_locks::KeyLocks;
 use crate::log_writer::{LogQueue, QUEUE_CAPACITY};
+use crate::metrics::Metrics;
 use crate::store::{CachedStore, LOOKUP_TTL, MAX_CACHED, Store};
 
 /// Shared server state; cheap to clone.
@@ -40,17 +41,20 @@ pub(crate) struct Inner {
     pub(crate) documents: Documents,
     /// Where providers send the connect flow back to (see [`ServeConfig::connect_callback_url`]).
     pub(crate) connect_callback_url: Option<String>,
+    /// What `GET /metrics` shows (the executor reports its provider calls into it too).
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     /// State over loaded plans, an open store, an executor and the credential cipher, with the
     /// limits of `config` (body limit, idempotency TTL and wait, request-log retention, request
-    /// timeout, concurrency).
+    /// timeout, concurrency), counting into `metrics` (which `executor` should observe into).
     pub fn new(
         registry: Arc<Registry>,
         store: Arc<dyn Store>,
         executor: Executor,
         cipher: Cipher,
+        metrics: Arc<Metrics>,
         config: &ServeConfig,
     ) -> AppState {
         let documents = Documents::build(&registry);
@@ -71,6 +75,7 @@ impl AppState {
                 concurrency: Concurrency::new(config.max_concurrent_requests),
                 documents,
                 connect_callback_url: config.connect_callback_url.clone(),
+                metrics,
             }),
         }
     }

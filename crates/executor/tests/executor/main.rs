@@ -11,6 +11,7 @@ mod json_api;
 mod lever_paths;
 mod limits;
 mod oauth;
+mod observer;
 mod pages;
 mod proxy;
 mod rate_limit;

@@ -623,6 +623,12 @@ fn server_paths() -> Map<String, Value> {
                 "result": {"type": "array", "items": component("LogEntry")}, "next_cursor": {"type": ["string", "null"]}}}))}}}}),
         ),
         (
+            "/metrics",
+            json!({"get": {"operationId": "metrics", "tags": ["operations"],
+            "description": "Prometheus text exposition format (0.0.4): requests by route template, method and status with latency histograms; provider calls by integration, step and status with latency histograms; retries; rate-limit waits and refusals; idempotent replays; dropped request-log entries. Needs an `admin` token; labels hold no account ids.",
+            "responses": {"200": {"description": "Every metric", "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}}, "403": error}}}),
+        ),
+        (
             "/health",
             json!({"get": {"operationId": "health", "tags": ["operations"], "security": [],
             "responses": {"200": {"description": "The process answers"}}}}),

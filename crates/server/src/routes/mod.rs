@@ -16,11 +16,11 @@ use axum::routing::{get, post};
 
 use crate::envelope::ApiError;
 use crate::state::AppState;
-use crate::{auth, idempotency, limits, panic, telemetry};
+use crate::{auth, idempotency, limits, metrics, panic, telemetry};
 
 /// The whole HTTP API over `state`. `/health` and `/ready` are open; everything else needs a
 /// bearer token. From the outside in: the concurrency limit (before anything is logged or
-/// stored), the request log, the request timeout, and a panic catcher.
+/// stored), the metrics, the request log, the request timeout, and a panic catcher.
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .route(
@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/log", get(log::list))
         .route("/connect/{integration}", get(crate::connect::start))
         .route("/openapi.json", get(openapi::document))
+        .route("/metrics", get(metrics::scrape))
         // Later layers wrap earlier ones: auth runs first, then idempotency (which runs every
         // POST detached).
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotency))
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(panic::catch_panic))
         .layer(from_fn_with_state(state.clone(), limits::limit_time))
         .layer(from_fn_with_state(state.clone(), telemetry::observe))
+        .layer(from_fn_with_state(state.clone(), metrics::measure))
         .layer(from_fn_with_state(state.clone(), limits::limit_concurrency))
         .with_state(state)
 }

@@ -13,6 +13,7 @@ mod http;
 mod idempotency;
 mod lever;
 mod lookups;
+mod metrics;
 mod oauth;
 mod openapi_truth;
 mod operations;
