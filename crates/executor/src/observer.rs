@@ -28,6 +28,7 @@ impl CallStatus {
             ExecErrorKind::RateLimited { .. } => "rate_limited",
             ExecErrorKind::DeadlineExceeded { .. } => "deadline_exceeded",
             ExecErrorKind::ForbiddenAddress { .. } => "forbidden_address",
+            ExecErrorKind::ProviderCallsRefused { .. } => "refused",
             ExecErrorKind::File(_) => "file",
             ExecErrorKind::Account { .. } | ExecErrorKind::OAuth(_) => "auth",
             ExecErrorKind::Run(_) | ExecErrorKind::Internal { .. } => "other",
