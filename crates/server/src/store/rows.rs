@@ -25,6 +25,14 @@ pub(super) fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> Store
     }
 }
 
+/// The start of a multi-row insert into the request log; the values follow.
+pub(super) const INSERT_LOG_ROWS: &str = "INSERT INTO request_log (time, request_id, method, path, integration, \
+     integrated_account_id, resource, unified_method, status, duration_ms, exchanges) ";
+
+/// The most request-log rows one insert statement carries: 11 parameters a row stays far below
+/// both databases' limits on parameters in one statement (SQLite 32,766, PostgreSQL 65,535).
+pub(super) const LOG_ROWS_PER_INSERT: usize = 256;
+
 /// A token record's version as the databases store it (a signed 64-bit integer).
 pub(super) fn version_column(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
