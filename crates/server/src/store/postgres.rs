@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 
-use super::rows::{self, INSERT_LOG_ROWS, LOG_ROWS_PER_INSERT, db, json, version_column};
+use super::rows::{self, INSERT_LOG_ROWS, db, json, version_column};
 use super::shared_rate_limit::PostgresRateLimiter;
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
@@ -450,8 +450,8 @@ impl Store for PostgresStore {
         let action = "writing the request log";
         let mut transaction = self.pool.begin().await.map_err(db(action))?;
         // One statement per chunk of rows, not one per row: a batch costs a few round trips to
-        // the database, not hundreds. Not kept prepared: the statement differs with the chunk's size.
-        for chunk in entries.chunks(LOG_ROWS_PER_INSERT) {
+        // the database, not hundreds, and the few chunk sizes keep their statements prepared.
+        for chunk in rows::log_chunks(entries) {
             let mut insert = sqlx::QueryBuilder::new(INSERT_LOG_ROWS);
             insert.push_values(chunk, |mut row, e| {
                 row.push_bind(&e.time)
@@ -468,7 +468,6 @@ impl Store for PostgresStore {
             });
             insert
                 .build()
-                .persistent(false)
                 .execute(&mut *transaction)
                 .await
                 .map_err(db(action))?;

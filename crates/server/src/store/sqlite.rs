@@ -10,7 +10,7 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::private_file;
 
-use super::rows::{self, INSERT_LOG_ROWS, LOG_ROWS_PER_INSERT, db, json, version_column};
+use super::rows::{self, INSERT_LOG_ROWS, db, json, version_column};
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
     StoredOAuthTokens, StoredResponse, StoredToken,
@@ -505,8 +505,8 @@ impl Store for SqliteStore {
         let action = "writing the request log";
         let mut transaction = self.pool.begin().await.map_err(db(action))?;
         // One statement per chunk of rows, not one per row: a batch costs a few round trips to
-        // the database, not hundreds. Not kept prepared: the statement differs with the chunk's size.
-        for chunk in entries.chunks(LOG_ROWS_PER_INSERT) {
+        // the database, not hundreds, and the few chunk sizes keep their statements prepared.
+        for chunk in rows::log_chunks(entries) {
             let mut insert = sqlx::QueryBuilder::new(INSERT_LOG_ROWS);
             insert.push_values(chunk, |mut row, e| {
                 row.push_bind(&e.time)
@@ -523,7 +523,6 @@ impl Store for SqliteStore {
             });
             insert
                 .build()
-                .persistent(false)
                 .execute(&mut *transaction)
                 .await
                 .map_err(db(action))?;
