@@ -1,6 +1,7 @@
 //! The request log off the request path: handlers hand entries to a bounded queue and go on; one
 //! writer task stores what is queued in batches (one transaction each, at most [`MAX_BATCH`]
-//! rows) and prunes after each batch. When the queue is full the entry is dropped and counted,
+//! rows) and prunes after each batch. A batch gathers entries for at most [`GATHER`] after its
+//! first one, so a busy server commits a few times a second, not once per request. When the queue is full the entry is dropped and counted,
 //! never waited for. On shutdown the writer stores what is still queued before the store closes.
 
 use std::sync::Arc;
@@ -18,7 +19,11 @@ use crate::telemetry::prune_log;
 /// How many entries wait for the writer at most; more are dropped.
 pub(crate) const QUEUE_CAPACITY: usize = 4096;
 /// The most entries stored in one transaction.
-pub(crate) const MAX_BATCH: usize = 256;
+pub(crate) const MAX_BATCH: usize = 1024;
+/// How long a batch waits for more entries after its first one (unless it fills first): the
+/// longest an entry waits before it is written, well within the second in which `GET /log`
+/// shows it.
+pub(crate) const GATHER: Duration = Duration::from_millis(50);
 /// The least time between two warnings about dropped entries.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -127,6 +132,7 @@ async fn write(
                 if received == 0 {
                     return;
                 }
+                gather(&mut receiver, &mut batch).await;
                 store_batch(store.as_ref(), &mut batch, &retention).await;
             }
             _ = &mut stopped => break,
@@ -135,6 +141,20 @@ async fn write(
     receiver.close();
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         store_batch(store.as_ref(), &mut batch, &retention).await;
+    }
+}
+
+/// Adds to `batch` what arrives within [`GATHER`], until it holds [`MAX_BATCH`] entries or the
+/// queue is closed.
+async fn gather(receiver: &mut mpsc::Receiver<LogEntry>, batch: &mut Vec<LogEntry>) {
+    let until = tokio::time::Instant::now() + GATHER;
+    while batch.len() < MAX_BATCH {
+        let room = MAX_BATCH - batch.len();
+        // `recv_many` is cancel-safe: nothing received is lost when the time runs out.
+        match tokio::time::timeout_at(until, receiver.recv_many(batch, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }
 
@@ -196,11 +216,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_takes_what_arrives_after_its_first_entry() {
+        let (sender, mut receiver) = mpsc::channel(8);
+        let mut batch = vec![entry("first")];
+        let late = tokio::spawn(async move {
+            let _ = sender.send(entry("second")).await;
+        });
+        gather(&mut receiver, &mut batch).await;
+        late.await.expect("sent");
+        let ids: Vec<&str> = batch.iter().map(|e| e.request_id.as_str()).collect();
+        assert_eq!(ids, ["first", "second"]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_stops_gathering_when_full() {
+        let (sender, mut receiver) = mpsc::channel(MAX_BATCH + 5);
+        for i in 0..MAX_BATCH + 5 {
+            sender.try_send(entry(&format!("r{i}"))).expect("room");
+        }
+        let mut batch = Vec::new();
+        gather(&mut receiver, &mut batch).await;
+        assert_eq!(batch.len(), MAX_BATCH);
+        assert_eq!(receiver.len(), 5, "the rest waits for the next batch");
+    }
+
+    #[tokio::test]
     async fn finishing_stores_everything_queued_in_order() {
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open("sqlite::memory:").await.expect("open"));
         let queue = LogQueue::new(QUEUE_CAPACITY);
-        let ids: Vec<String> = (0..300).map(|i| format!("r{i}")).collect();
+        let ids: Vec<String> = (0..MAX_BATCH + 300).map(|i| format!("r{i}")).collect();
         for id in &ids {
             queue.push(entry(id));
         }

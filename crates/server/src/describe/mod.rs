@@ -22,7 +22,23 @@ pub(crate) struct Documents {
     /// The OpenAPI document, serialised.
     pub(crate) openapi: Bytes,
     /// Each method plan's meta document.
-    pub(crate) meta: HashMap<MethodKey, Value>,
+    pub(crate) meta: HashMap<MethodKey, MetaDocument>,
+}
+
+/// One method's meta document, as a value (to extend per request) and serialised (to answer
+/// as it is, with no work per request).
+pub(crate) struct MetaDocument {
+    /// The document.
+    pub(crate) value: Value,
+    /// The document serialised, exactly as `axum::Json` would write it.
+    pub(crate) serialized: Bytes,
+}
+
+impl MetaDocument {
+    fn of(value: Value) -> MetaDocument {
+        let serialized = Bytes::from(value.to_string());
+        MetaDocument { value, serialized }
+    }
 }
 
 impl Documents {
@@ -38,7 +54,7 @@ impl Documents {
                     plan.resource.clone(),
                     plan.method.clone(),
                 );
-                (key, method_meta(plan))
+                (key, MetaDocument::of(method_meta(plan)))
             })
             .collect();
         Documents { openapi, meta }

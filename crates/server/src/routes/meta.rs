@@ -6,28 +6,35 @@
 //!   integration, whose id the answer repeats)
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::Uri;
+use axum::http::{Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use switchboard_core::{MethodPlan, Registry};
 
-use crate::describe::method_meta;
+use crate::describe::{MetaDocument, method_meta};
 use crate::envelope::ApiError;
 use crate::query::{self, ACCOUNT_PARAM};
 use crate::state::AppState;
 
-/// `GET /unified/{model}/{resource}/{integration}/meta/{method}`.
+/// `GET /unified/{model}/{resource}/{integration}/meta/{method}`: the document serialised at
+/// start, sent as it is.
 pub(crate) async fn by_integration(
     State(state): State<AppState>,
     Path((model, resource, integration, method)): Path<(String, String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let plan = find(
         &state.inner.registry,
         &integration,
         &format!("{model}/{resource}"),
         &method,
     )?;
-    Ok(Json(built(&state, plan)))
+    let serialized = built(&state, plan).map_or_else(
+        || Bytes::from(method_meta(plan).to_string()),
+        |document| document.serialized.clone(),
+    );
+    Ok(([(header::CONTENT_TYPE, "application/json")], serialized).into_response())
 }
 
 /// `GET /unified/{model}/{resource}/meta/{method}?integrated_account_id=…`.
@@ -49,25 +56,20 @@ pub(crate) async fn by_account(
         &format!("{model}/{resource}"),
         &method,
     )?;
-    let mut meta = built(&state, plan);
+    let mut meta =
+        built(&state, plan).map_or_else(|| method_meta(plan), |document| document.value.clone());
     meta["integrated_account_id"] = Value::from(id.clone());
     Ok(Json(meta))
 }
 
-/// The meta document built at start for `plan`.
-fn built(state: &AppState, plan: &MethodPlan) -> Value {
+/// The meta document built at start for `plan` (every plan has one).
+fn built<'a>(state: &'a AppState, plan: &MethodPlan) -> Option<&'a MetaDocument> {
     let key = (
         plan.integration.clone(),
         plan.resource.clone(),
         plan.method.clone(),
     );
-    state
-        .inner
-        .documents
-        .meta
-        .get(&key)
-        .cloned()
-        .unwrap_or_else(|| method_meta(plan))
+    state.inner.documents.meta.get(&key)
 }
 
 fn find<'a>(

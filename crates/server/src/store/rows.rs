@@ -25,6 +25,32 @@ pub(super) fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> Store
     }
 }
 
+/// The start of a multi-row insert into the request log; the values follow.
+pub(super) const INSERT_LOG_ROWS: &str = "INSERT INTO request_log (time, request_id, method, path, integration, \
+     integrated_account_id, resource, unified_method, status, duration_ms, exchanges) ";
+
+/// The most request-log rows one insert statement carries: 11 parameters a row stays far below
+/// both databases' limits on parameters in one statement (SQLite 32,766, PostgreSQL 65,535).
+pub(super) const LOG_ROWS_PER_INSERT: usize = 256;
+
+/// `entries` cut, in order, into pieces of [`LOG_ROWS_PER_INSERT`] rows and then of halving
+/// powers of two: one multi-row insert each, and as its statement depends only on its row count,
+/// at most nine distinct statements, each prepared once and kept.
+pub(super) fn log_chunks<T>(mut entries: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut size = LOG_ROWS_PER_INSERT;
+    std::iter::from_fn(move || {
+        if entries.is_empty() {
+            return None;
+        }
+        while size > entries.len() {
+            size /= 2;
+        }
+        let (chunk, rest) = entries.split_at(size);
+        entries = rest;
+        Some(chunk)
+    })
+}
+
 /// A token record's version as the databases store it (a signed 64-bit integer).
 pub(super) fn version_column(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
@@ -162,4 +188,20 @@ where
             body: body.unwrap_or_default(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_chunks_cover_the_rows_in_order_with_few_distinct_sizes() {
+        let rows: Vec<usize> = (0..1000).collect();
+        let sizes: Vec<usize> = log_chunks(&rows).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [256, 256, 256, 128, 64, 32, 8]);
+        let joined: Vec<usize> = log_chunks(&rows).flatten().copied().collect();
+        assert_eq!(joined, rows);
+        assert_eq!(log_chunks::<usize>(&[]).count(), 0);
+        assert_eq!(log_chunks(&[7]).collect::<Vec<_>>(), [&[7][..]]);
+    }
 }

@@ -10,7 +10,7 @@ use sqlx::{Row, SqliteConnection};
 
 use crate::private_file;
 
-use super::rows::{self, db, json, version_column};
+use super::rows::{self, INSERT_LOG_ROWS, db, json, version_column};
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
     StoredOAuthTokens, StoredResponse, StoredToken,
@@ -504,25 +504,28 @@ impl Store for SqliteStore {
     async fn insert_logs(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
         let action = "writing the request log";
         let mut transaction = self.pool.begin().await.map_err(db(action))?;
-        for e in entries {
-            sqlx::query(
-                "INSERT INTO request_log (time, request_id, method, path, integration, integrated_account_id, resource, \
-                 unified_method, status, duration_ms, exchanges) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&e.time)
-            .bind(&e.request_id)
-            .bind(&e.method)
-            .bind(&e.path)
-            .bind(&e.integration)
-            .bind(&e.integrated_account_id)
-            .bind(&e.resource)
-            .bind(&e.unified_method)
-            .bind(i64::from(e.status))
-            .bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
-            .bind(json(&e.exchanges))
-            .execute(&mut *transaction)
-            .await
-            .map_err(db(action))?;
+        // One statement per chunk of rows, not one per row: a batch costs a few round trips to
+        // the database, not hundreds, and the few chunk sizes keep their statements prepared.
+        for chunk in rows::log_chunks(entries) {
+            let mut insert = sqlx::QueryBuilder::new(INSERT_LOG_ROWS);
+            insert.push_values(chunk, |mut row, e| {
+                row.push_bind(&e.time)
+                    .push_bind(&e.request_id)
+                    .push_bind(&e.method)
+                    .push_bind(&e.path)
+                    .push_bind(&e.integration)
+                    .push_bind(&e.integrated_account_id)
+                    .push_bind(&e.resource)
+                    .push_bind(&e.unified_method)
+                    .push_bind(i64::from(e.status))
+                    .push_bind(i64::try_from(e.duration_ms).unwrap_or(i64::MAX))
+                    .push_bind(json(&e.exchanges));
+            });
+            insert
+                .build()
+                .execute(&mut *transaction)
+                .await
+                .map_err(db(action))?;
         }
         transaction.commit().await.map_err(db(action))
     }

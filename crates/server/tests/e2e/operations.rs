@@ -164,6 +164,15 @@ async fn meta_describes_what_lever_accepts_and_returns() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(by_account["query_schema"], meta["query_schema"]);
+    // The by-integration answer is the document serialised at start; the by-account one is the
+    // same document with the account's id added.
+    assert_eq!(by_account["integrated_account_id"], json!(server.account));
+    let mut without_id = by_account.clone();
+    without_id
+        .as_object_mut()
+        .expect("an object")
+        .remove("integrated_account_id");
+    assert_eq!(without_id, meta);
     let (status, body) = send_json(server.get("/unified/ats/candidates/meta/create")).await;
     assert_eq!(status, 400);
     assert_eq!(

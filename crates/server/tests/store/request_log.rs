@@ -129,3 +129,37 @@ async fn the_log_is_pruned_by_age_and_by_count() {
         assert!(store.list_log(&all).await.expect(name).is_empty(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_large_batch_is_stored_whole_and_in_order() {
+    for backend in backends("log_large_batch").await {
+        let store = backend.store.as_ref();
+        let name = backend.name;
+        // 300 rows: multi-row inserts of 256, 32, 8 and 4 rows, in one transaction.
+        let written: Vec<LogEntry> = (0..300)
+            .map(|i| {
+                let mut e = entry(
+                    &format!("2024-03-01T00:{:02}:{:02}Z", i / 60, i % 60),
+                    (i % 3 == 0).then_some("a"),
+                );
+                e.status = 200 + i % 7;
+                e
+            })
+            .collect();
+        store.insert_logs(&written).await.expect(name);
+        let mut read = Vec::new();
+        let mut filter = LogFilter {
+            limit: 100,
+            ..LogFilter::default()
+        };
+        loop {
+            let page = store.list_log(&filter).await.expect(name);
+            let Some(last) = page.last() else { break };
+            filter.before = Some(last.id);
+            read.extend(page);
+        }
+        read.reverse();
+        let read: Vec<LogEntry> = read.into_iter().map(|e| LogEntry { id: 0, ..e }).collect();
+        assert_eq!(read, written, "{name}");
+    }
+}
