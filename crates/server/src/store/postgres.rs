@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 
-use super::rows::{self, INSERT_LOG_ROWS, db, json, version_column};
+use super::rows::{self, db, json, version_column};
 use super::shared_rate_limit::PostgresRateLimiter;
 use super::{
     AccountStatus, IdempotencyBegin, LogEntry, LogFilter, Store, StoreError, StoredAccount,
