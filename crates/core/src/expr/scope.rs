@@ -1,28 +1,23 @@
-//! The data an expression reads: named bindings, each converted to JMESPath's form at most once.
+//! The data an expression reads: named bindings, shared between the scopes cloned from one.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use jmespath::{Rcvar, Variable};
 use serde_json::Value;
 
 use super::FieldPath;
 use super::path::Segment;
 
-/// A value with its JMESPath form, made on first use and shared by every clone of the scope.
+/// A bound value, shared by every clone of the scope.
 pub(crate) struct Cached {
     json: Value,
-    jmes: OnceLock<Rcvar>,
 }
 
 impl Cached {
     /// Wraps a value; share it with `Arc` to bind it in several places without copying it.
     pub(crate) fn new(json: Value) -> Arc<Cached> {
-        Arc::new(Cached {
-            json,
-            jmes: OnceLock::new(),
-        })
+        Arc::new(Cached { json })
     }
 
     /// The value.
@@ -64,18 +59,6 @@ impl Binding {
             ),
         }
     }
-
-    fn to_jmes(&self) -> Rcvar {
-        match self {
-            Binding::Value(cached) => cached.jmes.get_or_init(|| to_jmes(&cached.json)).clone(),
-            Binding::Namespace(members) => Rcvar::new(Variable::Object(
-                members
-                    .iter()
-                    .map(|(k, b)| (k.clone(), b.to_jmes()))
-                    .collect(),
-            )),
-        }
-    }
 }
 
 /// Named values (`query`, `body`, `context`, `steps`, `item`, …) that expressions read.
@@ -85,26 +68,21 @@ impl Binding {
 #[derive(Clone, Default)]
 pub(crate) struct Scope {
     vars: BTreeMap<String, Binding>,
-    /// The whole scope in JMESPath's form, made on first use after each change.
-    whole: OnceLock<Rcvar>,
 }
 
 impl Scope {
     /// Binds `name` to `value`, replacing an earlier binding.
     pub(crate) fn set(&mut self, name: &str, value: Value) {
-        self.whole = OnceLock::new();
         self.vars.insert(name.to_owned(), Binding::value(value));
     }
 
     /// Binds `name` to a prepared binding (a shared value or a namespace).
     pub(crate) fn bind(&mut self, name: &str, binding: Binding) {
-        self.whole = OnceLock::new();
         self.vars.insert(name.to_owned(), binding);
     }
 
     /// Binds `namespace.member`; the namespace is created when absent.
     pub(crate) fn set_member(&mut self, namespace: &str, member: &str, binding: Binding) {
-        self.whole = OnceLock::new();
         let entry = self
             .vars
             .entry(namespace.to_owned())
@@ -167,40 +145,22 @@ impl Scope {
         )
     }
 
-    /// The whole scope as one JMESPath object; each binding is converted once and cached.
-    pub(crate) fn to_jmes(&self) -> Rcvar {
-        let map = self
-            .vars
-            .iter()
-            .map(|(k, b)| (k.clone(), b.to_jmes()))
-            .collect();
-        Rcvar::new(Variable::Object(map))
+    /// The bindings, for JMESPath to read as one object.
+    pub(crate) fn bindings(&self) -> &BTreeMap<String, Binding> {
+        &self.vars
     }
 }
 
-/// Converts JSON to JMESPath's value type, directly (the crate's own conversion goes through
-/// serde for every nested value).
-pub(crate) fn to_jmes(value: &Value) -> Rcvar {
-    Rcvar::new(match value {
-        Value::Null => Variable::Null,
-        Value::Bool(b) => Variable::Bool(*b),
-        Value::Number(n) => Variable::Number(n.clone()),
-        Value::String(s) => Variable::String(s.clone()),
-        Value::Array(items) => Variable::Array(items.iter().map(to_jmes).collect()),
-        Value::Object(map) => {
-            Variable::Object(map.iter().map(|(k, v)| (k.clone(), to_jmes(v))).collect())
-        }
-    })
-}
-
-/// Converts JMESPath's value type back to JSON, directly; an expression reference becomes null.
-pub(crate) fn from_jmes(value: &Rcvar) -> Value {
-    match value.as_ref() {
+/// Converts JMESPath's value type to JSON (a parsed literal); an expression reference becomes
+/// null.
+pub(crate) fn from_jmes(value: &jmespath::Variable) -> Value {
+    use jmespath::Variable;
+    match value {
         Variable::Null | Variable::Expref(_) => Value::Null,
         Variable::Bool(b) => Value::Bool(*b),
         Variable::Number(n) => Value::Number(n.clone()),
         Variable::String(s) => Value::String(s.clone()),
-        Variable::Array(items) => Value::Array(items.iter().map(from_jmes).collect()),
+        Variable::Array(items) => Value::Array(items.iter().map(|v| from_jmes(v)).collect()),
         Variable::Object(map) => {
             Value::Object(map.iter().map(|(k, v)| (k.clone(), from_jmes(v))).collect())
         }

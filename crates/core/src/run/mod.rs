@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{InputProblem, ProblemKind, ProviderError, RunError, Warning};
-use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
+use crate::expr::{Binding, Cached, Root, Scope, is_truthy, template_text};
 use crate::http::{HttpMethod, ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
 
@@ -447,11 +447,11 @@ impl Run {
 
     /// Maps the unified record (a list: each record of the page).
     fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
-        let jmes = self
+        let found = self
             .plan
             .response
             .from
-            .eval_jmes(&Root::Scope(&self.scope))
+            .eval_sorted(&Root::Scope(&self.scope))
             .map_err(|m| RunError::Mapping {
                 field: "response.from".into(),
                 message: m,
@@ -467,21 +467,21 @@ impl Run {
             body: Value::Null,
         };
         let record = if self.plan.is_list() {
-            let items = match jmes.as_array() {
-                Some(items) => items,
-                None if jmes.is_null() => &Vec::new(),
-                None => return Err(no_record("the provider's answer holds no list of records")),
+            let items = match found {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                _ => return Err(no_record("the provider's answer holds no list of records")),
             };
             Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .map(|item| self.map_record(item))
                     .collect::<Result<_, _>>()?,
             )
-        } else if jmes.is_null() {
+        } else if found.is_null() {
             return Err(no_record("the provider's answers hold no record to map"));
         } else {
-            self.map_record(&jmes)?
+            self.map_record(found)?
         };
         Ok(UnifiedOutput {
             record,
@@ -492,12 +492,8 @@ impl Run {
 
     /// Maps one provider record with the response's fields; `remote_data` is the record unless
     /// the mapping says otherwise.
-    fn map_record(&self, jmes: &jmespath::Rcvar) -> Result<Value, RunError> {
-        let record = from_jmes(jmes);
-        let root = Root::Record {
-            json: &record,
-            jmes,
-        };
+    fn map_record(&self, record: Value) -> Result<Value, RunError> {
+        let root = Root::Record(&record);
         let mut out = Map::new();
         for (name, template) in &self.plan.response.fields {
             let value = template.render(&root).map_err(|m| RunError::Mapping {
