@@ -34,6 +34,9 @@ pub(crate) enum Binding {
     /// An object whose members are bound one by one (`steps`), so adding a member does not
     /// copy or convert the others.
     Namespace(BTreeMap<String, Binding>),
+    /// A value read with the member at a (non-empty) path as `null`, without copying the
+    /// value: the drop analysis probes each input value this way.
+    Masked(Arc<Cached>, Arc<[Segment]>),
 }
 
 impl Binding {
@@ -51,6 +54,11 @@ impl Binding {
     pub(crate) fn to_json(&self) -> Value {
         match self {
             Binding::Value(cached) => cached.json.clone(),
+            Binding::Masked(cached, mask) => {
+                let mut value = cached.json.clone();
+                set_null(&mut value, mask);
+                value
+            }
             Binding::Namespace(members) => Value::Object(
                 members
                     .iter()
@@ -95,6 +103,15 @@ impl Scope {
         }
     }
 
+    /// Binds `name` to its current value with the member at `mask` read as `null` (nothing
+    /// changes when `name` is not a plain value or `mask` is empty).
+    pub(crate) fn mask(&mut self, name: &str, mask: &[Segment]) {
+        if let (Some(Binding::Value(cached)), false) = (self.vars.get(name), mask.is_empty()) {
+            let masked = Binding::Masked(cached.clone(), mask.into());
+            self.vars.insert(name.to_owned(), masked);
+        }
+    }
+
     /// Walks a plain path from the scope, through namespaces; `None` when absent.
     pub(crate) fn lookup(&self, path: &FieldPath) -> Option<Cow<'_, Value>> {
         let mut binding = self.vars.get(path.root())?;
@@ -103,13 +120,16 @@ impl Scope {
                 (Binding::Value(cached), _) => {
                     return path.walk(&cached.json, depth).map(Cow::Borrowed);
                 }
+                (Binding::Masked(cached, mask), _) => {
+                    return masked_walk(&cached.json, &path.segments()[depth..], mask);
+                }
                 (Binding::Namespace(members), Segment::Key(key)) => binding = members.get(key)?,
                 (Binding::Namespace(_), Segment::Index(_)) => return None,
             }
         }
         Some(match binding {
             Binding::Value(cached) => Cow::Borrowed(&cached.json),
-            Binding::Namespace(_) => Cow::Owned(binding.to_json()),
+            Binding::Namespace(_) | Binding::Masked(..) => Cow::Owned(binding.to_json()),
         })
     }
 
@@ -117,7 +137,7 @@ impl Scope {
     pub(crate) fn get_field(&self, name: &str, field: &str) -> Option<&Value> {
         match self.vars.get(name)? {
             Binding::Value(cached) => cached.json.get(field),
-            Binding::Namespace(_) => None,
+            Binding::Namespace(_) | Binding::Masked(..) => None,
         }
     }
 
@@ -125,7 +145,7 @@ impl Scope {
     pub(crate) fn value(&self, name: &str) -> Option<&Value> {
         match self.vars.get(name)? {
             Binding::Value(cached) => Some(&cached.json),
-            Binding::Namespace(_) => None,
+            Binding::Namespace(_) | Binding::Masked(..) => None,
         }
     }
 
@@ -149,6 +169,51 @@ impl Scope {
     pub(crate) fn bindings(&self) -> &BTreeMap<String, Binding> {
         &self.vars
     }
+}
+
+/// Walks `segments` from `value` as if the member at `mask` were `null`.
+fn masked_walk<'v>(
+    value: &'v Value,
+    segments: &[Segment],
+    mask: &[Segment],
+) -> Option<Cow<'v, Value>> {
+    let mut current = value;
+    for (depth, segment) in segments.iter().enumerate() {
+        if mask.get(depth) != Some(segment) {
+            // Off the masked path: what follows is as it is.
+            return super::path::walk(current, &segments[depth..]).map(Cow::Borrowed);
+        }
+        current = match (segment, current) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+        if depth + 1 == mask.len() {
+            // The masked value itself: null, and nothing below it.
+            return (depth + 1 == segments.len()).then_some(Cow::Owned(Value::Null));
+        }
+    }
+    // An ancestor of the masked value.
+    let mut owned = current.clone();
+    set_null(&mut owned, &mask[segments.len()..]);
+    Some(Cow::Owned(owned))
+}
+
+/// Replaces the value at `path` by `null` (nothing when there is none).
+pub(crate) fn set_null(value: &mut Value, path: &[Segment]) {
+    let mut target = value;
+    for segment in path {
+        let next = match (segment, target) {
+            (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
+            (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(found) => target = found,
+            None => return,
+        }
+    }
+    *target = Value::Null;
 }
 
 /// Converts JMESPath's value type to JSON (a parsed literal); an expression reference becomes

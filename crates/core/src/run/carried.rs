@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::render::Call;
 use crate::error::{InputLocation, Warning};
+use crate::expr::path::Segment;
 use crate::expr::{Expr, Root, Scope, is_truthy};
 use crate::plan::{BodyPlan, MethodPlan, PartPlan, StepPlan};
 
@@ -101,13 +102,6 @@ impl StepReads {
                 .fields
                 .contains(&(location.as_str().to_owned(), field.to_owned()))
     }
-}
-
-/// One step in the key to a nested value.
-#[derive(Clone)]
-enum Segment {
-    Key(String),
-    Index(usize),
 }
 
 /// What a step would send; compared between the real input and a probed one.
@@ -278,14 +272,9 @@ impl Analysis<'_> {
         let Some(Segment::Key(field)) = path.first() else {
             return true;
         };
-        let mut input = self
-            .scope
-            .value(location.as_str())
-            .cloned()
-            .unwrap_or(Value::Null);
-        set_null(&mut input, path);
+        // The probed value reads as null; nothing is copied.
         let mut probed = self.scope.clone();
-        probed.set(location.as_str(), input);
+        probed.mask(location.as_str(), path);
         // Up to the first step that differs, every step runs as with the caller's input, so the
         // baseline says whether a step's dependencies run.
         let plan = self.plan;
@@ -429,23 +418,6 @@ fn is_sent(value: &Value, sent: &HashSet<String>) -> bool {
         Value::Object(members) => members.values().any(|v| is_sent(v, sent)),
         _ => false,
     }
-}
-
-/// Replaces the value at `path` by `null`.
-fn set_null(value: &mut Value, path: &[Segment]) {
-    let mut target = value;
-    for segment in path {
-        let next = match (segment, target) {
-            (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
-            (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),
-            _ => None,
-        };
-        match next {
-            Some(found) => target = found,
-            None => return,
-        }
-    }
-    *target = Value::Null;
 }
 
 /// The JSON pointer of `path`.

@@ -9,6 +9,7 @@
 //! }
 //! ```
 
+mod answer;
 mod carried;
 mod input;
 mod merge;
@@ -25,6 +26,7 @@ use crate::error::{InputProblem, ProblemKind, ProviderError, RunError, Warning};
 use crate::expr::{Binding, Cached, Root, Scope, is_truthy, template_text};
 use crate::http::{HttpMethod, ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
+use answer::Answer;
 
 pub(crate) use carried::StepReads;
 pub use input::RunInput;
@@ -240,6 +242,7 @@ impl Run {
         };
         let plan = self.plan.clone();
         let step = &plan.steps[pending.step];
+        let response = Answer::new(response);
         self.check_error(step, &response)?;
         let item = pending
             .each
@@ -339,12 +342,9 @@ impl Run {
     }
 
     /// Fails the run when the response is an error by the integration's (or method's) rules.
-    fn check_error(&self, step: &StepPlan, response: &ProviderResponse) -> Result<(), RunError> {
+    fn check_error(&self, step: &StepPlan, response: &Answer) -> Result<(), RunError> {
         let errors = self.plan.error_plan();
-        let mut scope = Scope::default();
-        scope.set("status", Value::from(response.status));
-        scope.set("headers", render::header_object(&response.headers));
-        scope.set("response", response.body.clone());
+        let scope = response.scope();
         let root = Root::Scope(&scope);
         let is_error = match &errors.is_error {
             Some(expr) => {
@@ -377,7 +377,7 @@ impl Run {
             status: response.status,
             message,
             code: errors.code.as_ref().and_then(text),
-            body: response.body.clone(),
+            body: response.body.json().clone(),
             retry_after: response.header("retry-after").map(str::to_owned),
             unified_status: errors
                 .status
@@ -397,19 +397,16 @@ impl Run {
     fn step_result(
         &mut self,
         step: &StepPlan,
-        response: ProviderResponse,
+        response: Answer,
         item: Option<&(Value, usize)>,
     ) -> Result<Binding, RunError> {
-        let body = Cached::new(response.body);
+        let body = response.body;
         let mut members = vec![
             (
                 "status".to_owned(),
                 Binding::value(Value::from(response.status)),
             ),
-            (
-                "headers".to_owned(),
-                Binding::value(render::header_object(&response.headers)),
-            ),
+            ("headers".to_owned(), Binding::Value(response.header_object)),
             ("response".to_owned(), Binding::Value(body.clone())),
         ];
         if let Some(select) = &step.select {

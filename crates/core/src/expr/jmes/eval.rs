@@ -61,32 +61,46 @@ pub(crate) fn eval<'a>(node: &'a Node, data: &Val<'a>, depth: usize) -> Result<V
             Some(members) => Val::array(members.into_iter().map(|(_, v)| v).collect()),
             None => Val::Null,
         },
-        Node::Projection(lhs, rhs) => match eval(lhs, data, deeper)?.items() {
-            None => Val::Null,
-            Some(items) => {
-                let mut collected = Vec::with_capacity(items.len());
-                for item in &items {
-                    let value = eval(rhs, item, deeper)?;
-                    if !value.is_null() {
-                        collected.push(value);
-                    }
+        Node::Projection(lhs, rhs) => {
+            let left = eval(lhs, data, deeper)?;
+            let mut collected = Vec::with_capacity(left.array_len().unwrap_or(0));
+            let walked = each_item(&left, |item| {
+                let value = eval(rhs, &item, deeper)?;
+                if !value.is_null() {
+                    collected.push(value);
                 }
-                Val::array(collected)
-            }
-        },
-        Node::Flatten(inner) => match eval(inner, data, deeper)?.items() {
-            None => Val::Null,
-            Some(items) => {
-                let mut collected = Vec::with_capacity(items.len());
-                for item in items {
-                    match item.items() {
-                        Some(nested) => collected.extend(nested),
-                        None => collected.push(item),
-                    }
+                Ok(())
+            });
+            match walked {
+                Some(result) => {
+                    result?;
+                    Val::array(collected)
                 }
-                Val::array(collected)
+                None => Val::Null,
             }
-        },
+        }
+        Node::Flatten(inner) => {
+            let left = eval(inner, data, deeper)?;
+            let mut collected = Vec::with_capacity(left.array_len().unwrap_or(0));
+            let walked = each_item(&left, |item| {
+                if each_item(&item, |nested| {
+                    collected.push(nested);
+                    Ok(())
+                })
+                .is_none()
+                {
+                    collected.push(item);
+                }
+                Ok(())
+            });
+            match walked {
+                Some(result) => {
+                    result?;
+                    Val::array(collected)
+                }
+                None => Val::Null,
+            }
+        }
         Node::MultiList(elements) => {
             if data.is_null() {
                 return Ok(Val::Null);
@@ -128,6 +142,19 @@ pub(crate) fn eval<'a>(node: &'a Node, data: &Val<'a>, depth: usize) -> Result<V
             }
         }
     })
+}
+
+/// Calls `f` on each item of an array without collecting them first; `None` when `value` is
+/// not an array.
+fn each_item<'a>(
+    value: &Val<'a>,
+    mut f: impl FnMut(Val<'a>) -> Result<(), String>,
+) -> Option<Result<(), String>> {
+    match value {
+        Val::JsonArray(items) => Some(items.iter().try_for_each(|item| f(Val::of(item)))),
+        Val::Array(items) => Some(items.iter().try_for_each(|item| f(item.clone()))),
+        other => other.items().map(|items| items.into_iter().try_for_each(f)),
+    }
 }
 
 /// Item `back` places from the end (`-1` is the last).

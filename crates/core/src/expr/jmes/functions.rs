@@ -767,6 +767,7 @@ fn merge_by<'a>(args: &[Val<'a>], _: usize) -> Out<'a> {
             Val::JsonObject(map) => map.contains_key(key),
             Val::Object(map) => map.contains_key(key),
             Val::Bindings(map) => map.contains_key(key),
+            Val::Masked(value, _) => value.get(key).is_some(),
             _ => false,
         };
         present.then(|| KeyVal::of(&v.field(key)))

@@ -15,6 +15,8 @@ use serde_json::{Map, Number, Value};
 
 use super::node::Node;
 use crate::expr::Binding;
+use crate::expr::path::Segment;
+use crate::expr::scope::set_null;
 
 /// A value during evaluation.
 #[derive(Clone)]
@@ -39,6 +41,8 @@ pub(crate) enum Val<'a> {
     Expref(&'a Node),
     /// Named bindings (a scope, or a namespace in one), read as an object.
     Bindings(&'a BTreeMap<String, Binding>),
+    /// An array or object of the data read with the member at a non-empty path as `null`.
+    Masked(&'a Value, &'a [Segment]),
 }
 
 /// JMESPath's type names, in its order.
@@ -102,6 +106,30 @@ impl<'a> Val<'a> {
         match binding {
             Binding::Value(cached) => Val::of(cached.json()),
             Binding::Namespace(members) => Val::Bindings(members),
+            Binding::Masked(cached, mask) => Val::masked(cached.json(), mask),
+        }
+    }
+
+    /// `value` with the member at `mask` read as `null`.
+    fn masked(value: &'a Value, mask: &'a [Segment]) -> Val<'a> {
+        match (mask.is_empty(), value) {
+            (true, _) => Val::Null,
+            (false, Value::Array(_) | Value::Object(_)) => Val::Masked(value, mask),
+            (false, _) => Val::of(value),
+        }
+    }
+
+    /// Member `segment` of `value` (masked as `mask` says, when the mask goes through it).
+    fn masked_member(value: &'a Value, mask: &'a [Segment], segment: &Segment) -> Val<'a> {
+        let member = match (segment, value) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k),
+            (Segment::Index(i), Value::Array(items)) => items.get(*i),
+            _ => None,
+        };
+        match member {
+            Some(member) if mask.first() == Some(segment) => Val::masked(member, &mask[1..]),
+            Some(member) => Val::of(member),
+            None => Val::Null,
         }
     }
 
@@ -134,6 +162,7 @@ impl<'a> Val<'a> {
             Val::Str(_) => Kind::String,
             Val::JsonArray(_) | Val::Array(_) => Kind::Array,
             Val::JsonObject(_) | Val::Object(_) | Val::Bindings(_) => Kind::Object,
+            Val::Masked(value, _) => Val::of(value).kind(),
             Val::Expref(_) => Kind::Expref,
         }
     }
@@ -156,6 +185,7 @@ impl<'a> Val<'a> {
             Val::JsonObject(map) => !map.is_empty(),
             Val::Object(map) => !map.is_empty(),
             Val::Bindings(map) => !map.is_empty(),
+            Val::Masked(value, _) => Val::of(value).is_truthy(),
         }
     }
 
@@ -188,7 +218,19 @@ impl<'a> Val<'a> {
         match self {
             Val::JsonArray(items) => Some(items.iter().map(Val::of).collect()),
             Val::Array(items) => Some(items.as_ref().clone()),
+            Val::Masked(Value::Array(items), mask) => Some(
+                (0..items.len())
+                    .map(|i| Val::masked_member(self.masked_value(), mask, &Segment::Index(i)))
+                    .collect(),
+            ),
             _ => None,
+        }
+    }
+
+    fn masked_value(&self) -> &'a Value {
+        match self {
+            Val::Masked(value, _) => value,
+            _ => &Value::Null,
         }
     }
 
@@ -197,6 +239,7 @@ impl<'a> Val<'a> {
         match self {
             Val::JsonArray(items) => Some(items.len()),
             Val::Array(items) => Some(items.len()),
+            Val::Masked(Value::Array(items), _) => Some(items.len()),
             _ => None,
         }
     }
@@ -218,6 +261,18 @@ impl<'a> Val<'a> {
                     .map(|(k, b)| (Cow::Borrowed(k.as_str()), Val::of_binding(b)))
                     .collect(),
             ),
+            Val::Masked(Value::Object(map), mask) => {
+                let mut members: Vec<(Cow<'a, str>, Val<'a>)> = map
+                    .keys()
+                    .map(|k| {
+                        let member =
+                            Val::masked_member(self.masked_value(), mask, &Segment::Key(k.clone()));
+                        (Cow::Borrowed(k.as_str()), member)
+                    })
+                    .collect();
+                members.sort_by(|a, b| a.0.cmp(&b.0));
+                Some(members)
+            }
             _ => None,
         }
     }
@@ -236,6 +291,7 @@ impl<'a> Val<'a> {
             Val::JsonObject(map) => Some(map.len()),
             Val::Object(map) => Some(map.len()),
             Val::Bindings(map) => Some(map.len()),
+            Val::Masked(Value::Object(map), _) => Some(map.len()),
             _ => None,
         }
     }
@@ -246,6 +302,10 @@ impl<'a> Val<'a> {
             Val::JsonObject(map) => map.get(key).map_or(Val::Null, Val::of),
             Val::Object(map) => map.get(key).cloned().unwrap_or(Val::Null),
             Val::Bindings(map) => map.get(key).map_or(Val::Null, Val::of_binding),
+            Val::Masked(value, mask) => match mask.first() {
+                Some(Segment::Key(k)) if k == key => Val::masked_member(value, mask, &mask[0]),
+                _ => value.get(key).map_or(Val::Null, Val::of),
+            },
             _ => Val::Null,
         }
     }
@@ -255,6 +315,9 @@ impl<'a> Val<'a> {
         match self {
             Val::JsonArray(items) => items.get(index).map_or(Val::Null, Val::of),
             Val::Array(items) => items.get(index).cloned().unwrap_or(Val::Null),
+            Val::Masked(value @ Value::Array(_), mask) => {
+                Val::masked_member(value, mask, &Segment::Index(index))
+            }
             _ => Val::Null,
         }
     }
@@ -279,6 +342,11 @@ impl<'a> Val<'a> {
                     .map(|(k, b)| (k.clone(), Val::of_binding(b).to_json()))
                     .collect(),
             ),
+            Val::Masked(value, mask) => {
+                let mut out = sorted(value);
+                set_null(&mut out, mask);
+                out
+            }
         }
     }
 
