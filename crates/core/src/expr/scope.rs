@@ -238,6 +238,74 @@ mod tests {
     use crate::expr::{Expr, Root};
     use serde_json::json;
 
+    /// A masked binding reads exactly like a copy with the member set to null, through plain
+    /// paths, JMESPath and JSONPath.
+    #[test]
+    fn masked_values_read_like_a_copy_with_the_member_nulled() {
+        let body =
+            json!({"a": [{"x": 1, "y": "k"}, {"x": 2}], "b": {"c": {"d": 3}, "e": 4}, "f": "g"});
+        let masks: Vec<Vec<Segment>> = vec![
+            vec![Segment::Key("a".into())],
+            vec![Segment::Key("a".into()), Segment::Index(0)],
+            vec![
+                Segment::Key("a".into()),
+                Segment::Index(0),
+                Segment::Key("y".into()),
+            ],
+            vec![
+                Segment::Key("b".into()),
+                Segment::Key("c".into()),
+                Segment::Key("d".into()),
+            ],
+            vec![Segment::Key("b".into()), Segment::Key("missing".into())],
+            vec![Segment::Key("a".into()), Segment::Index(7)],
+            vec![
+                Segment::Key("f".into()),
+                Segment::Key("under_a_string".into()),
+            ],
+        ];
+        let expressions = [
+            "body",
+            "body.a",
+            "body.a[0]",
+            "body.a[0].y",
+            "body.a[0].y.z",
+            "body.a[1].x",
+            "body.b.c",
+            "body.b.c.d",
+            "body.b.e",
+            "body.f",
+            "body.a[].y",
+            "body.a[*].x",
+            "length(body.a)",
+            "body.b.*",
+            "values(body.b)",
+            "to_entries(body)[].key",
+            "body.a[?y].x",
+            "body == `null`",
+            "keys(body.b)",
+            "$.body.a[*].x",
+            "$.body.b.c",
+        ];
+        for mask in &masks {
+            let mut masked = Scope::default();
+            masked.set("body", body.clone());
+            masked.mask("body", mask);
+            let mut copied = Scope::default();
+            let mut nulled = body.clone();
+            set_null(&mut nulled, mask);
+            copied.set("body", nulled);
+            for text in expressions {
+                let expr = Expr::compile(text).unwrap();
+                assert_eq!(
+                    expr.eval(&Root::Scope(&masked)),
+                    expr.eval(&Root::Scope(&copied)),
+                    "`{text}` with {mask:?} masked"
+                );
+            }
+        }
+    }
+
     #[test]
     fn namespace_members_read_like_one_object() {
         let mut scope = Scope::default();
