@@ -11,6 +11,7 @@ pub(crate) mod path;
 mod references;
 mod scope;
 mod template;
+pub(crate) mod touched;
 
 use jsonpath_rust::parser::model::JpQuery;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -123,7 +124,12 @@ impl Expr {
     pub(crate) fn eval(&self, root: &Root<'_>) -> Result<Value, String> {
         match self {
             Expr::Path(path) => Ok(match root {
-                Root::Scope(scope) => scope.lookup(path).map(std::borrow::Cow::into_owned),
+                Root::Scope(scope) => scope.lookup(path).map(|found| {
+                    if let std::borrow::Cow::Borrowed(value) = found {
+                        touched::subtree(value);
+                    }
+                    found.into_owned()
+                }),
                 Root::Record(json) => path.lookup_in(json).cloned(),
             }
             .unwrap_or(Value::Null)),
@@ -131,6 +137,7 @@ impl Expr {
                 let owned;
                 let json = match root {
                     Root::Scope(scope) => {
+                        touched::everything();
                         owned = scope.to_json();
                         &owned
                     }

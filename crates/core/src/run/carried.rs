@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::render::Call;
 use crate::error::{InputLocation, Warning};
 use crate::expr::path::Segment;
+use crate::expr::touched::{self, Touched};
 use crate::expr::{Expr, Root, Scope, is_truthy};
 use crate::plan::{BodyPlan, MethodPlan, PartPlan, StepPlan};
 
@@ -144,11 +145,14 @@ pub(crate) fn dropped(
     remote_data: &Value,
     warned: &[Warning],
 ) -> Vec<Warning> {
-    let mut baseline: Vec<Sends> = Vec::with_capacity(plan.steps.len());
-    for step in &plan.steps {
-        let dependencies_run = dependencies_run(plan, step, &baseline);
-        baseline.push(sends(step, scope, remote_data, dependencies_run));
-    }
+    let (baseline, touched) = touched::record(|| {
+        let mut baseline: Vec<Sends> = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            let dependencies_run = dependencies_run(plan, step, &baseline);
+            baseline.push(sends(step, scope, remote_data, dependencies_run));
+        }
+        baseline
+    });
     let mut sent = HashSet::new();
     for step in &baseline {
         if let Sends::Calls { calls, .. } = step {
@@ -163,6 +167,7 @@ pub(crate) fn dropped(
         remote_data,
         sent,
         baseline,
+        touched,
         probes: 0,
         found: Vec::new(),
     };
@@ -206,6 +211,9 @@ struct Analysis<'a> {
     sent: HashSet<String>,
     /// What each step sends with the caller's input.
     baseline: Vec<Sends>,
+    /// What rendering those requests read of the input: a value it did not read is dropped
+    /// without a probe.
+    touched: Touched,
     probes: usize,
     found: Vec<Warning>,
 }
@@ -272,6 +280,12 @@ impl Analysis<'_> {
         let Some(Segment::Key(field)) = path.first() else {
             return true;
         };
+        let Some(input) = self.scope.value(location.as_str()) else {
+            return true;
+        };
+        if !self.touched.may_matter(input, path) {
+            return false;
+        }
         // The probed value reads as null; nothing is copied.
         let mut probed = self.scope.clone();
         probed.mask(location.as_str(), path);

@@ -75,6 +75,7 @@ impl Kind {
 impl<'a> Val<'a> {
     /// A value of the data, borrowed.
     pub(crate) fn of(value: &'a Value) -> Val<'a> {
+        crate::expr::touched::value(value);
         match value {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
@@ -329,9 +330,15 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Value::Bool(*b),
             Val::Number(n) => Value::Number(n.clone()),
             Val::Str(s) => Value::String(s.as_ref().to_owned()),
-            Val::JsonArray(items) => Value::Array(items.iter().map(sorted).collect()),
+            Val::JsonArray(items) => {
+                items.iter().for_each(crate::expr::touched::subtree);
+                Value::Array(items.iter().map(sorted).collect())
+            }
             Val::Array(items) => Value::Array(items.iter().map(Val::to_json).collect()),
-            Val::JsonObject(map) => sorted_object(map),
+            Val::JsonObject(map) => {
+                map.values().for_each(crate::expr::touched::subtree);
+                sorted_object(map)
+            }
             Val::Object(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.as_ref().to_owned(), v.to_json()))
@@ -343,6 +350,7 @@ impl<'a> Val<'a> {
                     .collect(),
             ),
             Val::Masked(value, mask) => {
+                crate::expr::touched::subtree(value);
                 let mut out = sorted(value);
                 set_null(&mut out, mask);
                 out
