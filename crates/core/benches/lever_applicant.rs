@@ -1,5 +1,10 @@
-//! Render + map for the Lever applicant path, through the engine and through a hand-written
-//! serde_json baseline of the same mapping, side by side in one run.
+//! The Lever applicant path (validate the input, find what it drops, render four requests, map
+//! the recorded answers into the unified candidate), through the engine and through a
+//! hand-written serde_json baseline of the same mapping, side by side in one run.
+//!
+//! Both sides do the same work: the baseline validates the input against the same unified JSON
+//! Schema (with the `jsonschema` crate, as the engine does) and the mapping's rules, and reports
+//! the same dropped values (checked once before timing).
 //!
 //! `cargo bench -p switchboard-core --bench lever_applicant`
 
@@ -40,36 +45,50 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
 
-    let mut group = c.benchmark_group("lever_applicant_render_and_map");
-    group.bench_function("engine", |b| {
-        b.iter(|| {
-            let run_input = RunInput {
-                query: object(&input["query"]),
-                body: input["body"].clone(),
-                context: object(&input["context"]),
-                strict: false,
-                id: None,
-                cursor: None,
-            };
-            let (mut run, mut next) = plan.start(run_input).expect("valid");
-            let mut answers = responses.iter().cloned();
-            loop {
-                match next {
-                    Next::Send(request) => {
-                        black_box(&request);
-                        next = run
-                            .resume(answers.next().expect("recorded"))
-                            .expect("mapped");
-                    }
-                    Next::Done(output) => break black_box(output),
+    let engine = || {
+        let run_input = RunInput {
+            query: object(&input["query"]),
+            body: input["body"].clone(),
+            context: object(&input["context"]),
+            strict: false,
+            id: None,
+            cursor: None,
+        };
+        let (mut run, mut next) = plan.start(run_input).expect("valid");
+        let mut answers = responses.iter().cloned();
+        loop {
+            match next {
+                Next::Send(request) => {
+                    black_box(&request);
+                    next = run
+                        .resume(answers.next().expect("recorded"))
+                        .expect("mapped");
                 }
+                Next::Done(output) => break output,
             }
-        })
-    });
+        }
+    };
+    let schema = registry.schema("ats/candidates").expect("unified schema");
+    let validators = baseline::Validators::new(&schema.definitions());
+    let mut engine_warnings: Vec<String> =
+        engine().warnings.into_iter().map(|w| w.pointer).collect();
+    let mut baseline_warnings = validators
+        .check(&input["query"], &input["body"])
+        .expect("valid");
+    engine_warnings.sort();
+    baseline_warnings.sort();
+    assert_eq!(
+        engine_warnings, baseline_warnings,
+        "both sides report the same dropped values"
+    );
+
+    let mut group = c.benchmark_group("lever_applicant_render_and_map");
+    group.bench_function("engine", |b| b.iter(|| black_box(engine())));
     group.bench_function("hand_written_serde_json", |b| {
         b.iter(|| {
             let body = input["body"].clone();
             let query = input["query"].clone();
+            black_box(validators.check(&query, &body).expect("valid"));
             black_box(baseline::upload_request(&body));
             black_box(baseline::apply_body(&body, &responses[0].body));
             black_box(baseline::find_query(&body, &query));
@@ -84,6 +103,139 @@ fn bench(c: &mut Criterion) {
 /// The same mapping, written by hand against serde_json: what the engine is measured against.
 mod baseline {
     use super::*;
+    use std::collections::HashMap;
+
+    /// The unified schema's create query and body, compiled once (as the engine does at load).
+    pub(super) struct Validators {
+        query: jsonschema::Validator,
+        body: jsonschema::Validator,
+    }
+
+    impl Validators {
+        pub(super) fn new(definitions: &Map<String, Value>) -> Validators {
+            let compile = |name: &str| {
+                jsonschema::validator_for(&json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "$defs": definitions,
+                    "$ref": format!("#/$defs/{name}"),
+                }))
+                .expect("schema compiles")
+            };
+            Validators {
+                query: compile("create_query"),
+                body: compile("create_body"),
+            }
+        }
+
+        /// The input's problems, or the pointers of what it holds that is not sent (the
+        /// mapping's `warns` and the values no request carries).
+        pub(super) fn check(
+            &self,
+            query: &Value,
+            body: &Value,
+        ) -> Result<Vec<String>, Vec<String>> {
+            let mut problems: Vec<String> = self
+                .query
+                .iter_errors(query)
+                .chain(self.body.iter_errors(body))
+                .map(|e| e.instance_path().to_string())
+                .collect();
+            let lead = query["application_source"] == "lead";
+            for (input, name) in [(query, "job_id"), (body, "job_form_field_answers")] {
+                if input[name].is_null() {
+                    problems.push(format!("/{name}"));
+                }
+            }
+            if !lead && body["emails"][0]["email"].is_null() {
+                problems.push("/emails".into());
+            }
+            problems.extend(answer_problems(body, lead));
+            if !problems.is_empty() {
+                return Err(problems);
+            }
+            let mut warnings = Vec::new();
+            if !lead && body["title"].as_str().is_some_and(|t| !t.is_empty()) {
+                warnings.push("/title".to_owned());
+            }
+            dropped(body, &mut warnings);
+            Ok(warnings)
+        }
+    }
+
+    /// The mapping's `rejects` on `job_form_field_answers`.
+    fn answer_problems(body: &Value, lead: bool) -> Vec<String> {
+        let empty = Vec::new();
+        let answers = body["job_form_field_answers"].as_array().unwrap_or(&empty);
+        let fixed = ["personalInformation", "urls", "eeoResponses"];
+        let position = |a: &Value| -> Option<f64> {
+            match &a["name"] {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => serde_json::from_str::<Value>(s).ok()?.as_f64(),
+                _ => None,
+            }
+        };
+        let mut taken: HashMap<(&str, u64), usize> = HashMap::new();
+        let mut problems = Vec::new();
+        for (index, answer) in answers.iter().enumerate() {
+            let group = answer["group_id"].as_str().unwrap_or_default();
+            if group.is_empty() || answer["name"].is_null() {
+                problems.push(format!("/job_form_field_answers/{index}"));
+                continue;
+            }
+            if lead || fixed.contains(&group) {
+                continue;
+            }
+            match position(answer) {
+                Some(p) if p.fract() == 0.0 && (0.0..=500.0).contains(&p) => {
+                    *taken.entry((group, p as u64)).or_default() += 1;
+                }
+                _ => problems.push(format!("/job_form_field_answers/{index}")),
+            }
+        }
+        if taken.values().any(|n| *n > 1) {
+            problems.push("/job_form_field_answers".into());
+        }
+        problems
+    }
+
+    /// The values no request carries: every email, phone and location but the first, the
+    /// members of the first the requests do not read, a link's type when its URL names the
+    /// same site, and the attachment's members besides its URL and name.
+    fn dropped(body: &Value, out: &mut Vec<String>) {
+        for (field, kept) in [("emails", "email"), ("phones", "number")] {
+            for (index, item) in body[field].as_array().into_iter().flatten().enumerate() {
+                match item.as_object() {
+                    Some(members) if index == 0 => out.extend(
+                        members
+                            .keys()
+                            .filter(|k| *k != kept)
+                            .map(|k| format!("/{field}/0/{k}")),
+                    ),
+                    _ => out.push(format!("/{field}/{index}")),
+                }
+            }
+        }
+        for index in 1..body["locations"].as_array().map_or(0, Vec::len) {
+            out.push(format!("/locations/{index}"));
+        }
+        for (index, link) in body["links"].as_array().into_iter().flatten().enumerate() {
+            if link.get("type").is_some() && label(link).0 == label(&link["url"]).0 {
+                out.push(format!("/links/{index}/type"));
+            }
+        }
+        for (index, file) in body["attachments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for key in file.as_object().into_iter().flat_map(|m| m.keys()) {
+                if key != "file_url" && key != "file_name" {
+                    out.push(format!("/attachments/{index}/{key}"));
+                }
+            }
+        }
+    }
 
     pub(super) fn upload_request(body: &Value) -> Option<Value> {
         let first = body["attachments"]

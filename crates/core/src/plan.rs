@@ -270,6 +270,24 @@ pub(crate) enum PartPlan {
     },
 }
 
+impl PartPlan {
+    /// Whether a template of the part may read member `field` of the binding `root`.
+    pub(crate) fn may_read(&self, root: &str, field: &str) -> bool {
+        match self {
+            PartPlan::Text { value, .. } => value.may_read(root, field),
+            PartPlan::File {
+                fetch,
+                file_name,
+                content_type,
+                ..
+            } => std::iter::once(fetch)
+                .chain(file_name)
+                .chain(content_type)
+                .any(|t| t.may_read(root, field)),
+        }
+    }
+}
+
 /// The compiled response mapping.
 pub(crate) struct ResponsePlan {
     pub(crate) from: Expr,

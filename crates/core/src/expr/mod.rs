@@ -6,31 +6,21 @@
 //! - JSONPath when it starts with `$` (`$.body.emails[0].email`); several matches give an array;
 //! - JMESPath otherwise, with the standard library in [`functions`].
 
-pub(crate) mod functions;
+mod jmes;
 pub(crate) mod path;
 mod references;
 mod scope;
 mod template;
-mod value_key;
+pub(crate) mod touched;
 
-use std::sync::LazyLock;
-
-use jmespath::{Expression, Rcvar, Runtime};
 use jsonpath_rust::parser::model::JpQuery;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 
 pub(crate) use path::FieldPath;
 pub(crate) use references::Reference;
-pub(crate) use scope::{Binding, Cached, Scope, from_jmes, to_jmes};
+pub(crate) use scope::{Binding, Cached, Scope, from_jmes};
 pub(crate) use template::{PathError, SegmentProblem, Template, scalar_text as template_text};
-
-static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
-    let mut runtime = Runtime::new();
-    runtime.register_builtin_functions();
-    functions::register(&mut runtime);
-    runtime
-});
 
 /// Characters left as they are in a path segment or query component (RFC 3986 unreserved).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -50,21 +40,22 @@ pub(crate) enum Expr {
     Path(FieldPath),
     /// JSONPath (`$…`).
     JsonPath(Box<JpQuery>),
-    /// JMESPath.
-    JmesPath(Box<Expression<'static>>),
+    /// JMESPath, with what it reads from its root (found once, at load).
+    JmesPath(Box<Jmes>),
+}
+
+/// A compiled JMESPath expression and the names it reads from its root.
+pub(crate) struct Jmes {
+    node: jmes::Node,
+    reads: Vec<Reference>,
 }
 
 /// What an expression is evaluated against.
 pub(crate) enum Root<'a> {
     /// Named bindings: `query`, `body`, `context`, `steps`, …
     Scope(&'a Scope),
-    /// One record (a provider object being mapped), in both forms.
-    Record {
-        /// As JSON.
-        json: &'a Value,
-        /// As JMESPath.
-        jmes: &'a Rcvar,
-    },
+    /// One record (a provider object being mapped).
+    Record(&'a Value),
 }
 
 impl Expr {
@@ -82,24 +73,25 @@ impl Expr {
         if let Some(path) = FieldPath::parse(text) {
             return Ok(Expr::Path(path));
         }
-        let expression = RUNTIME
-            .compile(text)
+        let ast = jmespath::parse(text)
             .map_err(|e| format!("invalid JMESPath `{text}`: {}", e.reason))?;
-        if references::has_ambiguous_not(expression.as_ast()) {
+        if references::has_ambiguous_not(&ast) {
             return Err(format!(
                 "`{text}`: `!a.b` negates `a` and then reads `.b`; write `!(a.b)`"
             ));
         }
-        let unknown: Vec<String> = references::functions(expression.as_ast())
+        let unknown: Vec<String> = references::functions(&ast)
             .into_iter()
-            .filter(|name| RUNTIME.get_function(name).is_none())
+            .filter(|name| !jmes::has_function(name))
             .collect();
         if let Some(name) = unknown.first() {
             return Err(format!(
                 "unknown function `{name}` in `{text}` (see the function table in README.md)"
             ));
         }
-        Ok(Expr::JmesPath(Box::new(expression)))
+        let node = jmes::compile(&ast).map_err(|e| format!("`{text}`: {e}"))?;
+        let reads = references::roots(&ast);
+        Ok(Expr::JmesPath(Box::new(Jmes { node, reads })))
     }
 
     /// The scope names (and second keys) this expression reads from its root.
@@ -110,7 +102,21 @@ impl Expr {
                 key: path.second_key().map(str::to_owned),
             }],
             Expr::JsonPath(_) => Vec::new(),
-            Expr::JmesPath(expression) => references::roots(expression.as_ast()),
+            Expr::JmesPath(jmes) => jmes.reads.clone(),
+        }
+    }
+
+    /// Whether the expression may read member `field` of the scope binding `root`: it reads
+    /// that member, or the whole binding, or is JSONPath (whose reads are not tracked). Costs
+    /// no allocation: the drop analysis asks it for every expression of a step per probe.
+    pub(crate) fn may_read(&self, root: &str, field: &str) -> bool {
+        let hits = |reference_root: &str, key: Option<&str>| {
+            reference_root == root && key.is_none_or(|k| k == field)
+        };
+        match self {
+            Expr::Path(path) => hits(path.root(), path.second_key()),
+            Expr::JsonPath(_) => true,
+            Expr::JmesPath(jmes) => jmes.reads.iter().any(|r| hits(&r.root, r.key.as_deref())),
         }
     }
 
@@ -118,18 +124,24 @@ impl Expr {
     pub(crate) fn eval(&self, root: &Root<'_>) -> Result<Value, String> {
         match self {
             Expr::Path(path) => Ok(match root {
-                Root::Scope(scope) => scope.lookup(path).map(std::borrow::Cow::into_owned),
-                Root::Record { json, .. } => path.lookup_in(json).cloned(),
+                Root::Scope(scope) => scope.lookup(path).map(|found| {
+                    if let std::borrow::Cow::Borrowed(value) = found {
+                        touched::subtree(value);
+                    }
+                    found.into_owned()
+                }),
+                Root::Record(json) => path.lookup_in(json).cloned(),
             }
             .unwrap_or(Value::Null)),
             Expr::JsonPath(query) => {
                 let owned;
                 let json = match root {
                     Root::Scope(scope) => {
+                        touched::everything();
                         owned = scope.to_json();
                         &owned
                     }
-                    Root::Record { json, .. } => *json,
+                    Root::Record(json) => *json,
                 };
                 let found = jsonpath_rust::query::js_path_process(query, json)
                     .map_err(|e| format!("JSONPath failed: {e}"))?;
@@ -139,24 +151,22 @@ impl Expr {
                     _ => Value::Array(found.into_iter().map(|r| r.val().clone()).collect()),
                 })
             }
-            Expr::JmesPath(_) => self.eval_jmes(root).map(|v| from_jmes(&v)),
+            Expr::JmesPath(compiled) => {
+                let data = match root {
+                    Root::Scope(scope) => jmes::Val::Bindings(scope.bindings()),
+                    Root::Record(json) => jmes::Val::of(json),
+                };
+                jmes::eval(&compiled.node, &data).map(|v| v.to_json())
+            }
         }
     }
 
-    /// Evaluates against `root`, giving JMESPath's form (no round trip through JSON for JMESPath
-    /// expressions).
-    pub(crate) fn eval_jmes(&self, root: &Root<'_>) -> Result<Rcvar, String> {
+    /// Evaluates against `root` and gives the value as JMESPath returns it, objects' keys in
+    /// order, whatever the kind of expression (a provider record is mapped from this form).
+    pub(crate) fn eval_sorted(&self, root: &Root<'_>) -> Result<Value, String> {
         match self {
-            Expr::JmesPath(expression) => {
-                let data = match root {
-                    Root::Scope(scope) => scope.to_jmes(),
-                    Root::Record { jmes, .. } => Rcvar::clone(jmes),
-                };
-                let mut ctx = jmespath::Context::new(expression.as_str(), &RUNTIME);
-                jmespath::interpret(&data, expression.as_ast(), &mut ctx)
-                    .map_err(|e| e.reason.to_string())
-            }
-            other => other.eval(root).map(|v| to_jmes(&v)),
+            Expr::JmesPath(_) => self.eval(root),
+            other => other.eval(root).map(|v| jmes::sorted(&v)),
         }
     }
 

@@ -69,21 +69,26 @@ impl FieldPath {
 
     /// Walks the segments from index `from` on, starting at `value`; `None` when absent.
     pub(crate) fn walk<'v>(&self, value: &'v Value, from: usize) -> Option<&'v Value> {
-        let mut current = value;
-        for segment in self.segments.get(from..)? {
-            current = match (segment, current) {
-                (Segment::Key(k), Value::Object(map)) => map.get(k)?,
-                (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
-                _ => return None,
-            };
-        }
-        Some(current)
+        walk(value, self.segments.get(from..)?)
     }
 
     /// Walks the whole path from an object (all segments, the first included).
     pub(crate) fn lookup_in<'v>(&self, value: &'v Value) -> Option<&'v Value> {
         self.walk(value, 0)
     }
+}
+
+/// Walks `segments` from `value`; `None` when absent.
+pub(crate) fn walk<'v>(value: &'v Value, segments: &[Segment]) -> Option<&'v Value> {
+    let mut current = value;
+    for segment in segments {
+        current = match (segment, current) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k)?,
+            (Segment::Index(i), Value::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 fn is_identifier(s: &str) -> bool {

@@ -66,6 +66,54 @@ impl Template {
         found
     }
 
+    /// Whether an expression of the template may read member `field` of the binding `root`
+    /// (see [`Expr::may_read`]).
+    pub(crate) fn may_read(&self, root: &str, field: &str) -> bool {
+        self.any_expr(&|e| e.may_read(root, field))
+    }
+
+    /// Whether `f` holds for an expression of the template; stops at the first.
+    fn any_expr(&self, f: &impl Fn(&Expr) -> bool) -> bool {
+        match self {
+            Template::Literal(_) => false,
+            Template::Expr(e) => f(e),
+            Template::Interpolated(pieces) => {
+                pieces.iter().any(|p| matches!(p, Piece::Expr(e) if f(e)))
+            }
+            Template::Object(fields) => fields.iter().any(|(_, t)| t.any_expr(f)),
+            Template::Array(items) => items.iter().any(|t| t.any_expr(f)),
+        }
+    }
+
+    /// Renders the template again where it may read member `field` of the binding `root`, and
+    /// takes the rest from `baseline`, what the same template rendered before. Gives what
+    /// [`Template::render`] would, at the cost of the parts that read the field: the drop
+    /// analysis re-renders a request for each input value it probes.
+    pub(crate) fn rerender(
+        &self,
+        scope_root: &Root<'_>,
+        baseline: &Value,
+        (root, field): (&str, &str),
+    ) -> Result<Value, String> {
+        if !self.may_read(root, field) {
+            return Ok(baseline.clone());
+        }
+        let (Template::Object(fields), Value::Object(before)) = (self, baseline) else {
+            return self.render(scope_root);
+        };
+        let mut map = Map::with_capacity(fields.len());
+        for (key, template) in fields {
+            let earlier = before.get(key).unwrap_or(&Value::Null);
+            let value = template
+                .rerender(scope_root, earlier, (root, field))
+                .map_err(|e| format!("`{key}`: {e}"))?;
+            if !value.is_null() {
+                map.insert(key.clone(), value);
+            }
+        }
+        Ok(Value::Object(map))
+    }
+
     fn walk_exprs(&self, f: &mut impl FnMut(&Expr)) {
         match self {
             Template::Literal(_) => {}
@@ -398,6 +446,45 @@ mod tests {
         assert_eq!(out, json!([{"value": 1}]));
         let out = render(json!("{{ '}}' }}"), &scope);
         assert_eq!(out, json!("}}"));
+    }
+
+    #[test]
+    fn rerender_renders_only_the_members_that_read_the_field() {
+        let template = Template::compile(
+            &json!({
+                "first": "{{ body.a }}",
+                "second": {"b": "{{ body.b }}", "both": "{{ [body.a, body.b][?@] }}"},
+                "third": "{{ join('-', body.c) }}",
+                "fixed": 7
+            }),
+            &mut Vec::new(),
+        );
+        let mut scope = Scope::default();
+        scope.set("body", json!({"a": 1, "b": 2, "c": ["x", "y"]}));
+        let baseline = template.render(&Root::Scope(&scope)).unwrap();
+        // `a` changes too, but only `b` is declared changed: members reading only `a` or `c`
+        // keep their baseline values, which shows they were not rendered again.
+        scope.set("body", json!({"a": 10, "b": null, "c": "not an array"}));
+        let again = template
+            .rerender(&Root::Scope(&scope), &baseline, ("body", "b"))
+            .unwrap();
+        assert_eq!(
+            again,
+            json!({"first": 1, "second": {"both": [10]}, "third": "x-y", "fixed": 7})
+        );
+        // A member that fails when rendered again fails the whole, as `render` does.
+        let failed = template.rerender(&Root::Scope(&scope), &baseline, ("body", "c"));
+        assert_eq!(
+            failed.unwrap_err(),
+            template.render(&Root::Scope(&scope)).unwrap_err()
+        );
+        // Nothing reads `d`: the baseline as it is.
+        assert_eq!(
+            template
+                .rerender(&Root::Scope(&scope), &baseline, ("body", "d"))
+                .unwrap(),
+            baseline
+        );
     }
 
     #[test]

@@ -13,8 +13,10 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::Value;
 
-use super::render;
+use super::render::Call;
 use crate::error::{InputLocation, Warning};
+use crate::expr::path::Segment;
+use crate::expr::touched::{self, Touched};
 use crate::expr::{Expr, Root, Scope, is_truthy};
 use crate::plan::{BodyPlan, MethodPlan, PartPlan, StepPlan};
 
@@ -103,15 +105,36 @@ impl StepReads {
     }
 }
 
-/// One step in the key to a nested value.
-#[derive(Clone)]
-enum Segment {
-    Key(String),
-    Index(usize),
+/// What a step would send; compared between the real input and a probed one.
+enum Sends {
+    /// The step would not run.
+    Skipped,
+    /// Its `when` or `for_each` fails, with this message.
+    Failed(String),
+    /// The calls it would make: one, or one per `for_each` item (the items kept, to render
+    /// them again under a probed input).
+    Calls {
+        items: Option<Vec<Value>>,
+        calls: Vec<Call>,
+    },
 }
 
-/// What a step would send, part by part; compared between the real input and a probed one.
-type Fingerprint = Vec<Result<Value, String>>;
+impl Sends {
+    fn same_as(&self, other: &Sends) -> bool {
+        match (self, other) {
+            (Sends::Skipped, Sends::Skipped) => true,
+            (Sends::Failed(a), Sends::Failed(b)) => a == b,
+            (Sends::Calls { calls: a, .. }, Sends::Calls { calls: b, .. }) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_as(y))
+            }
+            _ => false,
+        }
+    }
+
+    fn runs(&self) -> bool {
+        matches!(self, Sends::Calls { .. })
+    }
+}
 
 /// The values of the caller's query and body (but `remote_query` / `remote_data`, sent as they
 /// are) that reach no request, each as a warning; values under a pointer already warned about
@@ -122,15 +145,20 @@ pub(crate) fn dropped(
     remote_data: &Value,
     warned: &[Warning],
 ) -> Vec<Warning> {
-    let mut baseline: Vec<(Fingerprint, bool)> = Vec::with_capacity(plan.steps.len());
-    for step in &plan.steps {
-        let dependencies_run = dependencies_run(plan, step, &baseline);
-        baseline.push(fingerprint(step, scope, remote_data, dependencies_run));
-    }
+    let (baseline, touched) = touched::record(|| {
+        let mut baseline: Vec<Sends> = Vec::with_capacity(plan.steps.len());
+        for step in &plan.steps {
+            let dependencies_run = dependencies_run(plan, step, &baseline);
+            baseline.push(sends(step, scope, remote_data, dependencies_run));
+        }
+        baseline
+    });
     let mut sent = HashSet::new();
-    for (fingerprint, _) in &baseline {
-        for part in fingerprint.iter().flatten() {
-            collect_strings(part, &mut sent);
+    for step in &baseline {
+        if let Sends::Calls { calls, .. } = step {
+            for value in calls.iter().flat_map(Call::values) {
+                collect_strings(value, &mut sent);
+            }
         }
     }
     let mut analysis = Analysis {
@@ -139,6 +167,7 @@ pub(crate) fn dropped(
         remote_data,
         sent,
         baseline,
+        touched,
         probes: 0,
         found: Vec::new(),
     };
@@ -180,8 +209,11 @@ struct Analysis<'a> {
     remote_data: &'a Value,
     /// Every string of at least [`MIN_SENT_LEN`] bytes the requests hold, as sent.
     sent: HashSet<String>,
-    /// What each step sends with the caller's input, and whether it runs.
-    baseline: Vec<(Fingerprint, bool)>,
+    /// What each step sends with the caller's input.
+    baseline: Vec<Sends>,
+    /// What rendering those requests read of the input: a value it did not read is dropped
+    /// without a probe.
+    touched: Touched,
     probes: usize,
     found: Vec<Warning>,
 }
@@ -248,74 +280,136 @@ impl Analysis<'_> {
         let Some(Segment::Key(field)) = path.first() else {
             return true;
         };
-        let mut input = self
-            .scope
-            .value(location.as_str())
-            .cloned()
-            .unwrap_or(Value::Null);
-        set_null(&mut input, path);
+        let Some(input) = self.scope.value(location.as_str()) else {
+            return true;
+        };
+        if !self.touched.may_matter(input, path) {
+            return false;
+        }
+        // The probed value reads as null; nothing is copied.
         let mut probed = self.scope.clone();
-        probed.set(location.as_str(), input);
+        probed.mask(location.as_str(), path);
         // Up to the first step that differs, every step runs as with the caller's input, so the
         // baseline says whether a step's dependencies run.
         let plan = self.plan;
+        let read = (location.as_str(), field.as_str());
         plan.steps.iter().enumerate().any(|(index, step)| {
             step.reads.reads(location, field) && {
                 let runs = dependencies_run(plan, step, &self.baseline[..index]);
-                fingerprint(step, &probed, self.remote_data, runs).0 != self.baseline[index].0
+                changes(
+                    step,
+                    &probed,
+                    self.remote_data,
+                    runs,
+                    &self.baseline[index],
+                    read,
+                )
             }
         })
     }
 }
 
 /// Whether the steps `step`'s `when` reads all run, by what is known of the steps before it.
-fn dependencies_run(plan: &MethodPlan, step: &StepPlan, before: &[(Fingerprint, bool)]) -> bool {
+fn dependencies_run(plan: &MethodPlan, step: &StepPlan, before: &[Sends]) -> bool {
     step.reads.when_steps.iter().all(|id| {
         plan.steps
             .iter()
             .zip(before)
             .find(|(earlier, _)| earlier.id == *id)
-            .is_none_or(|(_, (_, runs))| *runs)
+            .is_none_or(|(_, sends)| sends.runs())
     })
 }
 
-/// What `step` would send under `scope` (whether it runs, and each item's request parts), and
-/// whether it runs; `dependencies_run` says whether the earlier steps its `when` reads run.
-fn fingerprint(
-    step: &StepPlan,
-    scope: &Scope,
-    remote_data: &Value,
-    dependencies_run: bool,
-) -> (Fingerprint, bool) {
-    let skipped = || (vec![Ok(Value::Bool(false))], false);
+/// What `step` would send under `scope`; `dependencies_run` says whether the earlier steps its
+/// `when` reads run.
+fn sends(step: &StepPlan, scope: &Scope, remote_data: &Value, dependencies_run: bool) -> Sends {
     let root = Root::Scope(scope);
-    match &step.when {
-        Some(_) if step.reads.when_reads_steps && !dependencies_run => return skipped(),
-        Some(_) if step.reads.when_reads_steps => {}
-        Some(when) => match when.eval(&root) {
-            Ok(value) if !is_truthy(&value) => return skipped(),
-            Ok(_) => {}
-            Err(message) => return (vec![Err(message)], false),
-        },
-        None => {}
+    if let Some(decided) = when_decides(step, &root, dependencies_run) {
+        return decided;
     }
     let Some(for_each) = &step.for_each else {
-        return (render::parts(step, &root, remote_data).into(), true);
+        return Sends::Calls {
+            items: None,
+            calls: vec![Call::render(step, &root, remote_data)],
+        };
     };
     let items = match for_each.eval(&root) {
         Ok(Value::Array(items)) => items,
         Ok(Value::Null) => Vec::new(),
         Ok(other) => vec![other],
-        Err(message) => return (vec![Err(message)], false),
+        Err(message) => return Sends::Failed(message),
     };
-    let mut parts = vec![Ok(Value::from(items.len()))];
-    for (index, item) in items.into_iter().enumerate() {
-        let mut child = scope.clone();
-        child.set("item", item);
-        child.set("index", Value::from(index));
-        parts.extend(render::parts(step, &Root::Scope(&child), remote_data));
+    let calls = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let child = item_scope(scope, item, index);
+            Call::render(step, &Root::Scope(&child), remote_data)
+        })
+        .collect();
+    Sends::Calls {
+        items: Some(items),
+        calls,
     }
-    (parts, true)
+}
+
+/// The step's `when`, when it stops the step (skipped or failed); `None` when the step runs.
+fn when_decides(step: &StepPlan, root: &Root<'_>, dependencies_run: bool) -> Option<Sends> {
+    match &step.when {
+        Some(_) if step.reads.when_reads_steps && !dependencies_run => Some(Sends::Skipped),
+        Some(_) if step.reads.when_reads_steps => None,
+        Some(when) => match when.eval(root) {
+            Ok(value) if !is_truthy(&value) => Some(Sends::Skipped),
+            Ok(_) => None,
+            Err(message) => Some(Sends::Failed(message)),
+        },
+        None => None,
+    }
+}
+
+/// Whether `step` would send something else under `probed` than `before`, what it sends with
+/// the caller's input, when the two differ only in member `read.1` of binding `read.0`: only
+/// what may read that member is evaluated again.
+fn changes(
+    step: &StepPlan,
+    probed: &Scope,
+    remote_data: &Value,
+    dependencies_run: bool,
+    before: &Sends,
+    read: (&str, &str),
+) -> bool {
+    let (name, field) = read;
+    let reads = |expr: &Option<Expr>| expr.as_ref().is_some_and(|e| e.may_read(name, field));
+    let when_reads = reads(&step.when) && !step.reads.when_reads_steps;
+    if when_reads || reads(&step.for_each) {
+        return !sends(step, probed, remote_data, dependencies_run).same_as(before);
+    }
+    // The step runs (or not) and walks the same items as with the caller's input.
+    let Sends::Calls { items, calls } = before else {
+        return false;
+    };
+    let root = Root::Scope(probed);
+    match items {
+        None => calls
+            .iter()
+            .any(|call| call.changes(step, &root, remote_data, read)),
+        Some(items) => items
+            .iter()
+            .zip(calls)
+            .enumerate()
+            .any(|(index, (item, call))| {
+                let child = item_scope(probed, item, index);
+                call.changes(step, &Root::Scope(&child), remote_data, read)
+            }),
+    }
+}
+
+/// `scope` with `item` and `index` bound, for one call of a `for_each` step.
+fn item_scope(scope: &Scope, item: &Value, index: usize) -> Scope {
+    let mut child = scope.clone();
+    child.set("item", item.clone());
+    child.set("index", Value::from(index));
+    child
 }
 
 /// Adds every string of at least [`MIN_SENT_LEN`] bytes in `value` to `out`.
@@ -338,23 +432,6 @@ fn is_sent(value: &Value, sent: &HashSet<String>) -> bool {
         Value::Object(members) => members.values().any(|v| is_sent(v, sent)),
         _ => false,
     }
-}
-
-/// Replaces the value at `path` by `null`.
-fn set_null(value: &mut Value, path: &[Segment]) {
-    let mut target = value;
-    for segment in path {
-        let next = match (segment, target) {
-            (Segment::Key(key), Value::Object(map)) => map.get_mut(key),
-            (Segment::Index(index), Value::Array(items)) => items.get_mut(*index),
-            _ => None,
-        };
-        match next {
-            Some(found) => target = found,
-            None => return,
-        }
-    }
-    *target = Value::Null;
 }
 
 /// The JSON pointer of `path`.

@@ -5,10 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{InputLocation, InputProblem, ProblemKind};
-use crate::expr::{Root, Scope, is_truthy};
+use crate::expr::{Binding, Root, Scope, is_truthy};
 use crate::plan::{MethodPlan, StepPlan};
 
 /// Merges `patch` into `target`; `merge_by` maps the dotted path of an array to the key its
@@ -87,6 +87,7 @@ pub(crate) fn check_at_start(
         };
         let mut merged = built.clone();
         merge(&mut merged, remote_data, &step.merge_by);
+        let (built, merged) = (request_scope(built), request_scope(merged));
         for (present, because) in &step.must_send {
             if holds(present, &built) && !holds(present, &merged) {
                 problems.push(InputProblem {
@@ -113,14 +114,17 @@ fn runs_at_start(step: &StepPlan, scope: &Scope) -> bool {
     })
 }
 
-/// Whether `present` gives a value over `{request: {body}}`.
-fn holds(present: &crate::expr::Expr, body: &Value) -> bool {
+/// A scope holding `{request: {body}}`, what `must_send` expressions read.
+fn request_scope(body: Value) -> Scope {
     let mut scope = Scope::default();
-    let mut request = Map::new();
-    request.insert("body".to_owned(), body.clone());
-    scope.set("request", Value::Object(request));
+    scope.set_member("request", "body", Binding::value(body));
+    scope
+}
+
+/// Whether `present` gives a value in `scope`.
+fn holds(present: &crate::expr::Expr, scope: &Scope) -> bool {
     present
-        .eval(&Root::Scope(&scope))
+        .eval(&Root::Scope(scope))
         .is_ok_and(|v| !v.is_null())
 }
 

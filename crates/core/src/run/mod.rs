@@ -9,6 +9,7 @@
 //! }
 //! ```
 
+mod answer;
 mod carried;
 mod input;
 mod merge;
@@ -22,9 +23,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{InputProblem, ProblemKind, ProviderError, RunError, Warning};
-use crate::expr::{Binding, Cached, Root, Scope, from_jmes, is_truthy, template_text};
+use crate::expr::{Binding, Cached, Root, Scope, is_truthy, template_text};
 use crate::http::{HttpMethod, ProviderRequest, ProviderResponse};
 use crate::plan::{MethodPlan, StepPlan};
+use answer::Answer;
 
 pub(crate) use carried::StepReads;
 pub use input::RunInput;
@@ -240,6 +242,7 @@ impl Run {
         };
         let plan = self.plan.clone();
         let step = &plan.steps[pending.step];
+        let response = Answer::new(response);
         self.check_error(step, &response)?;
         let item = pending
             .each
@@ -339,12 +342,9 @@ impl Run {
     }
 
     /// Fails the run when the response is an error by the integration's (or method's) rules.
-    fn check_error(&self, step: &StepPlan, response: &ProviderResponse) -> Result<(), RunError> {
+    fn check_error(&self, step: &StepPlan, response: &Answer) -> Result<(), RunError> {
         let errors = self.plan.error_plan();
-        let mut scope = Scope::default();
-        scope.set("status", Value::from(response.status));
-        scope.set("headers", render::header_object(&response.headers));
-        scope.set("response", response.body.clone());
+        let scope = response.scope();
         let root = Root::Scope(&scope);
         let is_error = match &errors.is_error {
             Some(expr) => {
@@ -377,7 +377,7 @@ impl Run {
             status: response.status,
             message,
             code: errors.code.as_ref().and_then(text),
-            body: response.body.clone(),
+            body: response.body.json().clone(),
             retry_after: response.header("retry-after").map(str::to_owned),
             unified_status: errors
                 .status
@@ -397,19 +397,16 @@ impl Run {
     fn step_result(
         &mut self,
         step: &StepPlan,
-        response: ProviderResponse,
+        response: Answer,
         item: Option<&(Value, usize)>,
     ) -> Result<Binding, RunError> {
-        let body = Cached::new(response.body);
+        let body = response.body;
         let mut members = vec![
             (
                 "status".to_owned(),
                 Binding::value(Value::from(response.status)),
             ),
-            (
-                "headers".to_owned(),
-                Binding::value(render::header_object(&response.headers)),
-            ),
+            ("headers".to_owned(), Binding::Value(response.header_object)),
             ("response".to_owned(), Binding::Value(body.clone())),
         ];
         if let Some(select) = &step.select {
@@ -447,11 +444,11 @@ impl Run {
 
     /// Maps the unified record (a list: each record of the page).
     fn finish(&mut self) -> Result<UnifiedOutput, RunError> {
-        let jmes = self
+        let found = self
             .plan
             .response
             .from
-            .eval_jmes(&Root::Scope(&self.scope))
+            .eval_sorted(&Root::Scope(&self.scope))
             .map_err(|m| RunError::Mapping {
                 field: "response.from".into(),
                 message: m,
@@ -467,21 +464,21 @@ impl Run {
             body: Value::Null,
         };
         let record = if self.plan.is_list() {
-            let items = match jmes.as_array() {
-                Some(items) => items,
-                None if jmes.is_null() => &Vec::new(),
-                None => return Err(no_record("the provider's answer holds no list of records")),
+            let items = match found {
+                Value::Array(items) => items,
+                Value::Null => Vec::new(),
+                _ => return Err(no_record("the provider's answer holds no list of records")),
             };
             Value::Array(
                 items
-                    .iter()
+                    .into_iter()
                     .map(|item| self.map_record(item))
                     .collect::<Result<_, _>>()?,
             )
-        } else if jmes.is_null() {
+        } else if found.is_null() {
             return Err(no_record("the provider's answers hold no record to map"));
         } else {
-            self.map_record(&jmes)?
+            self.map_record(found)?
         };
         Ok(UnifiedOutput {
             record,
@@ -492,12 +489,8 @@ impl Run {
 
     /// Maps one provider record with the response's fields; `remote_data` is the record unless
     /// the mapping says otherwise.
-    fn map_record(&self, jmes: &jmespath::Rcvar) -> Result<Value, RunError> {
-        let record = from_jmes(jmes);
-        let root = Root::Record {
-            json: &record,
-            jmes,
-        };
+    fn map_record(&self, record: Value) -> Result<Value, RunError> {
+        let root = Root::Record(&record);
         let mut out = Map::new();
         for (name, template) in &self.plan.response.fields {
             let value = template.render(&root).map_err(|m| RunError::Mapping {

@@ -10,11 +10,11 @@ use serde_json::{Map, Value, json};
 
 use crate::compile::pagination::{PageParamIn, PagePlan, PageStyle};
 use crate::error::{InputLocation, InputProblem, ProblemKind, RunError};
-use crate::expr::{Expr, Root, Scope, is_truthy};
-use crate::http::{ProviderRequest, ProviderResponse, RequestBody};
+use crate::expr::{Binding, Expr, Root, is_truthy};
+use crate::http::{ProviderRequest, RequestBody};
 use crate::plan::{MethodPlan, StepPlan};
 
-use super::render::header_object;
+use super::answer::Answer;
 
 /// The cursor member naming the step it belongs to.
 const CURSOR_STEP: &str = "step";
@@ -80,13 +80,10 @@ pub(crate) fn resume_position(plan: &MethodPlan, cursor: &Value) -> Result<Value
 pub(crate) fn next_position(
     step: &StepPlan,
     pages: &PagePlan,
-    response: &ProviderResponse,
+    response: &Answer,
     current: Option<&Value>,
 ) -> Result<Option<Value>, RunError> {
-    let mut scope = Scope::default();
-    scope.set("response", response.body.clone());
-    scope.set("headers", header_object(&response.headers));
-    scope.set("status", Value::from(response.status));
+    let scope = response.scope();
     let root = Root::Scope(&scope);
     let eval = |expr: &Expr, part: &str| {
         expr.eval(&root).map_err(|message| RunError::Mapping {
@@ -217,7 +214,7 @@ impl super::Run {
     pub(super) fn turn_page(
         &mut self,
         step: &StepPlan,
-        response: &ProviderResponse,
+        response: &Answer,
         pending: &mut super::Pending,
     ) -> Result<Option<ProviderRequest>, RunError> {
         let Some(walk) = pending.walk.as_mut() else {
@@ -257,12 +254,12 @@ impl super::Run {
     }
 
     /// Whether the step's `select` finds something in `response`.
-    fn selects(&self, step: &StepPlan, response: &ProviderResponse) -> Result<bool, RunError> {
+    fn selects(&self, step: &StepPlan, response: &Answer) -> Result<bool, RunError> {
         let Some(select) = &step.select else {
             return Ok(true);
         };
         let mut scope = self.scope.clone();
-        scope.set("response", response.body.clone());
+        scope.bind("response", Binding::Value(response.body.clone()));
         let selected = select
             .eval(&Root::Scope(&scope))
             .map_err(|message| RunError::Mapping {

@@ -65,43 +65,124 @@ pub(crate) fn render(
     })
 }
 
-/// Each part of `step`'s request rendered on its own (path, query, headers, body), an error
-/// kept as its text: what a request depends on, compared by the drop analysis. The caller's
-/// `remote_data` is merged as for the real request; its `remote_query` is left out.
-pub(crate) fn parts(
-    step: &StepPlan,
-    root: &Root<'_>,
-    remote_data: &Value,
-) -> [Result<Value, String>; 4] {
-    let listed = |pairs: Vec<(String, String)>| {
-        Value::Array(
-            pairs
-                .into_iter()
-                .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
-                .collect(),
-        )
-    };
-    let body = match &step.body {
-        BodyPlan::Empty => Ok(Value::Null),
-        BodyPlan::Json(template) => template.render(root).map(|mut body| {
-            if step.passthrough && remote_data.is_object() {
-                super::merge::merge(&mut body, remote_data, &step.merge_by);
-            }
-            body
-        }),
-        BodyPlan::Multipart(parts) => {
-            multipart(parts, root).map(|parts| Value::String(format!("{parts:?}")))
+/// What one call of a step sends, part by part: compared by the drop analysis.
+pub(crate) struct Call {
+    /// Path, query, headers and body (the caller's `remote_data` merged in as for the real
+    /// request; its `remote_query` left out), an error kept as its text.
+    parts: [Result<Value, String>; 4],
+    /// The JSON body before `remote_data` was merged in, when it was.
+    unmerged: Option<Value>,
+}
+
+impl Call {
+    /// Each part of `step`'s request rendered on its own.
+    pub(crate) fn render(step: &StepPlan, root: &Root<'_>, remote_data: &Value) -> Call {
+        let mut unmerged = None;
+        let body = match &step.body {
+            BodyPlan::Empty => Ok(Value::Null),
+            BodyPlan::Json(template) => template.render(root).map(|body| {
+                merged(step, body, remote_data, |before| {
+                    unmerged = Some(before.clone())
+                })
+            }),
+            BodyPlan::Multipart(parts) => multipart_text(parts, root),
+        };
+        Call {
+            parts: [
+                path_text(step, root),
+                pairs(&step.query, root).map(listed),
+                pairs(&step.headers, root).map(listed),
+                body,
+            ],
+            unmerged,
         }
-    };
-    [
-        step.path
-            .render_path(root)
-            .map(Value::String)
-            .map_err(|e| e.to_string()),
-        pairs(&step.query, root).map(listed),
-        pairs(&step.headers, root).map(listed),
-        body,
-    ]
+    }
+
+    /// Every part's value (not the errors).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Value> {
+        self.parts.iter().flatten()
+    }
+
+    /// Whether the parts equal another call's.
+    pub(crate) fn same_as(&self, other: &Call) -> bool {
+        self.parts == other.parts
+    }
+
+    /// Whether rendering `step` under `root` would send something else than this call, where
+    /// `root` differs from the scope this call was rendered under only in member `read.1` of
+    /// binding `read.0`: only the parts (and, in a JSON body, the members) that may read it
+    /// are rendered again.
+    pub(crate) fn changes(
+        &self,
+        step: &StepPlan,
+        root: &Root<'_>,
+        remote_data: &Value,
+        read: (&str, &str),
+    ) -> bool {
+        let (name, field) = read;
+        let reads_pairs =
+            |pairs: &[(String, Template)]| pairs.iter().any(|(_, t)| t.may_read(name, field));
+        if step.path.may_read(name, field) && path_text(step, root) != self.parts[0] {
+            return true;
+        }
+        if reads_pairs(&step.query) && pairs(&step.query, root).map(listed) != self.parts[1] {
+            return true;
+        }
+        if reads_pairs(&step.headers) && pairs(&step.headers, root).map(listed) != self.parts[2] {
+            return true;
+        }
+        let body = match &step.body {
+            BodyPlan::Empty => return false,
+            BodyPlan::Json(template) if template.may_read(name, field) => {
+                let before = self.unmerged.as_ref().or(self.parts[3].as_ref().ok());
+                let rendered = match before {
+                    Some(before) => template.rerender(root, before, read),
+                    None => template.render(root),
+                };
+                rendered.map(|body| merged(step, body, remote_data, |_| {}))
+            }
+            BodyPlan::Multipart(parts) if parts.iter().any(|p| p.may_read(name, field)) => {
+                multipart_text(parts, root)
+            }
+            _ => return false,
+        };
+        body != self.parts[3]
+    }
+}
+
+/// `body` with `remote_data` merged in when the step is a passthrough; `keep` sees the body
+/// before a merge.
+fn merged(
+    step: &StepPlan,
+    mut body: Value,
+    remote_data: &Value,
+    keep: impl FnOnce(&Value),
+) -> Value {
+    if step.passthrough && remote_data.is_object() {
+        keep(&body);
+        super::merge::merge(&mut body, remote_data, &step.merge_by);
+    }
+    body
+}
+
+fn path_text(step: &StepPlan, root: &Root<'_>) -> Result<Value, String> {
+    step.path
+        .render_path(root)
+        .map(Value::String)
+        .map_err(|e| e.to_string())
+}
+
+fn multipart_text(parts: &[PartPlan], root: &Root<'_>) -> Result<Value, String> {
+    multipart(parts, root).map(|parts| Value::String(format!("{parts:?}")))
+}
+
+fn listed(pairs: Vec<(String, String)>) -> Value {
+    Value::Array(
+        pairs
+            .into_iter()
+            .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
+            .collect(),
+    )
 }
 
 fn pairs(
