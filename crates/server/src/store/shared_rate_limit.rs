@@ -269,3 +269,37 @@ impl<'a> BatchArguments<'a> {
         args
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(account: &str, buckets: &[(&str, f64)], deadline_secs: u64) -> Pending {
+        Pending {
+            account: account.to_owned(),
+            buckets: buckets
+                .iter()
+                .map(|(name, interval)| ((*name).to_owned(), *interval, 2.0))
+                .collect(),
+            deadline: Duration::from_secs(deadline_secs),
+            answer: oneshot::channel().0,
+        }
+    }
+
+    #[test]
+    fn a_batch_lists_each_bucket_once_sorted_and_points_each_entry_at_its_bucket() {
+        let calls = [
+            pending("b", &[("default", 0.1), ("applications", 0.5)], 30),
+            pending("a", &[("default", 0.1)], 5),
+            pending("b", &[("default", 0.1)], 7),
+        ];
+        let args = BatchArguments::of(&calls);
+        assert_eq!(args.accounts, ["a", "b", "b"]);
+        assert_eq!(args.buckets, ["default", "applications", "default"]);
+        assert_eq!(args.max_waits, [30.0, 5.0, 7.0]);
+        assert_eq!(args.requests, [1, 1, 2, 3]);
+        assert_eq!(args.slots, [3, 2, 1, 3]);
+        assert_eq!(args.intervals, [0.1, 0.5, 0.1, 0.1]);
+        assert_eq!(args.bursts, [2.0; 4]);
+    }
+}
