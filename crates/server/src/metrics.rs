@@ -592,14 +592,14 @@ mod tests {
     #[test]
     fn rate_limit_waits_and_refusals_are_rendered_by_integration() {
         let metrics = Metrics::default();
-        metrics.rate_limit_wait("lever", Duration::from_millis(1500));
-        metrics.rate_limit_wait("lever", Duration::from_millis(500));
-        metrics.rate_limit_refused("lever");
+        metrics.rate_limit_wait("acme", Duration::from_millis(1500));
+        metrics.rate_limit_wait("acme", Duration::from_millis(500));
+        metrics.rate_limit_refused("acme");
         let text = metrics.render(0);
         for line in [
-            r#"switchboard_rate_limit_waits_total{integration="lever"} 2"#,
-            r#"switchboard_rate_limit_wait_seconds_total{integration="lever"} 2"#,
-            r#"switchboard_rate_limit_refusals_total{integration="lever"} 1"#,
+            r#"switchboard_rate_limit_waits_total{integration="acme"} 2"#,
+            r#"switchboard_rate_limit_wait_seconds_total{integration="acme"} 2"#,
+            r#"switchboard_rate_limit_refusals_total{integration="acme"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in {text}");
         }
