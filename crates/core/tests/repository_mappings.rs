@@ -29,8 +29,7 @@ fn engine_sources_name_no_integration() {
     let mut pending: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("crates"))
         .expect("crates/")
         .filter_map(|e| e.ok())
-        // The test kit (fake providers, golden cases) and the load generator (which drives one
-        // provider's recorded path) are tools around the engine, not the engine.
+        // The test harnesses: testkit's fake providers and loadgen's provider stand-in.
         .filter(|e| e.file_name() != "testkit" && e.file_name() != "loadgen")
         .map(|e| e.path().join("src"))
         .collect();
