@@ -6,6 +6,7 @@
 //! - JSONPath when it starts with `$` (`$.body.emails[0].email`); several matches give an array;
 //! - JMESPath otherwise, with the standard library in [`functions`].
 
+mod file_node;
 pub(crate) mod functions;
 pub(crate) mod path;
 mod references;
@@ -23,7 +24,9 @@ use serde_json::Value;
 pub(crate) use path::FieldPath;
 pub(crate) use references::Reference;
 pub(crate) use scope::{Binding, Cached, Scope, from_jmes, to_jmes};
-pub(crate) use template::{PathError, SegmentProblem, Template, scalar_text as template_text};
+pub(crate) use template::{
+    PathError, SegmentProblem, Template, TemplateError, scalar_text as template_text,
+};
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| {
     let mut runtime = Runtime::new();

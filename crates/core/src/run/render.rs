@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::error::RunError;
 use crate::expr::template_text;
 use crate::expr::{Root, Scope, Template};
-use crate::http::{MultipartPart, ProviderRequest, RequestBody};
+use crate::http::{EmbeddedFile, MultipartPart, ProviderRequest, RequestBody};
 use crate::plan::{BodyPlan, PartPlan, StepPlan};
 
 /// Renders `step`'s request; `remote` is the caller's `(remote_query, remote_data)` for
@@ -33,11 +33,11 @@ pub(crate) fn render(
     let body = match &step.body {
         BodyPlan::Empty => RequestBody::Empty,
         BodyPlan::Json(template) => {
-            let mut body = template.render(&root).map_err(fail("body"))?;
+            let (mut body, files) = template.render_body(&root).map_err(fail("body"))?;
             if step.passthrough && remote.1.is_object() {
                 super::merge::merge(&mut body, remote.1, &step.merge_by);
             }
-            RequestBody::Json(body)
+            json_body(body, files)
         }
         BodyPlan::Multipart(parts) => {
             RequestBody::Multipart(multipart(parts, &root).map_err(fail("multipart"))?)
@@ -102,6 +102,17 @@ pub(crate) fn parts(
         pairs(&step.headers, root).map(listed),
         body,
     ]
+}
+
+/// A JSON body, with the files to embed in it. A file whose place `remote_data` filled or
+/// replaced is not fetched: the caller's value stands.
+fn json_body(body: Value, mut files: Vec<EmbeddedFile>) -> RequestBody {
+    files.retain(|file| body.pointer(&file.content_at).and_then(Value::as_str) == Some(""));
+    if files.is_empty() {
+        RequestBody::Json(body)
+    } else {
+        RequestBody::JsonWithFiles { body, files }
+    }
 }
 
 fn pairs(
@@ -177,4 +188,47 @@ pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
             .or_insert_with(|| Value::String(v.clone()));
     }
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn file(content_at: &str) -> EmbeddedFile {
+        EmbeddedFile {
+            url: "https://f.example/cv.pdf".to_owned(),
+            content_at: content_at.to_owned(),
+            file_name_at: None,
+            content_type_at: None,
+        }
+    }
+
+    #[test]
+    fn files_whose_place_remote_data_filled_or_removed_are_not_fetched() {
+        let body =
+            json!({"resume": {"fileContent": ""}, "mine": {"fileContent": "abc"}, "gone": 1});
+        let files = vec![
+            file("/resume/fileContent"),
+            file("/mine/fileContent"),
+            file("/gone/fileContent"),
+        ];
+        assert_eq!(
+            json_body(body.clone(), files),
+            RequestBody::JsonWithFiles {
+                body,
+                files: vec![file("/resume/fileContent")]
+            }
+        );
+    }
+
+    #[test]
+    fn a_body_without_files_left_is_plain_json() {
+        let body = json!({"resume": {"fileContent": "from remote_data"}});
+        assert_eq!(
+            json_body(body.clone(), vec![file("/resume/fileContent")]),
+            RequestBody::Json(body)
+        );
+    }
 }
