@@ -20,24 +20,73 @@ pub(crate) struct FileNode {
     shape: Option<Vec<(String, FileFacetSpec)>>,
 }
 
-/// The files a body render found, with the JSON pointer of the value being rendered.
+/// The files a body render found, with the JSON pointer of the value being rendered (tracked
+/// only when the files are wanted, so plain renders pay nothing for it).
 #[derive(Default)]
-pub(crate) struct FileSink {
-    /// Pointer segments of the value being rendered (unescaped).
-    pub(crate) at: Vec<String>,
+pub(crate) struct FileSink<'t> {
+    /// Whether to track pointers and keep files.
+    wanted: bool,
+    /// Pointer segments of the value being rendered.
+    at: Vec<Segment<'t>>,
     /// The files found so far.
     pub(crate) files: Vec<EmbeddedFile>,
 }
 
-impl FileSink {
+/// One segment of a JSON pointer: a template's key, or an index in a rendered array.
+enum Segment<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+impl<'t> FileSink<'t> {
+    /// A sink that tracks pointers and keeps files.
+    pub(crate) fn wanted() -> FileSink<'t> {
+        FileSink {
+            wanted: true,
+            ..FileSink::default()
+        }
+    }
+
+    /// Enters the member `key` of the object being rendered.
+    pub(crate) fn push_key(&mut self, key: &'t str) {
+        if self.wanted {
+            self.at.push(Segment::Key(key));
+        }
+    }
+
+    /// Enters item `index` of the array being rendered.
+    pub(crate) fn push_index(&mut self, index: usize) {
+        if self.wanted {
+            self.at.push(Segment::Index(index));
+        }
+    }
+
+    /// Leaves the member or item last entered.
+    pub(crate) fn pop(&mut self) {
+        self.at.pop();
+    }
+
+    fn add(&mut self, file: EmbeddedFile) {
+        if self.wanted {
+            self.files.push(file);
+        }
+    }
+
     /// The JSON pointer of the value being rendered, below it `extra` segments.
     fn pointer(&self, extra: &[&str]) -> String {
-        self.at
-            .iter()
-            .map(String::as_str)
-            .chain(extra.iter().copied())
-            .map(|segment| format!("/{}", segment.replace('~', "~0").replace('/', "~1")))
-            .collect()
+        let mut pointer = String::new();
+        let mut push = |segment: &str| {
+            pointer.push('/');
+            pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
+        };
+        for segment in &self.at {
+            match segment {
+                Segment::Key(key) => push(key),
+                Segment::Index(index) => push(&index.to_string()),
+            }
+        }
+        extra.iter().for_each(|segment| push(segment));
+        pointer
     }
 }
 
@@ -56,7 +105,7 @@ impl FileNode {
 
     /// Renders the node: null when there is no file, else the file's value (or a list of
     /// them); every file is added to `sink`.
-    pub(crate) fn render(&self, root: &Root<'_>, sink: &mut FileSink) -> Result<Value, String> {
+    pub(crate) fn render(&self, root: &Root<'_>, sink: &mut FileSink<'_>) -> Result<Value, String> {
         let described = self
             .from
             .eval(root)
@@ -66,9 +115,9 @@ impl FileNode {
             Value::Array(items) => {
                 let mut rendered = Vec::with_capacity(items.len());
                 for item in items.iter().filter(|item| !item.is_null()) {
-                    sink.at.push(rendered.len().to_string());
+                    sink.push_index(rendered.len());
                     let value = self.render_one(item, sink);
-                    sink.at.pop();
+                    sink.pop();
                     rendered.push(value?);
                 }
                 Ok(if rendered.is_empty() {
@@ -82,12 +131,13 @@ impl FileNode {
     }
 
     /// One file's value in the body, with its entry in `sink`.
-    fn render_one(&self, described: &Value, sink: &mut FileSink) -> Result<Value, String> {
+    fn render_one(&self, described: &Value, sink: &mut FileSink<'_>) -> Result<Value, String> {
         let file = Described::read(described)?;
         let Some(shape) = &self.shape else {
-            sink.files.push(EmbeddedFile {
+            let content_at = sink.pointer(&[]);
+            sink.add(EmbeddedFile {
                 url: file.url,
-                content_at: sink.pointer(&[]),
+                content_at,
                 file_name_at: None,
                 content_type_at: None,
             });
@@ -119,7 +169,7 @@ impl FileNode {
             };
             object.insert(key.clone(), Value::String(value));
         }
-        sink.files.push(embedded);
+        sink.add(embedded);
         Ok(Value::Object(object))
     }
 }

@@ -102,12 +102,12 @@ impl Template {
         &self,
         root: &Root<'_>,
     ) -> Result<(Value, Vec<EmbeddedFile>), String> {
-        let mut sink = FileSink::default();
+        let mut sink = FileSink::wanted();
         let body = self.render_in(root, &mut sink)?;
         Ok((body, sink.files))
     }
 
-    fn render_in(&self, root: &Root<'_>, sink: &mut FileSink) -> Result<Value, String> {
+    fn render_in<'t>(&'t self, root: &Root<'_>, sink: &mut FileSink<'t>) -> Result<Value, String> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
             Template::Expr(e) => e.eval(root)?,
@@ -115,9 +115,9 @@ impl Template {
             Template::Object(fields) => {
                 let mut map = Map::with_capacity(fields.len());
                 for (key, template) in fields {
-                    sink.at.push(key.clone());
+                    sink.push_key(key);
                     let value = template.render_in(root, sink);
-                    sink.at.pop();
+                    sink.pop();
                     let value = value.map_err(|e| format!("`{key}`: {e}"))?;
                     if !value.is_null() {
                         map.insert(key.clone(), value);
@@ -128,9 +128,9 @@ impl Template {
             Template::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    sink.at.push(out.len().to_string());
+                    sink.push_index(out.len());
                     let value = item.render_in(root, sink);
-                    sink.at.pop();
+                    sink.pop();
                     match value? {
                         Value::Null => {}
                         value => out.push(value),

@@ -83,11 +83,18 @@ pub(crate) fn parts(
     };
     let body = match &step.body {
         BodyPlan::Empty => Ok(Value::Null),
-        BodyPlan::Json(template) => template.render(root).map(|mut body| {
+        BodyPlan::Json(template) => template.render_body(root).map(|(mut body, files)| {
             if step.passthrough && remote_data.is_object() {
                 super::merge::merge(&mut body, remote_data, &step.merge_by);
             }
-            body
+            // The files' URLs are sent too (as the content they name), so they count.
+            match json_body(body, files) {
+                RequestBody::JsonWithFiles { body, files } => {
+                    serde_json::json!({"body": body, "files": files})
+                }
+                RequestBody::Json(body) => body,
+                RequestBody::Empty | RequestBody::Multipart(_) => Value::Null,
+            }
         }),
         BodyPlan::Multipart(parts) => {
             multipart(parts, root).map(|parts| Value::String(format!("{parts:?}")))
