@@ -89,7 +89,9 @@ fn send(
     builder = match &request.body {
         RequestBody::Empty => builder,
         RequestBody::Json(value) => builder.body(serde_json::to_vec(value)?),
-        RequestBody::Multipart(_) => return Err("this example sends no files".into()),
+        RequestBody::Multipart(_) | RequestBody::JsonWithFiles { .. } => {
+            return Err("this example sends no files".into());
+        }
     };
     let response = builder.send()?;
     let status = response.status().as_u16();

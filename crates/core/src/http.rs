@@ -151,6 +151,33 @@ pub enum RequestBody {
     Json(Value),
     /// A `multipart/form-data` body.
     Multipart(Vec<MultipartPart>),
+    /// A JSON body with files to embed in it: the executor fetches each file and writes its
+    /// content, base64-encoded, into `body` where [`EmbeddedFile::content_at`] points (see the
+    /// mapping format's `$file`).
+    JsonWithFiles {
+        /// The body, each file's content an empty string until the executor fills it in.
+        body: Value,
+        /// The files to fetch and embed, in body order.
+        files: Vec<EmbeddedFile>,
+    },
+}
+
+/// A file the executor fetches and embeds, base64-encoded, in a JSON body. Its bytes are held
+/// in memory (base64 text cannot be streamed into JSON by this design), so fetch it at most
+/// [`IntegrationPlan::files`](crate::IntegrationPlan::files)' `max_bytes`, from public
+/// addresses only, as a multipart [`MultipartPart::Fetch`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmbeddedFile {
+    /// Where to fetch the file from.
+    pub url: String,
+    /// The JSON pointer of the (empty) string the base64 content replaces.
+    pub content_at: String,
+    /// The JSON pointer of an empty file name to fill in (with the URL's last path segment),
+    /// when the mapping wants the name and the input had none.
+    pub file_name_at: Option<String>,
+    /// The JSON pointer of an empty content type to fill in (with the fetched answer's, else
+    /// `application/octet-stream`), when the mapping wants it and the input had none.
+    pub content_type_at: Option<String>,
 }
 
 /// One part of a multipart body.

@@ -32,7 +32,9 @@ pub use error::{
     InputLocation, InputProblem, ProblemKind, ProviderError, RunError, Warning, summarize_problems,
 };
 pub use http::is_http_url;
-pub use http::{HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody};
+pub use http::{
+    EmbeddedFile, HttpMethod, MultipartPart, ProviderRequest, ProviderResponse, RequestBody,
+};
 pub use lookup::LookupError;
 pub use plan::{
     ConditionalRequirement, DEFAULT_ENVIRONMENT, FieldSupport, GET_METHOD, IntegrationPlan,

@@ -230,8 +230,13 @@ pub(crate) struct RequestSpec {
     #[serde(default)]
     #[cfg_attr(feature = "format-check", schemars(with = "BTreeMap<String, Value>"))]
     pub(crate) headers: Map<String, Value>,
-    /// A JSON body (a template).
+    /// A JSON body (a template). Anywhere in it, an object whose only key is `$file` embeds
+    /// fetched files, base64-encoded (see `BodyFileSpec`).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "format-check",
+        schemars(with = "Option<BodyTemplateSchema>")
+    )]
     pub(crate) body: Option<Value>,
     /// A multipart body: part name → text template or file to fetch.
     #[serde(default)]
@@ -262,6 +267,65 @@ pub(crate) struct FilePartSpec {
     /// The content type to send (a template).
     #[serde(default)]
     pub(crate) content_type: Option<String>,
+}
+
+/// The value of a JSON body's `{"$file": …}`: files fetched by the executor and embedded in the
+/// body, their content base64-encoded. The bytes are held in memory to be encoded, so each file
+/// is bounded by the integration's `files.max_bytes`.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BodyFileSpec {
+    /// The file (an expression): an object `{url, file_name?, content_type?}`, or a list of
+    /// them (the node becomes a list, one entry per file), or null (the node is left out).
+    pub(crate) from: String,
+    /// What each file becomes: an object whose keys get the file's `file_name`,
+    /// `content_type` or `base64` content (exactly one key gets `base64`). Without it, the
+    /// file becomes its base64 content, a string.
+    #[serde(default, rename = "as")]
+    pub(crate) shape: Option<BTreeMap<String, FileFacetSpec>>,
+}
+
+/// One fact of an embedded file, as a key of `$file.as` receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "format-check", derive(JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FileFacetSpec {
+    /// The file name: the input's, else the URL's last path segment.
+    FileName,
+    /// The content type: the input's, else the fetched answer's, else
+    /// `application/octet-stream`.
+    ContentType,
+    /// The file's bytes, base64-encoded (standard alphabet, padded).
+    Base64,
+}
+
+/// The shape of a JSON body template, for the format schema only: any JSON value, where an
+/// object `{"$file": …}` embeds files.
+#[cfg(feature = "format-check")]
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum BodyTemplateSchema {
+    /// Files fetched and embedded, base64-encoded.
+    File(FileNodeSchema),
+    /// An object of templates.
+    Object(BTreeMap<String, BodyTemplateSchema>),
+    /// An array of templates.
+    Array(Vec<BodyTemplateSchema>),
+    /// A string (possibly with `{{ expression }}` parts), number, boolean or null.
+    Scalar(Value),
+}
+
+/// `{"$file": …}` in a JSON body template.
+#[cfg(feature = "format-check")]
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(deny_unknown_fields)]
+struct FileNodeSchema {
+    /// The files to embed.
+    #[serde(rename = "$file")]
+    file: BodyFileSpec,
 }
 
 /// How the unified response is built.

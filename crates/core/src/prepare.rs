@@ -131,7 +131,11 @@ impl Endpoint {
         let typed = headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("content-type"));
-        if matches!(request.body, RequestBody::Json(_)) && !typed {
+        if matches!(
+            request.body,
+            RequestBody::Json(_) | RequestBody::JsonWithFiles { .. }
+        ) && !typed
+        {
             headers.push(Header::plain("content-type", "application/json".to_owned()));
         }
         headers.extend(self.credential.clone());

@@ -21,7 +21,7 @@ use crate::error::{
 };
 use crate::exchange::Exchange;
 use crate::executor::{Executor, Settings, Target};
-use crate::files::{FetchLimits, FileFault, build_form, file_count};
+use crate::files::{FetchLimits, FileFault, build_form, embed_files, file_count};
 use crate::observer::{CallEvent, CallStatus, Observer, RetryReason};
 use crate::redact;
 use crate::retry::{Policy, Stop, Verdict};
@@ -340,19 +340,36 @@ impl Executor {
             RequestBody::Empty => builder,
             RequestBody::Json(value) => builder.json(value),
             RequestBody::Multipart(parts) => {
-                let settings = &target.settings;
-                let client = self.client(Purpose::Files, settings.connect_timeout)?;
-                let limits = FetchLimits {
-                    max_bytes: settings.max_file_bytes,
-                    timeout: settings.request_timeout,
-                };
+                let (client, limits) = self.file_client(target)?;
                 let network = self.inner.clients.network();
                 let form = build_form(&client, network, parts, limits, fault)
                     .await
                     .map_err(|()| ExecError::internal("a file part failed without a reason"))?;
                 builder.multipart(form)
             }
+            RequestBody::JsonWithFiles { body, files } => {
+                let (client, limits) = self.file_client(target)?;
+                let network = self.inner.clients.network();
+                let body = embed_files(&client, network, body, files, limits, fault)
+                    .await
+                    .map_err(|()| ExecError::internal("a file failed without a reason"))?;
+                builder.json(&body)
+            }
         })
+    }
+
+    /// The client that fetches files, and the limits of one fetch.
+    fn file_client(
+        &self,
+        target: &Target<'_>,
+    ) -> Result<(reqwest::Client, FetchLimits), ExecError> {
+        let settings = &target.settings;
+        let client = self.client(Purpose::Files, settings.connect_timeout)?;
+        let limits = FetchLimits {
+            max_bytes: settings.max_file_bytes,
+            timeout: settings.request_timeout,
+        };
+        Ok((client, limits))
     }
 }
 
@@ -511,21 +528,27 @@ fn count_files(
     request: &ProviderRequest,
     max_files: usize,
 ) -> Result<(), ExecError> {
-    let RequestBody::Multipart(parts) = &request.body else {
-        return Ok(());
+    let urls: Vec<&str> = match &request.body {
+        RequestBody::Multipart(parts) => parts
+            .iter()
+            .filter_map(|part| match part {
+                MultipartPart::Fetch { url, .. } => Some(url.as_str()),
+                MultipartPart::Text { .. } => None,
+            })
+            .collect(),
+        RequestBody::JsonWithFiles { files, .. } => {
+            files.iter().map(|file| file.url.as_str()).collect()
+        }
+        RequestBody::Empty | RequestBody::Json(_) => return Ok(()),
     };
-    let count = file_count(parts);
+    let count = urls.len();
     let before = target.files_fetched.fetch_add(count, Ordering::Relaxed);
     if before + count <= max_files {
         return Ok(());
     }
-    let first_refused = parts
-        .iter()
-        .filter_map(|part| match part {
-            MultipartPart::Fetch { url, .. } => Some(url.as_str()),
-            MultipartPart::Text { .. } => None,
-        })
-        .nth(max_files.saturating_sub(before))
+    let first_refused = urls
+        .get(max_files.saturating_sub(before))
+        .copied()
         .unwrap_or_default();
     Err(ExecErrorKind::File(FileError {
         step: request.step.clone(),

@@ -171,6 +171,8 @@ async fn send(
         RequestBody::Empty => builder,
         RequestBody::Json(body) => builder.json(body),
         RequestBody::Multipart(parts) => builder.multipart(form(parts)?),
+        // Recorded as the core renders it: the files' places left empty, nothing fetched.
+        RequestBody::JsonWithFiles { body, .. } => builder.json(body),
     };
     let response = builder
         .send()

@@ -212,6 +212,7 @@ fn describe(
         RequestBody::Empty => Value::Null,
         RequestBody::Json(value) => value.clone(),
         RequestBody::Multipart(parts) => json!({"multipart": parts}),
+        RequestBody::JsonWithFiles { body, files } => json!({"json": body, "files": files}),
     };
     json!({
         "step": request.step,

@@ -19,7 +19,7 @@ use crate::schema::UnifiedSchema;
 
 use super::integration::compile_errors;
 use super::names::Names;
-use super::{compile_expr, compile_template};
+use super::{compile_body_template, compile_expr, compile_template};
 
 /// Everything a method's compilation needs besides its spec.
 pub(crate) struct MethodContext<'a> {
@@ -600,7 +600,10 @@ impl RequestCompiler<'_> {
                 BodyPlan::Empty
             }
             (Some(body), None) => {
-                BodyPlan::Json(self.template(body, &format!("{}/body", self.pointer), report))
+                let pointer = format!("{}/body", self.pointer);
+                let template = compile_body_template(body, &pointer, report);
+                self.names.check(&template.references(), &pointer, report);
+                BodyPlan::Json(template)
             }
             (None, Some(parts)) => BodyPlan::Multipart(
                 parts

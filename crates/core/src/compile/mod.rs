@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Reporter, diagnostic};
-use crate::expr::{Expr, Template};
+use crate::expr::{Expr, Template, TemplateError};
 use crate::loader::load_yaml;
 use crate::lookup::LookupError;
 use crate::model::{IntegrationFile, MappingFile};
@@ -254,6 +254,23 @@ pub(crate) fn compile_template(
 ) -> Template {
     let mut errors = Vec::new();
     let template = Template::compile(value, &mut errors);
+    report_template_errors(errors, pointer, report);
+    template
+}
+
+/// Compiles a JSON request body, where `{"$file": …}` embeds files.
+pub(crate) fn compile_body_template(
+    value: &Value,
+    pointer: &str,
+    report: &mut Reporter<'_>,
+) -> Template {
+    let mut errors = Vec::new();
+    let template = Template::compile_body(value, &mut errors);
+    report_template_errors(errors, pointer, report);
+    template
+}
+
+fn report_template_errors(errors: Vec<TemplateError>, pointer: &str, report: &mut Reporter<'_>) {
     for e in errors {
         let at: String = e
             .path
@@ -262,7 +279,6 @@ pub(crate) fn compile_template(
             .collect();
         report.at(&format!("{pointer}{at}"), e.message, None);
     }
-    template
 }
 
 #[cfg(test)]

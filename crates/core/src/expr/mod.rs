@@ -6,6 +6,7 @@
 //! - JSONPath when it starts with `$` (`$.body.emails[0].email`); several matches give an array;
 //! - JMESPath otherwise, with the standard library in [`functions`].
 
+mod file_node;
 mod jmes;
 pub(crate) mod path;
 mod references;
@@ -20,7 +21,9 @@ use serde_json::Value;
 pub(crate) use path::FieldPath;
 pub(crate) use references::Reference;
 pub(crate) use scope::{Binding, Cached, Scope, from_jmes};
-pub(crate) use template::{PathError, SegmentProblem, Template, scalar_text as template_text};
+pub(crate) use template::{
+    PathError, SegmentProblem, Template, TemplateError, scalar_text as template_text,
+};
 
 /// Characters left as they are in a path segment or query component (RFC 3986 unreserved).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
+use super::file_node::{FILE_KEY, FileNode, FileSink};
 use super::{Expr, Reference, Root, encode_query_component};
+use crate::http::EmbeddedFile;
 
 /// A compiled template.
 pub(crate) enum Template {
@@ -16,6 +18,8 @@ pub(crate) enum Template {
     Object(Vec<(String, Template)>),
     /// An array whose items are templates; null items are left out.
     Array(Vec<Template>),
+    /// Files embedded in a JSON body (`{"$file": …}`; only in request bodies).
+    File(Box<FileNode>),
 }
 
 /// A piece of an interpolated string.
@@ -39,7 +43,14 @@ impl Template {
     /// Compiles a JSON value as a template, collecting every error.
     pub(crate) fn compile(value: &Value, errors: &mut Vec<TemplateError>) -> Template {
         let mut path = Vec::new();
-        compile_at(value, &mut path, errors)
+        compile_at(value, &mut path, errors, Files::Plain)
+    }
+
+    /// Compiles a JSON request body: as [`Template::compile`], and an object whose only key is
+    /// `$file` embeds files.
+    pub(crate) fn compile_body(value: &Value, errors: &mut Vec<TemplateError>) -> Template {
+        let mut path = Vec::new();
+        compile_at(value, &mut path, errors, Files::Embedded)
     }
 
     /// Compiles a string that must be one expression (`when`, `for_each`, …): braces optional.
@@ -82,6 +93,17 @@ impl Template {
             }
             Template::Object(fields) => fields.iter().any(|(_, t)| t.any_expr(f)),
             Template::Array(items) => items.iter().any(|t| t.any_expr(f)),
+            Template::File(node) => f(&node.from),
+        }
+    }
+
+    /// Whether the template embeds files (`$file` nodes).
+    pub(crate) fn has_files(&self) -> bool {
+        match self {
+            Template::File(_) => true,
+            Template::Object(fields) => fields.iter().any(|(_, t)| t.has_files()),
+            Template::Array(items) => items.iter().any(Template::has_files),
+            Template::Literal(_) | Template::Expr(_) | Template::Interpolated(_) => false,
         }
     }
 
@@ -125,11 +147,26 @@ impl Template {
             }),
             Template::Object(fields) => fields.iter().for_each(|(_, t)| t.walk_exprs(f)),
             Template::Array(items) => items.iter().for_each(|t| t.walk_exprs(f)),
+            Template::File(node) => f(&node.from),
         }
     }
 
-    /// Renders the template.
+    /// Renders the template (a file node as the body it would be sent in, content empty).
     pub(crate) fn render(&self, root: &Root<'_>) -> Result<Value, String> {
+        self.render_in(root, &mut FileSink::default())
+    }
+
+    /// Renders a JSON body, with the files its `$file` nodes embed (pointers into the body).
+    pub(crate) fn render_body(
+        &self,
+        root: &Root<'_>,
+    ) -> Result<(Value, Vec<EmbeddedFile>), String> {
+        let mut sink = FileSink::wanted();
+        let body = self.render_in(root, &mut sink)?;
+        Ok((body, sink.files))
+    }
+
+    fn render_in<'t>(&'t self, root: &Root<'_>, sink: &mut FileSink<'t>) -> Result<Value, String> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
             Template::Expr(e) => e.eval(root)?,
@@ -137,20 +174,30 @@ impl Template {
             Template::Object(fields) => {
                 let mut map = Map::with_capacity(fields.len());
                 for (key, template) in fields {
-                    let value = template.render(root).map_err(|e| format!("`{key}`: {e}"))?;
+                    sink.push_key(key);
+                    let value = template.render_in(root, sink);
+                    sink.pop();
+                    let value = value.map_err(|e| format!("`{key}`: {e}"))?;
                     if !value.is_null() {
                         map.insert(key.clone(), value);
                     }
                 }
                 Value::Object(map)
             }
-            Template::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|t| t.render(root))
-                    .filter(|v| !matches!(v, Ok(Value::Null)))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Template::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    sink.push_index(out.len());
+                    let value = item.render_in(root, sink);
+                    sink.pop();
+                    match value? {
+                        Value::Null => {}
+                        value => out.push(value),
+                    }
+                }
+                Value::Array(out)
+            }
+            Template::File(node) => node.render(root, sink)?,
         })
     }
 
@@ -306,26 +353,37 @@ fn closing_braces(text: &str) -> Option<usize> {
     None
 }
 
-fn compile_at(value: &Value, path: &mut Vec<String>, errors: &mut Vec<TemplateError>) -> Template {
+/// Whether `{"$file": …}` objects are file nodes (in request bodies) or plain objects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Files {
+    Plain,
+    Embedded,
+}
+
+fn compile_at(
+    value: &Value,
+    path: &mut Vec<String>,
+    errors: &mut Vec<TemplateError>,
+    files: Files,
+) -> Template {
     match value {
         Value::String(text) => compile_string(text, path, errors),
-        Value::Object(map) => Template::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    path.push(k.clone());
-                    let t = compile_at(v, path, errors);
-                    path.pop();
-                    (k.clone(), t)
-                })
-                .collect(),
-        ),
+        Value::Object(map) if files == Files::Embedded && map.len() == 1 => {
+            match map.get(FILE_KEY) {
+                Some(spec) => FileNode::compile(spec, path, errors)
+                    .map(|node| Template::File(Box::new(node)))
+                    .unwrap_or(Template::Literal(Value::Null)),
+                None => compile_object(map, path, errors, files),
+            }
+        }
+        Value::Object(map) => compile_object(map, path, errors, files),
         Value::Array(items) => Template::Array(
             items
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
                     path.push(i.to_string());
-                    let t = compile_at(v, path, errors);
+                    let t = compile_at(v, path, errors, files);
                     path.pop();
                     t
                 })
@@ -333,6 +391,24 @@ fn compile_at(value: &Value, path: &mut Vec<String>, errors: &mut Vec<TemplateEr
         ),
         other => Template::Literal(other.clone()),
     }
+}
+
+fn compile_object(
+    map: &Map<String, Value>,
+    path: &mut Vec<String>,
+    errors: &mut Vec<TemplateError>,
+    files: Files,
+) -> Template {
+    Template::Object(
+        map.iter()
+            .map(|(k, v)| {
+                path.push(k.clone());
+                let t = compile_at(v, path, errors, files);
+                path.pop();
+                (k.clone(), t)
+            })
+            .collect(),
+    )
 }
 
 fn compile_string(text: &str, path: &[String], errors: &mut Vec<TemplateError>) -> Template {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::error::RunError;
 use crate::expr::template_text;
 use crate::expr::{Root, Scope, Template};
-use crate::http::{MultipartPart, ProviderRequest, RequestBody};
+use crate::http::{EmbeddedFile, MultipartPart, ProviderRequest, RequestBody};
 use crate::plan::{BodyPlan, PartPlan, StepPlan};
 
 /// Renders `step`'s request; `remote` is the caller's `(remote_query, remote_data)` for
@@ -33,11 +33,11 @@ pub(crate) fn render(
     let body = match &step.body {
         BodyPlan::Empty => RequestBody::Empty,
         BodyPlan::Json(template) => {
-            let mut body = template.render(&root).map_err(fail("body"))?;
+            let (mut body, files) = template.render_body(&root).map_err(fail("body"))?;
             if step.passthrough && remote.1.is_object() {
                 super::merge::merge(&mut body, remote.1, &step.merge_by);
             }
-            RequestBody::Json(body)
+            json_body(body, files)
         }
         BodyPlan::Multipart(parts) => {
             RequestBody::Multipart(multipart(parts, &root).map_err(fail("multipart"))?)
@@ -80,10 +80,8 @@ impl Call {
         let mut unmerged = None;
         let body = match &step.body {
             BodyPlan::Empty => Ok(Value::Null),
-            BodyPlan::Json(template) => template.render(root).map(|body| {
-                merged(step, body, remote_data, |before| {
-                    unmerged = Some(before.clone())
-                })
+            BodyPlan::Json(template) => json_part(step, template, root, remote_data, |before| {
+                unmerged = Some(before.clone())
             }),
             BodyPlan::Multipart(parts) => multipart_text(parts, root),
         };
@@ -133,6 +131,10 @@ impl Call {
         }
         let body = match &step.body {
             BodyPlan::Empty => return false,
+            // A body embedding files is compared with its file list: rendered whole.
+            BodyPlan::Json(template) if template.has_files() => {
+                json_part(step, template, root, remote_data, |_| {})
+            }
             BodyPlan::Json(template) if template.may_read(name, field) => {
                 let before = self.unmerged.as_ref().or(self.parts[3].as_ref().ok());
                 let rendered = match before {
@@ -165,6 +167,26 @@ fn merged(
     body
 }
 
+/// A JSON body as the drop analysis compares it: `remote_data` merged in (`keep` sees the body
+/// before), and, when it embeds files, with their list (a file's URL is sent too, as the content
+/// it names, so it counts).
+fn json_part(
+    step: &StepPlan,
+    template: &Template,
+    root: &Root<'_>,
+    remote_data: &Value,
+    keep: impl FnOnce(&Value),
+) -> Result<Value, String> {
+    let (body, files) = template.render_body(root)?;
+    Ok(match json_body(merged(step, body, remote_data, keep), files) {
+        RequestBody::JsonWithFiles { body, files } => {
+            serde_json::json!({"body": body, "files": files})
+        }
+        RequestBody::Json(body) => body,
+        RequestBody::Empty | RequestBody::Multipart(_) => Value::Null,
+    })
+}
+
 fn path_text(step: &StepPlan, root: &Root<'_>) -> Result<Value, String> {
     step.path
         .render_path(root)
@@ -183,6 +205,17 @@ fn listed(pairs: Vec<(String, String)>) -> Value {
             .map(|(k, v)| Value::Array(vec![Value::String(k), Value::String(v)]))
             .collect(),
     )
+}
+
+/// A JSON body, with the files to embed in it. A file whose place `remote_data` filled or
+/// replaced is not fetched: the caller's value stands.
+fn json_body(body: Value, mut files: Vec<EmbeddedFile>) -> RequestBody {
+    files.retain(|file| body.pointer(&file.content_at).and_then(Value::as_str) == Some(""));
+    if files.is_empty() {
+        RequestBody::Json(body)
+    } else {
+        RequestBody::JsonWithFiles { body, files }
+    }
 }
 
 fn pairs(
@@ -258,4 +291,47 @@ pub(crate) fn header_object(headers: &[(String, String)]) -> Value {
             .or_insert_with(|| Value::String(v.clone()));
     }
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn file(content_at: &str) -> EmbeddedFile {
+        EmbeddedFile {
+            url: "https://f.example/cv.pdf".to_owned(),
+            content_at: content_at.to_owned(),
+            file_name_at: None,
+            content_type_at: None,
+        }
+    }
+
+    #[test]
+    fn files_whose_place_remote_data_filled_or_removed_are_not_fetched() {
+        let body =
+            json!({"resume": {"fileContent": ""}, "mine": {"fileContent": "abc"}, "gone": 1});
+        let files = vec![
+            file("/resume/fileContent"),
+            file("/mine/fileContent"),
+            file("/gone/fileContent"),
+        ];
+        assert_eq!(
+            json_body(body.clone(), files),
+            RequestBody::JsonWithFiles {
+                body,
+                files: vec![file("/resume/fileContent")]
+            }
+        );
+    }
+
+    #[test]
+    fn a_body_without_files_left_is_plain_json() {
+        let body = json!({"resume": {"fileContent": "from remote_data"}});
+        assert_eq!(
+            json_body(body.clone(), vec![file("/resume/fileContent")]),
+            RequestBody::Json(body)
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Fetching a file into a multipart part: the size is checked on `Content-Length` before the
 //! upload starts and again while the bytes stream through, and the bytes are never held whole.
+//! A file embedded in a JSON body (base64) is fetched whole instead, under the same limit.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -73,6 +74,86 @@ pub(crate) async fn fetch_part(
         .map_err(|kind| fault.set(&shown, kind))
 }
 
+/// A file fetched whole, to be embedded (base64) in a JSON body.
+pub(crate) struct FetchedFile {
+    /// The bytes (at most the limit's `max_bytes`).
+    pub(crate) bytes: Vec<u8>,
+    /// The URL's last path segment, else `file`.
+    pub(crate) file_name: String,
+    /// The answer's content type, else `application/octet-stream`.
+    pub(crate) content_type: String,
+}
+
+/// Fetches `url` whole into memory, stopping past `max_bytes` (checked on `Content-Length`
+/// before reading, and while reading). Errors are recorded in `fault` too.
+pub(crate) async fn fetch_bytes(
+    client: &Client,
+    network: &Network,
+    url: &str,
+    limits: FetchLimits,
+    fault: &FileFault,
+) -> Result<FetchedFile, ()> {
+    let shown = crate::redact::origin_and_path_text(url);
+    fetch_whole(client, network, url, limits, fault, &shown)
+        .await
+        .map_err(|kind| fault.set(&shown, kind))
+}
+
+/// [`fetch_bytes`], with why it failed.
+async fn fetch_whole(
+    client: &Client,
+    network: &Network,
+    url: &str,
+    limits: FetchLimits,
+    fault: &FileFault,
+    shown: &str,
+) -> Result<FetchedFile, FileErrorKind> {
+    let parsed = Url::parse(url).map_err(|_| FileErrorKind::InvalidUrl)?;
+    let file_name = name_from_url(&parsed);
+    let response = get_following_redirects(client, network, parsed, limits.timeout).await?;
+    let length = acceptable_length(&response, limits.max_bytes)?;
+    let unlabelled = FileRequest {
+        url,
+        file_name: None,
+        content_type: None,
+    };
+    let content_type = content_type(&unlabelled, &response);
+    let mut stream = limited(response, length, limits, fault, shown);
+    // The announced length was checked against `max_bytes`, so this reserves at most that.
+    let mut bytes = Vec::with_capacity(length.map_or(0, |length| length as usize));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|error| FileErrorKind::Fetch {
+            status: None,
+            message: error.to_string(),
+        })?;
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(FetchedFile {
+        bytes,
+        file_name,
+        content_type,
+    })
+}
+
+/// The answer's body, stopped past `max_bytes` or when it differs from the announced length.
+fn limited(
+    response: Response,
+    length: Option<u64>,
+    limits: FetchLimits,
+    fault: &FileFault,
+    shown: &str,
+) -> Limited {
+    Limited {
+        inner: response.bytes_stream().boxed(),
+        received: 0,
+        max_bytes: limits.max_bytes,
+        expected: length,
+        url: shown.to_owned(),
+        fault: fault.clone(),
+        done: false,
+    }
+}
+
 /// [`fetch_part`], with why it failed; `shown` is the URL as errors show it.
 async fn fetch(
     client: &Client,
@@ -91,16 +172,7 @@ async fn fetch(
     let response = get_following_redirects(client, network, url, limits.timeout).await?;
     let length = acceptable_length(&response, limits.max_bytes)?;
     let content_type = content_type(file, &response);
-    let stream = Limited {
-        inner: response.bytes_stream().boxed(),
-        received: 0,
-        max_bytes: limits.max_bytes,
-        expected: length,
-        url: shown.to_owned(),
-        fault: fault.clone(),
-        done: false,
-    };
-    let body = Body::wrap_stream(stream);
+    let body = Body::wrap_stream(limited(response, length, limits, fault, shown));
     let part = match length {
         Some(length) => Part::stream_with_length(body, length),
         None => Part::stream(body),

@@ -38,11 +38,3 @@ pub(crate) async fn build_form(
     }
     Ok(form)
 }
-
-/// How many file parts `parts` fetches.
-pub(crate) fn file_count(parts: &[MultipartPart]) -> usize {
-    parts
-        .iter()
-        .filter(|part| matches!(part, MultipartPart::Fetch { .. }))
-        .count()
-}

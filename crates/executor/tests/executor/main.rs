@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod content_type;
+mod embedded_files;
 mod errors;
 mod files;
 mod json_api;

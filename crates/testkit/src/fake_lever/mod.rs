@@ -31,10 +31,15 @@
 //!   `POST /v1/opportunities/{id}/addTags`, `POST /v1/opportunities/{id}/removeTags`
 //! - `POST /v1/uploads`, `GET /v1/uploads/{id}`
 //! - `POST /v1/opportunities/{id}/files`, `GET /v1/opportunities/{id}/files/{file}/download`
-//! - `GET /files/{name}` (no auth): files registered with [`FakeLever::serve_file`]
+//! - `GET /files/{name}` (no auth): files registered with [`FakeLever::serve_file`] or
+//!   [`FakeLever::serve_generated_file`]
+//!
+//! Multipart uploads are read as they stream in: the fake keeps a file's length and SHA-256,
+//! and its bytes only up to [`Upload::KEPT_BYTES`], so a large upload is never held whole.
 
 mod error;
 mod faults;
+mod generated;
 mod model;
 mod records;
 mod routes;
@@ -53,9 +58,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, FaultKind};
+pub use generated::generated_file_sha256;
 pub use records::{RecordedCall, Upload};
 
-use state::{Shared, StaticFile};
+use state::{FileContent, Shared, StaticFile};
 use store::LeverAccount;
 
 /// What must be escaped in a file name used as one URL path segment.
@@ -202,9 +208,28 @@ impl FakeLever {
             name,
             StaticFile {
                 content_type: content_type.to_owned(),
-                bytes,
+                content: FileContent::Bytes(bytes),
             },
         );
+        self.file_url(name)
+    }
+
+    /// Serves a `len`-byte file as `content_type` at `GET /files/{name}` (no auth), generated
+    /// while it is sent so that it is never held whole (sent with its `Content-Length`), and
+    /// returns its full URL. [`generated_file_sha256`] gives its digest.
+    pub fn serve_generated_file(&self, name: &str, content_type: &str, len: u64) -> String {
+        self.shared.add_file(
+            name,
+            StaticFile {
+                content_type: content_type.to_owned(),
+                content: FileContent::Generated { len },
+            },
+        );
+        self.file_url(name)
+    }
+
+    /// The URL of `/files/{name}`.
+    fn file_url(&self, name: &str) -> String {
         let name = utf8_percent_encode(name, PATH_SEGMENT);
         format!("{}/files/{name}", self.shared.origin)
     }

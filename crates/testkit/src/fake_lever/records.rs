@@ -18,7 +18,8 @@ pub struct RecordedCall {
     /// The request headers in order; names are lower case.
     pub headers: Vec<(String, String)>,
     /// The request body as received. Empty for a [`FaultKind::ResetBeforeBody`] request, whose
-    /// body the fake never reads.
+    /// body the fake never reads, and for a `multipart/form-data` request, whose body streams
+    /// to the upload routes unrecorded (see [`Upload`]).
     pub body: Vec<u8>,
     /// The fault applied to this request, if one was scripted for it.
     pub fault: Option<FaultKind>,
@@ -75,14 +76,22 @@ pub struct Upload {
     pub filename: String,
     /// The part's content type, if it had one.
     pub content_type: Option<String>,
-    /// The file's size in bytes (`bytes.len()`).
+    /// The file's size in bytes.
     pub len: usize,
-    /// The file's content.
+    /// The file's content when it is at most [`Upload::KEPT_BYTES`] long, else empty (the fake
+    /// reads uploads as they stream in and does not hold large ones: see `len` and `sha256`).
     pub bytes: Vec<u8>,
+    /// The SHA-256 of the file's content, lower-case hex.
+    pub sha256: String,
     /// For `POST /v1/uploads`: the URI returned (`<base_url>/uploads/<id>`).
     pub uri: Option<String>,
     /// For `POST /v1/opportunities/{id}/files`: the opportunity the file was attached to.
     pub opportunity: Option<String>,
+}
+
+impl Upload {
+    /// The largest file whose bytes the fake keeps (1 MiB).
+    pub const KEPT_BYTES: usize = 1024 * 1024;
 }
 
 /// Splits an `application/x-www-form-urlencoded` query string into decoded pairs.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -26,8 +26,8 @@ use super::faults::FaultKind;
 use super::records::{RecordedCall, parse_query};
 use super::state::Shared;
 
-/// The largest request body the fake reads (above Lever's 30 MB file limit, so that limit can
-/// be tested); a larger body is answered 413 without being routed.
+/// The largest non-multipart request body the fake reads; a larger one is answered 413 without
+/// being routed. (Multipart bodies stream to the upload routes, which stop at Lever's 30 MB.)
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// How a handler asks its connection to end without an answer.
@@ -114,25 +114,33 @@ async fn handle(
         return cut_connection(&cut, Cut::Reset).await;
     }
 
-    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            let index = shared.record(call);
-            let error = if error.is::<LengthLimitError>() {
-                LeverError::payload_too_large(format!(
-                    "request body is larger than {MAX_BODY_BYTES} bytes"
-                ))
-            } else {
-                LeverError::bad_request(format!("could not read the request body: {error}"))
-            };
-            let response = error.into_response();
-            shared.set_status(index, response.status().as_u16());
-            return Ok(response);
+    let (body, index) = if is_multipart(&parts.headers) {
+        // Streamed to the upload routes as it arrives, so that a large file is never held
+        // whole; recorded without its body.
+        (Body::new(body), shared.record(call))
+    } else {
+        match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => {
+                let bytes = collected.to_bytes();
+                call.body = bytes.to_vec();
+                (Body::from(bytes), shared.record(call))
+            }
+            Err(error) => {
+                let index = shared.record(call);
+                let error = if error.is::<LengthLimitError>() {
+                    LeverError::payload_too_large(format!(
+                        "request body is larger than {MAX_BODY_BYTES} bytes"
+                    ))
+                } else {
+                    LeverError::bad_request(format!("could not read the request body: {error}"))
+                };
+                let response = error.into_response();
+                shared.set_status(index, response.status().as_u16());
+                return Ok(response);
+            }
         }
     };
-    call.body = bytes.to_vec();
-    let index = shared.record(call);
-    let request = Request::from_parts(parts, Body::from(bytes));
+    let request = Request::from_parts(parts, body);
 
     let response = match fault {
         // `ResetBeforeBody` was handled above.
@@ -178,6 +186,19 @@ async fn handle(
         }
     };
     Ok(response)
+}
+
+/// Whether the request's body is `multipart/form-data`.
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// Routes a request through the Lever routes and notes the status.

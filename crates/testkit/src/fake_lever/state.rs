@@ -11,7 +11,17 @@ use super::store::LeverAccount;
 #[derive(Debug, Clone)]
 pub(crate) struct StaticFile {
     pub(crate) content_type: String,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) content: FileContent,
+}
+
+/// What a served file holds.
+#[derive(Debug, Clone)]
+pub(crate) enum FileContent {
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// `len` bytes of the generated pattern (byte `i` is `i mod 251`), produced while they
+    /// are sent (never held whole).
+    Generated { len: u64 },
 }
 
 /// The state of one fake server.

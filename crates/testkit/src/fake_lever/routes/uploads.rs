@@ -8,8 +8,10 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::super::error::LeverError;
+use super::super::generated::hex;
 use super::super::records::Upload;
 use super::super::state::Shared;
 use super::super::store::new_id;
@@ -21,11 +23,14 @@ pub(crate) const MAX_FILE_BYTES: usize = 30 * 1024 * 1024;
 /// How long an upload's URI stays valid, in milliseconds (24 hours).
 const UPLOAD_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// The multipart part named `file`.
+/// The multipart part named `file`, as read while it streamed in.
 struct FilePart {
     filename: String,
     content_type: Option<String>,
+    len: usize,
+    /// The content, when at most [`Upload::KEPT_BYTES`] long (else empty).
     bytes: Vec<u8>,
+    sha256: String,
 }
 
 /// `POST /v1/uploads`: answers `{"data": {"uri", "filename", …}}`.
@@ -42,15 +47,16 @@ pub(super) async fn upload(
         "uri": uri,
         "filename": part.filename,
         "contentType": part.content_type,
-        "size": part.bytes.len(),
+        "size": part.len,
         "expiresAt": expires_at,
     });
     store.add_upload(Upload {
         id,
         filename: part.filename,
         content_type: part.content_type,
-        len: part.bytes.len(),
+        len: part.len,
         bytes: part.bytes,
+        sha256: part.sha256,
         uri: Some(uri),
         opportunity: None,
     });
@@ -83,7 +89,7 @@ pub(super) async fn attach(
         "name": part.filename,
         "filename": part.filename,
         "ext": ext,
-        "size": part.bytes.len(),
+        "size": part.len,
         "uploadedAt": store.now(),
         "status": "processed",
         "downloadUrl": format!(
@@ -95,8 +101,9 @@ pub(super) async fn attach(
         id,
         filename: part.filename,
         content_type: part.content_type,
-        len: part.bytes.len(),
+        len: part.len,
         bytes: part.bytes,
+        sha256: part.sha256,
         uri: None,
         opportunity: Some(opportunity),
     });
@@ -128,20 +135,29 @@ fn find_upload(shared: &Shared, wanted: impl Fn(&Upload) -> bool) -> Result<Resp
         .iter()
         .find(|upload| wanted(upload))
         .ok_or_else(|| LeverError::not_found("file not found"))?;
+    if upload.len > Upload::KEPT_BYTES {
+        return Err(LeverError::not_found(format!(
+            "the fake keeps the bytes of files up to {} bytes only; this one has {}",
+            Upload::KEPT_BYTES,
+            upload.len
+        )));
+    }
     Ok(file_response(
         upload.content_type.as_deref(),
         upload.bytes.clone(),
     ))
 }
 
-/// Reads the part named `file`: 400 when missing or the body is not multipart, 413 over 30 MB.
+/// Reads the part named `file` as it streams in: 400 when missing or the body is not
+/// multipart, 413 as soon as it passes 30 MB. Only its length, digest and (when small) bytes
+/// are kept.
 async fn read_file_part(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<FilePart, LeverError> {
     let mut multipart = multipart.map_err(|rejection| {
         LeverError::bad_request(format!("expected a multipart/form-data body: {rejection}"))
     })?;
-    while let Some(field) = multipart
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|error| LeverError::bad_request(format!("invalid multipart body: {error}")))?
@@ -151,19 +167,31 @@ async fn read_file_part(
         }
         let filename = field.file_name().unwrap_or_default().to_owned();
         let content_type = field.content_type().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|error| {
+        let mut len = 0;
+        let mut bytes = Vec::new();
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = field.chunk().await.map_err(|error| {
             LeverError::bad_request(format!("invalid multipart part `file`: {error}"))
-        })?;
-        if bytes.len() > MAX_FILE_BYTES {
-            return Err(LeverError::payload_too_large(format!(
-                "file is {} bytes; the limit is {MAX_FILE_BYTES} bytes (30 MB)",
-                bytes.len()
-            )));
+        })? {
+            len += chunk.len();
+            if len > MAX_FILE_BYTES {
+                return Err(LeverError::payload_too_large(format!(
+                    "file is over {MAX_FILE_BYTES} bytes (30 MB), the limit"
+                )));
+            }
+            hasher.update(&chunk);
+            if len <= Upload::KEPT_BYTES {
+                bytes.extend_from_slice(&chunk);
+            } else {
+                bytes = Vec::new();
+            }
         }
         return Ok(FilePart {
             filename,
             content_type,
-            bytes: bytes.to_vec(),
+            len,
+            bytes,
+            sha256: hex(&hasher.finalize()),
         });
     }
     Err(LeverError::bad_request("missing multipart part `file`"))
