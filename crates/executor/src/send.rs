@@ -21,7 +21,7 @@ use crate::error::{
 };
 use crate::exchange::Exchange;
 use crate::executor::{Executor, Settings, Target};
-use crate::files::{FetchLimits, FileFault, build_form, embed_files, file_count};
+use crate::files::{FetchLimits, FileFault, build_form, embed_files};
 use crate::observer::{CallEvent, CallStatus, Observer, RetryReason};
 use crate::redact;
 use crate::retry::{Policy, Stop, Verdict};
