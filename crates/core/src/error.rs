@@ -75,6 +75,11 @@ pub struct ProviderError {
     /// The status the unified API should answer with, when the integration's error mapping
     /// says (400–599); otherwise the provider's status decides.
     pub unified_status: Option<u16>,
+    /// Structured details read by the integration's error mapping (`errors.details`): for
+    /// example each JSON:API error's pointer and detail. Absent when the mapping reads none or
+    /// the provider's body has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
 }
 
 /// Why a run stopped.

@@ -358,6 +358,11 @@ pub(crate) struct ErrorSpec {
     /// or null, the provider's status decides.
     #[serde(default)]
     pub(crate) status: Option<String>,
+    /// Structured details of the error (a template over `status`, `headers`, `response` giving
+    /// any JSON value, typically one entry per problem: a JSON:API error's `source.pointer` and
+    /// `detail`); shown as the unified error's `details`. Null, `[]`, `{}` and `""` mean none.
+    #[serde(default)]
+    pub(crate) details: Option<String>,
 }
 
 /// `mappings/<integration>/integration.yaml`: how to reach and authenticate with a provider.

@@ -147,6 +147,7 @@ pub(crate) struct ErrorPlan {
     pub(crate) message: Template,
     pub(crate) code: Option<Template>,
     pub(crate) status: Option<Template>,
+    pub(crate) details: Option<Template>,
 }
 
 /// One field's support, as the field-support table and the meta endpoints show it.
@@ -460,6 +461,7 @@ mod tests {
                 message: Template::compile(&json!("x"), &mut errors),
                 code: None,
                 status: None,
+                details: None,
             },
         }
     }

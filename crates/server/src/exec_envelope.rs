@@ -303,6 +303,9 @@ fn provider_envelope(failure: &ProviderError, headers: &[(String, String)]) -> A
     if let Some(code) = &failure.code {
         api = api.with("remote_code", Value::from(code.clone()));
     }
+    if let Some(details) = &failure.details {
+        api = api.with("details", details.clone());
+    }
     if let Some(retry_after) = &failure.retry_after {
         api = api
             .with("retry_after", Value::from(retry_after.clone()))
@@ -400,6 +403,7 @@ mod tests {
                     body: json!({"success": false}),
                     retry_after: None,
                     unified_status,
+                    details: None,
                 },
             ))))
         };
@@ -409,6 +413,28 @@ mod tests {
             StatusCode::UNPROCESSABLE_ENTITY
         );
         assert_eq!(status(&failure(None)), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn the_mappings_error_details_become_the_unified_errors_details() {
+        let details = json!([{"pointer": "/data/attributes/email", "detail": "email - has already been taken"}]);
+        let failure = |details| {
+            ExecError::from(ExecErrorKind::Run(RunError::Provider(Box::new(
+                ProviderError {
+                    step: "candidate".into(),
+                    status: 422,
+                    message: "/data/attributes/email: email - has already been taken".into(),
+                    code: None,
+                    body: json!({"errors": []}),
+                    retry_after: None,
+                    unified_status: None,
+                    details,
+                },
+            ))))
+        };
+        let body = |error: &ExecError| for_error(error).0.body();
+        assert_eq!(body(&failure(Some(details.clone())))["details"], details);
+        assert!(body(&failure(None)).get("details").is_none());
     }
 
     #[test]

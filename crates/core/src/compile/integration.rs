@@ -197,10 +197,12 @@ pub(crate) fn compile_errors(
     let message = template(&spec.message, "message");
     let code = spec.code.as_deref().map(|c| template(c, "code"));
     let status = spec.status.as_deref().map(|c| template(c, "status"));
+    let details = spec.details.as_deref().map(|c| template(c, "details"));
     ErrorPlan {
         is_error,
         message,
         code,
         status,
+        details,
     }
 }

@@ -389,6 +389,11 @@ impl Run {
                 })
                 .and_then(|n| u16::try_from(n).ok())
                 .filter(|n| (400..600).contains(n)),
+            details: errors
+                .details
+                .as_ref()
+                .and_then(|t| t.render(&root).ok())
+                .filter(has_details),
         })))
     }
 
@@ -510,5 +515,16 @@ fn mapping(step: &StepPlan, part: &str, message: String) -> RunError {
     RunError::Mapping {
         field: format!("steps.{}.{part}", step.id),
         message,
+    }
+}
+
+/// Whether rendered error details say anything: not null, nor an empty array, object or string.
+fn has_details(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(members) => !members.is_empty(),
+        Value::String(text) => !text.is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
     }
 }
