@@ -178,13 +178,15 @@ fn json_part(
     keep: impl FnOnce(&Value),
 ) -> Result<Value, String> {
     let (body, files) = template.render_body(root)?;
-    Ok(match json_body(merged(step, body, remote_data, keep), files) {
-        RequestBody::JsonWithFiles { body, files } => {
-            serde_json::json!({"body": body, "files": files})
-        }
-        RequestBody::Json(body) => body,
-        RequestBody::Empty | RequestBody::Multipart(_) => Value::Null,
-    })
+    Ok(
+        match json_body(merged(step, body, remote_data, keep), files) {
+            RequestBody::JsonWithFiles { body, files } => {
+                serde_json::json!({"body": body, "files": files})
+            }
+            RequestBody::Json(body) => body,
+            RequestBody::Empty | RequestBody::Multipart(_) => Value::Null,
+        },
+    )
 }
 
 fn path_text(step: &StepPlan, root: &Root<'_>) -> Result<Value, String> {
