@@ -127,6 +127,12 @@ impl AuthScheme {
                 .and_then(Value::as_str)
                 .is_some_and(|v| !v.is_empty())
         };
+        self.required_keys().into_iter().all(holds)
+    }
+
+    /// The context keys an account must all hold for the scheme to apply: its main credential,
+    /// and for client credentials the client secret too.
+    pub fn required_keys(&self) -> Vec<&str> {
         match &self.kind {
             Kind::OAuth(OAuthFlow {
                 grant:
@@ -135,8 +141,8 @@ impl AuthScheme {
                         client_secret_key,
                     },
                 ..
-            }) => holds(client_id_key) && holds(client_secret_key),
-            _ => holds(self.credential_key()),
+            }) => vec![client_id_key, client_secret_key],
+            _ => vec![self.credential_key()],
         }
     }
 

@@ -6,9 +6,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
-use switchboard_core::{
-    AuthScheme, DEFAULT_ENVIRONMENT, IntegrationPlan, Registry, backticked, is_http_url,
-};
+use switchboard_core::{DEFAULT_ENVIRONMENT, IntegrationPlan, Registry, backticked, is_http_url};
 use switchboard_executor::Account;
 
 use crate::clock;
@@ -215,7 +213,7 @@ pub async fn update_account(
         if !new_credentials {
             return Err(AccountError::CredentialsRequired {
                 changed: moved.join(", "),
-                keys: backticked(integration.auth.iter().map(AuthScheme::credential_key)),
+                keys: credential_choices(integration),
             });
         }
         context.retain(|key, _| !integration.is_secret(key));
@@ -498,7 +496,7 @@ fn validate(
         problems.push(format!(
             "the context holds no credentials for `{}`: set one of {}",
             integration.name,
-            backticked(integration.auth.iter().map(AuthScheme::credential_key))
+            credential_choices(integration)
         ));
     }
     match base_url {
@@ -529,6 +527,24 @@ fn validate(
     } else {
         Err(AccountError::Invalid(problems))
     }
+}
+
+/// The credentials an account of `integration` may hold, one choice per auth scheme, each
+/// naming every key it needs (`` `client_id` with `client_secret` ``).
+fn credential_choices(integration: &IntegrationPlan) -> String {
+    integration
+        .auth
+        .iter()
+        .map(|scheme| {
+            scheme
+                .required_keys()
+                .into_iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(" with ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The context keys any environment's base URL is built from.

@@ -481,7 +481,14 @@ fn new_account(registry: &Registry) -> Value {
             let credentials: Vec<Value> = plan
                 .auth
                 .iter()
-                .map(|scheme| given(&[scheme.credential_key().to_owned()]))
+                .map(|scheme| {
+                    let keys: Vec<String> = scheme
+                        .required_keys()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                    given(&keys)
+                })
                 .collect();
             let url_keys = crate::account::base_url_keys(plan);
             // A null value is as good as no value (the server leaves it out): every key may be

@@ -76,6 +76,9 @@ async fn a_new_account_is_created_exactly_when_the_document_calls_it_valid() {
         // A credential that cannot be sent in a header (every call would fail), and one that can.
         lever_account("https://api.lever.co/v1", json!({"api_key": "line\nbreak"})),
         lever_account("https://api.lever.co/v1", json!({"api_key": "tab\tand é"})),
+        // Client credentials need the secret as well as the id: the id alone is refused by both.
+        json!({"integration": "greenhouse", "context": {"client_id": "c", "client_secret": "s"}}),
+        json!({"integration": "greenhouse", "context": {"client_id": "c"}}),
     ];
     for body in bodies {
         let (status, answer) = send_json(server.post("/integrated-account").json(&body)).await;
