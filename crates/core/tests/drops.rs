@@ -1,14 +1,10 @@
 //! Issue 11, item 1: no value of the caller's input is dropped without a warning. The engine
 //! finds the values no request carries by itself, whatever the mapping forgot to declare.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod support;
 
 use serde_json::{Map, Value, json};
-use switchboard_core::tooling::SourceFile;
-use switchboard_core::{
-    InputLocation, MethodPlan, Next, ProblemKind, Registry, RunError, RunInput, Warning,
-};
+use switchboard_core::{InputLocation, Next, ProblemKind, RunError, RunInput, Warning};
 
 const INTEGRATION: &str = "version: 1
 label: Acme
@@ -51,28 +47,6 @@ methods:
       fields: { id: '{{ id }}' }
 ";
 
-fn source(name: &str, text: &str) -> SourceFile {
-    SourceFile {
-        path: PathBuf::from(name),
-        name: name.to_owned(),
-        text: text.to_owned(),
-    }
-}
-
-fn plan() -> Arc<MethodPlan> {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas/");
-    let mappings = [
-        source("acme/integration.yaml", INTEGRATION),
-        source("acme/ats/candidates.yaml", MAPPING),
-    ];
-    let registry = Registry::load(&mappings, &schemas).unwrap_or_else(|p| panic!("{p}"));
-    registry
-        .method("acme", "ats/candidates", "create")
-        .expect("mapped")
-        .clone()
-}
-
 fn input(body: Value, strict: bool) -> RunInput {
     RunInput {
         query: json!({"job_id": "j-1"})
@@ -103,7 +77,9 @@ fn full_body() -> Value {
 
 #[test]
 fn values_no_request_carries_are_warned_at_their_pointer() {
-    let (run, next) = plan().start(input(full_body(), false)).expect("valid");
+    let (run, next) = support::create_plan(INTEGRATION, MAPPING)
+        .start(input(full_body(), false))
+        .expect("valid");
     assert!(matches!(next, Next::Send(_)));
     assert_eq!(
         pointers(run.warnings()),
@@ -125,13 +101,17 @@ fn a_body_fully_carried_has_no_warning() {
         "tags": [{"name": "Math"}],
         "job_form_field_answers": []
     });
-    let (run, _) = plan().start(input(body, false)).expect("valid");
+    let (run, _) = support::create_plan(INTEGRATION, MAPPING)
+        .start(input(body, false))
+        .expect("valid");
     assert_eq!(pointers(run.warnings()), Vec::<&str>::new());
 }
 
 #[test]
 fn strict_calls_refuse_a_dropped_value_before_any_request() {
-    let Err(RunError::Input { problems, .. }) = plan().start(input(full_body(), true)) else {
+    let Err(RunError::Input { problems, .. }) =
+        support::create_plan(INTEGRATION, MAPPING).start(input(full_body(), true))
+    else {
         panic!("a strict call that would drop values is refused");
     };
     let found: Vec<(&str, ProblemKind)> = problems
@@ -160,7 +140,9 @@ fn the_check_is_bounded_on_a_large_input() {
     body["phones"] = (0..50)
         .map(|i| json!({"number": format!("555-{i:04}")}))
         .collect();
-    let (run, _) = plan().start(input(body, false)).expect("valid");
+    let (run, _) = support::create_plan(INTEGRATION, MAPPING)
+        .start(input(body, false))
+        .expect("valid");
     let last = run.warnings().last().expect("a warning");
     assert_eq!(last.pointer, "");
     assert!(last.message.contains("not checked"), "{}", last.message);

@@ -2,12 +2,10 @@
 //! embed, and the drop analysis counts a file's URL as sent even where the body it leaves
 //! (content still empty) would be the same.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod support;
 
 use serde_json::{Value, json};
-use switchboard_core::tooling::SourceFile;
-use switchboard_core::{EmbeddedFile, MethodPlan, Next, Registry, RequestBody, RunInput};
+use switchboard_core::{EmbeddedFile, Next, RequestBody, RunInput};
 
 const INTEGRATION: &str = "version: 1
 label: Acme
@@ -39,28 +37,6 @@ methods:
       fields: { id: '{{ id }}' }
 ";
 
-fn source(name: &str, text: &str) -> SourceFile {
-    SourceFile {
-        path: PathBuf::from(name),
-        name: name.to_owned(),
-        text: text.to_owned(),
-    }
-}
-
-fn plan() -> Arc<MethodPlan> {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas/");
-    let mappings = [
-        source("acme/integration.yaml", INTEGRATION),
-        source("acme/ats/candidates.yaml", MAPPING),
-    ];
-    let registry = Registry::load(&mappings, &schemas).unwrap_or_else(|p| panic!("{p}"));
-    registry
-        .method("acme", "ats/candidates", "create")
-        .expect("mapped")
-        .clone()
-}
-
 fn input(body: Value) -> RunInput {
     RunInput {
         query: json!({"job_id": "j-1"})
@@ -81,7 +57,9 @@ fn the_request_names_the_file_and_only_the_unsent_attachment_is_warned() {
             {"file_url": "https://files.example/b.pdf"}
         ]
     });
-    let (run, next) = plan().start(input(body)).expect("valid");
+    let (run, next) = support::create_plan(INTEGRATION, MAPPING)
+        .start(input(body))
+        .expect("valid");
     let Next::Send(request) = next else {
         panic!("expected a request, got {next:?}");
     };
@@ -103,20 +81,11 @@ fn the_request_names_the_file_and_only_the_unsent_attachment_is_warned() {
 
 #[test]
 fn a_bad_file_node_is_refused_at_load_with_its_pointer() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas/");
     let broken = MAPPING.replace(
         "$file: { from: '{{ body.attachments[?file_url] | [-1].{url: file_url} }}' }",
         "$file: { from: '{{ body.attachments }}', as: { a: file_name } }",
     );
-    let mappings = [
-        source("acme/integration.yaml", INTEGRATION),
-        source("acme/ats/candidates.yaml", &broken),
-    ];
-    let problems = Registry::load(&mappings, &schemas)
-        .err()
-        .expect("refused")
-        .to_string();
+    let problems = support::load_problems(INTEGRATION, &broken);
     assert!(
         problems.contains("request.body.cv.$file") && problems.contains("exactly one key"),
         "{problems}"

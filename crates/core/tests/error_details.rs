@@ -1,14 +1,10 @@
 //! `errors.details`: an integration reads structured details (each JSON:API error's pointer
 //! and detail) out of a provider's error answer, and the provider error carries them.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod support;
 
 use serde_json::{Map, Value, json};
-use switchboard_core::tooling::SourceFile;
-use switchboard_core::{
-    Connection, DriveError, MethodPlan, ProviderResponse, Registry, RunError, RunInput,
-};
+use switchboard_core::{Connection, DriveError, ProviderResponse, RunError, RunInput};
 
 const MAPPING: &str = "version: 1
 methods:
@@ -35,28 +31,6 @@ errors:
     )
 }
 
-fn source(name: &str, text: &str) -> SourceFile {
-    SourceFile {
-        path: PathBuf::from(name),
-        name: name.to_owned(),
-        text: text.to_owned(),
-    }
-}
-
-fn plan(details: &str) -> Arc<MethodPlan> {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas/");
-    let mappings = [
-        source("acme/integration.yaml", &integration(details)),
-        source("acme/ats/candidates.yaml", MAPPING),
-    ];
-    let registry = Registry::load(&mappings, &schemas).unwrap_or_else(|p| panic!("{p}"));
-    registry
-        .method("acme", "ats/candidates", "create")
-        .expect("mapped")
-        .clone()
-}
-
 /// Runs the create against a provider that answers `body` with HTTP 422; the provider error.
 fn provider_error(details: &str, body: Value) -> switchboard_core::ProviderError {
     let input = RunInput {
@@ -70,7 +44,7 @@ fn provider_error(details: &str, body: Value) -> switchboard_core::ProviderError
         id: None,
         cursor: None,
     };
-    let plan = plan(details);
+    let plan = support::create_plan(&integration(details), MAPPING);
     let endpoint = plan
         .integration_plan()
         .endpoint(&Connection::new(&input.context))
@@ -133,18 +107,7 @@ fn without_a_details_template_there_are_none() {
 
 #[test]
 fn a_details_template_reading_an_unknown_root_is_refused_at_load() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let schemas = SourceFile::read_dir(&root.join("schemas"), &["json"]).expect("schemas/");
-    let mappings = [
-        source(
-            "acme/integration.yaml",
-            &integration("  details: '{{ body.first_name }}'"),
-        ),
-        source("acme/ats/candidates.yaml", MAPPING),
-    ];
-    let problems = Registry::load(&mappings, &schemas)
-        .err()
-        .expect("an unknown root is refused")
-        .to_string();
+    let problems =
+        support::load_problems(&integration("  details: '{{ body.first_name }}'"), MAPPING);
     assert!(problems.contains("errors.details"), "{problems}");
 }
